@@ -66,6 +66,7 @@ public final class PjrtPlugin {
 
     private static PjrtPlugin open(Path path) {
         checkElf(path);
+        setDefaultEnvironment();
         SymbolLookup lookup;
         try {
             lookup = SymbolLookup.libraryLookup(path, Arena.global());
@@ -98,6 +99,26 @@ public final class PjrtPlugin {
             api.call("PJRT_Plugin_Initialize", Api.args(arena, Structs.PLUGIN_INITIALIZE));
         }
         return new PjrtPlugin(path, api);
+    }
+
+    /**
+     * Environment the plugins read once, set before the first load unless the user set it:
+     * INFO logs off (XLA prints one per client otherwise; warnings and errors stay), and a thread
+     * pool large enough for collectives over many virtual CPU devices on a small machine.
+     */
+    private static void setDefaultEnvironment() {
+        int threads = Math.max(16, 2 * Runtime.getRuntime().availableProcessors());
+        try {
+            var setenv = Linker.nativeLinker().downcallHandle(Linker.nativeLinker().defaultLookup().find("setenv").orElseThrow(),
+                    FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT, ADDRESS, ADDRESS, java.lang.foreign.ValueLayout.JAVA_INT));
+            try (Arena arena = Arena.ofConfined()) {
+                int rc1 = (int) setenv.invokeExact(arena.allocateFrom("TF_CPP_MIN_LOG_LEVEL"), arena.allocateFrom("1"), 0);
+                int rc2 = (int) setenv.invokeExact(arena.allocateFrom("PJRT_NPROC"), arena.allocateFrom(Integer.toString(threads)), 0);
+                assert rc1 == 0 && rc2 == 0;
+            }
+        } catch (Throwable t) {
+            // Only cosmetic (log noise) or a smaller pool; loading goes on.
+        }
     }
 
     /**

@@ -219,13 +219,14 @@ class ExecuteTest {
         }
     }
 
-    /** x[4,8] split over columns, w[8,2] over rows: each device multiplies its halves, XLA adds them with an all-reduce. */
+    /** x[4,8] split over columns, w[8,2] over rows (Shardy): each device multiplies its halves, XLA adds them with an all-reduce. */
     @Test
     void twoPartitionShardedMatmulAllReduces() {
         PjrtClient c = TestPlugins.cpuClient(8);
         String prog = """
                 module @sharded attributes {mhlo.num_partitions = 2 : i32, mhlo.num_replicas = 1 : i32} {
-                  func.func public @main(%x: tensor<4x8xf32> {mhlo.sharding = "{devices=[1,2]<=[2]}"}, %w: tensor<8x2xf32> {mhlo.sharding = "{devices=[2,1]<=[2]}"}) -> (tensor<4x2xf32> {mhlo.sharding = "{replicated}"}) {
+                  sdy.mesh @mesh = <["x"=2]>
+                  func.func public @main(%x: tensor<4x8xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}, {"x"}]>}, %w: tensor<8x2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{"x"}, {}]>}) -> (tensor<4x2xf32> {sdy.sharding = #sdy.sharding<@mesh, [{}, {}]>}) {
                     %0 = "stablehlo.dot_general"(%x, %w) {dot_dimension_numbers = #stablehlo.dot<lhs_contracting_dimensions = [1], rhs_contracting_dimensions = [0]>} : (tensor<4x8xf32>, tensor<8x2xf32>) -> tensor<4x2xf32>
                     return %0 : tensor<4x2xf32>
                   }
@@ -247,7 +248,7 @@ class ExecuteTest {
                 }
             }
         }
-        try (var exe = c.compile(prog, CompileOptions.builder().numPartitions(2).spmd(true).devices(d0.id(), d1.id()).build())) {
+        try (var exe = c.compile(prog, CompileOptions.builder().numPartitions(2).spmd(true).shardy(true).devices(d0.id(), d1.id()).build())) {
             var args = new ArrayList<List<PjrtBuffer>>();
             for (int p = 0; p < 2; p++) {
                 float[] xs = new float[16];

@@ -28,6 +28,28 @@ public final class Plugins {
      * command. {@code explicit} (from --plugin) wins when non-null.
      */
     public static Found resolve(String name, Path explicit) {
+        return resolve(name, explicit, null);
+    }
+
+    /**
+     * Like {@link #resolve(String, Path)}, but when the CPU plugin is found nowhere and
+     * {@code progress} is non-null, installs it into the cache (CPU is the default platform and
+     * every machine can run it; GPU/TPU plugins are only installed on request).
+     */
+    public static Found resolve(String name, Path explicit, java.util.function.Consumer<String> progress) {
+        try {
+            return resolveOnly(name, explicit);
+        } catch (PluginException e) {
+            if (progress == null || !name.equals("cpu") || explicit != null) {
+                throw e;
+            }
+            progress.accept("the PJRT CPU plugin is not installed yet; installing it (once)");
+            Path lib = PluginInstaller.standard().install(PluginLock.bundled().get("cpu"), progress);
+            return new Found(name, lib, "cohx cache");
+        }
+    }
+
+    private static Found resolveOnly(String name, Path explicit) {
         PluginLock lock = PluginLock.bundled();
         if (explicit != null) {
             return new Found(name, explicit, "--plugin");
