@@ -101,13 +101,13 @@ public final class Control {
     /** {@link #checkpoint} for a function of a parameter tree. */
     public static Tree<Tensor> checkpoint(Function<Tree<Tensor>, Tree<Tensor>> f, Tree<Tensor> inputs) {
         List<String> inPaths = inputs.paths();
-        List<String>[] outPaths = new List[1];
+        var outPaths = new java.util.concurrent.atomic.AtomicReference<List<String>>();
         List<Tensor> r = checkpoint(xs -> {
             Tree<Tensor> o = f.apply(Tree.of(inPaths, xs));
-            outPaths[0] = o.paths();
+            outPaths.set(o.paths());
             return o.values();
         }, inputs.values());
-        return Tree.of(outPaths[0], r);
+        return Tree.of(outPaths.get(), r);
     }
 
     record CheckpointOp(Function<List<Tensor>, List<Tensor>> f, Graph sub, List<Tensor> outs, int explicit) implements Op {

@@ -172,7 +172,8 @@ public final class Jit implements AutoCloseable {
     }
 
     private Compiled specialize(Tree<?> inputs) {
-        List<String> paths = inputs.paths();
+        // Sorted, so that trees with the same entries in another order share one program.
+        List<String> paths = inputs.paths().stream().sorted().toList();
         List<ArrayType> types = new ArrayList<>();
         for (String p : paths) {
             Object v = inputs.get(p);
