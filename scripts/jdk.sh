@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by ./cohx, ./run-tests and .ci/run: finds a JDK >= 22 and exports COHX_JAVA_HOME.
 # Order: $JAVA_HOME if it is new enough, then the newest JDK under /usr/lib/jvm (or $COHX_JVM_DIR).
 
