@@ -26,6 +26,9 @@ test_help_for_every_command() {
   assert_out "no command 'frobnicate'"
   run tpu
   assert_eq 2 "$rc" "no command at all is a usage error"
+  run "$T/root/tpu/worker-install" --help
+  assert_ok
+  assert_out "Usage: tpu/worker-install"
   assert_eq "" "$(gcloud_calls)" "help makes no gcloud call"
 }
 
@@ -360,6 +363,11 @@ test_dry_run_prints_commands_and_runs_none() {
     assert_out "+ gcloud compute tpus tpu-vm ssh tpu1 --zone=$Z --worker=$i '--command="
     assert_out "COHX_PROCESS_INDEX=$i COHX_PROCESS_COUNT=4 COHX_COORDINATOR_ADDRESS=WORKER0_IP:8476"
   done
+  run tpu logs "${base[@]}" --follow --worker 3 --dry-run
+  assert_out "+ gcloud compute tpus tpu-vm ssh tpu1 --zone=$Z --worker=3 '--command="
+  assert_out "exec tail -v -n 50 -F cohx-logs/worker-*.log'"
+  run tpu scp "${base[@]}" --recurse --worker 1 data/ remote-data --dry-run
+  assert_out "+ gcloud compute tpus tpu-vm scp data/ tpu1:remote-data --zone=$Z --worker=1 --recurse"
   run tpu stop "${base[@]}" --dry-run
   assert_out "+ gcloud compute tpus tpu-vm ssh tpu1 --zone=$Z --worker=all '--command="
   run tpu restart-on-preemption "${base[@]}" "${make[@]}" --dry-run --no-build -- train
