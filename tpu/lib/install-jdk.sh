@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Sourced by tpu/worker-install and tpu/install-gpu-host (after scripts/jdk.sh): makes sure a JDK
-# 22 or newer is there, installing JDK 25 with apt-get when it is not.
+# 25 or newer is there, installing JDK 25 with apt-get when it is not (cohx_ensure_jdk), and that
+# `python3 -m pip` works, which `cohx plugins install` needs (cohx_ensure_pip).
 # Package order: temurin-25-jdk if an apt source already offers it, then the distribution's
 # openjdk-25-jdk, then Temurin 25 from the Adoptium apt repository (added only in that last case,
 # because older Ubuntu releases, like the TPU VM images, have no JDK 25 of their own).
@@ -54,17 +55,17 @@ cohx_add_adoptium_repo() {
   rm -f "$key.list"
 }
 
-cohx_ensure_jdk() { # finds a JDK >= 22 (sets COHX_JAVA_HOME) or installs JDK 25; returns 1 with a message when it cannot
+cohx_ensure_jdk() { # finds a JDK >= 25 (sets COHX_JAVA_HOME) or installs JDK 25; returns 1 with a message when it cannot
   local pkg=""
   if cohx_find_jdk 2>/dev/null; then
     echo "cohx: JDK found: $COHX_JAVA_HOME"
     return 0
   fi
   if ! command -v apt-get >/dev/null 2>&1; then
-    echo "cohx: no JDK 22 or newer, and no apt-get to install one: install JDK 25 (e.g. Eclipse Temurin 25), then run this again." >&2
+    echo "cohx: no JDK 25 or newer, and no apt-get to install one: install JDK 25 (e.g. Eclipse Temurin 25), then run this again." >&2
     return 1
   fi
-  echo "cohx: no JDK 22 or newer; installing JDK 25 with apt-get"
+  echo "cohx: no JDK 25 or newer; installing JDK 25 with apt-get"
   cohx_as_root apt-get update -q || { echo "cohx: apt-get update failed (its message is above); fix that and run this again." >&2; return 1; }
   if [ -n "$(cohx_apt_candidate temurin-25-jdk)" ]; then pkg=temurin-25-jdk
   elif [ -n "$(cohx_apt_candidate openjdk-25-jdk)" ]; then pkg=openjdk-25-jdk
@@ -79,8 +80,23 @@ cohx_ensure_jdk() { # finds a JDK >= 22 (sets COHX_JAVA_HOME) or installs JDK 25
     return 1
   fi
   if ! cohx_find_jdk; then
-    echo "cohx: installed $pkg but still found no JDK 22 or newer under ${COHX_JVM_DIR:-/usr/lib/jvm}; set JAVA_HOME to it and run this again." >&2
+    echo "cohx: installed $pkg but still found no JDK 25 or newer under ${COHX_JVM_DIR:-/usr/lib/jvm}; set JAVA_HOME to it and run this again." >&2
     return 1
   fi
   echo "cohx: JDK installed: $COHX_JAVA_HOME"
+}
+
+cohx_ensure_pip() { # cohx fetches plugin wheels with `python3 -m pip download`: makes sure that works
+  local py=${COHX_PYTHON:-python3}
+  if "$py" -m pip --version >/dev/null 2>&1; then return 0; fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "cohx: '$py -m pip' does not work and there is no apt-get: install Python 3 with pip (cohx fetches plugins with it), then run this again." >&2
+    return 1
+  fi
+  echo "cohx: '$py -m pip' does not work; installing python3-pip (cohx fetches plugins with pip)"
+  cohx_as_root apt-get update -q || { echo "cohx: apt-get update failed (its message is above); fix that and run this again." >&2; return 1; }
+  cohx_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-pip \
+    || { echo "cohx: apt-get install python3-pip failed (its message is above); fix that and run this again." >&2; return 1; }
+  "$py" -m pip --version >/dev/null 2>&1 \
+    || { echo "cohx: installed python3-pip, but '$py -m pip' still does not work; set COHX_PYTHON to a Python 3 with pip and run this again." >&2; return 1; }
 }

@@ -2,12 +2,14 @@
 # Tests of tpu/install-gpu-host against the stand-ins of tpu/test/bin (nvidia-smi, apt-get,
 # apt-cache, curl, gpg) and the stand-in cohx launcher (run by tpu/test/run).
 # shellcheck disable=SC2154 # rc and out are set by run() in lib.sh
+# shellcheck disable=SC2016 # the small scripts written here expand their own variables
 
 # Python without site-packages, so a JAX installed on the machine running the tests cannot change
 # what they see; the tests put their own JAX plugin folder on PYTHONPATH where they want one.
 gpu_setup() {
   mkdir -p "$T/bin"
-  printf '#!/bin/sh\nexec python3 -S "$@"\n' > "$T/bin/python-nosite"
+  # pip lives in site-packages, so `-m pip` gets the whole python.
+  printf '#!/bin/sh\n[ "$1 $2" = "-m pip" ] && exec python3 "$@"\nexec python3 -S "$@"\n' > "$T/bin/python-nosite"
   chmod +x "$T/bin/python-nosite"
   export COHX_PYTHON=$T/bin/python-nosite
   unset PYTHONPATH
@@ -56,7 +58,7 @@ test_gpu_cuda13_driver_installs_jdk_and_cuda13_plugin_then_again_harmlessly() {
   assert_eq 1 "$(calls_matching '^apt-get install -y -q temurin-25-jdk$')" "JDK 25 installed from the configured apt source"
   assert_eq "cohx plugins install cuda13 | index= count= coordinator=
 cohx plugins list | index= count= coordinator=
-cohx plugins doctor | index= count= coordinator=" "$(cat "$HOME/cohx-calls")"
+cohx plugins doctor cuda13 | index= count= coordinator=" "$(cat "$HOME/cohx-calls")"
   assert_out "done: cohx runs on this GPU host (plugin cuda13)"
   run gpu
   assert_ok
@@ -93,7 +95,8 @@ test_gpu_uses_an_installed_jax_plugin() {
   assert_ok
   assert_out "JAX's CUDA plugin is installed ($T/py/jax_plugins/xla_cuda12/xla_cuda_plugin.so); cohx uses it"
   assert_eq 0 "$(grep -c 'plugins install' "$HOME/cohx-calls")" "no plugin download next to JAX's"
-  assert_file_has "$HOME/cohx-calls" "cohx plugins doctor"
+  assert_file_has "$HOME/cohx-calls" "cohx plugins doctor cuda12"
+  assert_out "done: cohx runs on this GPU host (plugin cuda12)"
   run gpu --force-plugin
   assert_ok
   assert_file_has "$HOME/cohx-calls" "cohx plugins install cuda13"
@@ -136,7 +139,7 @@ test_gpu_failing_doctor_fails_the_install() {
   gpu_setup
   STANDIN_COHX_FAIL='doctor' run gpu
   assert_failed
-  assert_out "'cohx plugins doctor' failed (message above): the plugin does not run here yet"
+  assert_out "'cohx plugins doctor cuda13' failed (message above): the plugin does not run here yet"
   STANDIN_COHX_FAIL='plugins install' run gpu
   assert_failed
   assert_out "'cohx plugins install cuda13' failed"
@@ -148,7 +151,18 @@ test_gpu_dry_run_installs_nothing() {
   assert_ok
   assert_out "+ apt-get install -y temurin-25-jdk"
   assert_out "+ $T/root/cohx plugins install cuda13"
-  assert_out "+ $T/root/cohx plugins doctor"
+  assert_out "+ $T/root/cohx plugins doctor cuda13"
   assert_eq 0 "$(calls_matching '^apt-get')" "--dry-run ran apt-get"
   [ ! -e "$HOME/cohx-calls" ] || fail "--dry-run ran cohx"
+}
+
+test_gpu_without_pip_installs_it_or_says_so() {
+  gpu_setup
+  printf '#!/bin/sh\n[ "$1 $2" = "-m pip" ] && { echo "No module named pip" >&2; exit 1; }\nexec python3 -S "$@"\n' > "$T/bin/python-nopip"
+  chmod +x "$T/bin/python-nopip"
+  COHX_PYTHON=$T/bin/python-nopip run gpu
+  assert_failed
+  assert_eq 1 "$(calls_matching '^apt-get install -y -q python3-pip$')" "python3-pip installed with apt"
+  assert_out "installed python3-pip, but '$T/bin/python-nopip -m pip' still does not work; set COHX_PYTHON"
+  [ ! -e "$HOME/cohx-calls" ] || fail "cohx ran without pip: $(cat "$HOME/cohx-calls")"
 }
