@@ -21,13 +21,7 @@ public record CohSequence(FeedbackType type, SequencedMap<String, String> entrie
 
     /** The JSON line (without newline) exactly as Python's {@code json.dumps} writes it. */
     public String toJson() {
-        var sb = new StringBuilder(256);
-        appendJson(sb);
-        return sb.toString();
-    }
-
-    void appendJson(StringBuilder sb) {
-        PyJson.appendObject(sb, entries);
+        return PyJson.toJson(entries);
     }
 
     public Map<String, String> asMap() {

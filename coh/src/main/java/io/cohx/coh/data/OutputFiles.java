@@ -42,8 +42,13 @@ final class OutputFiles implements AutoCloseable {
             this.offsets = keepOffsets ? new long[1024] : null;
         }
 
-        /** Appends bytes {@code [0, len)} of {@code line}, which must end with a newline. */
+        /** Appends bytes {@code [0, len)} of {@code line}, which must be one line ending with a newline. */
         void write(byte[] line, int len) throws IOException {
+            write(line, 0, len);
+        }
+
+        /** Appends bytes {@code [from, from + len)} of {@code line}: one line ending with a newline. */
+        void write(byte[] line, int from, int len) throws IOException {
             if (offsets != null) {
                 if (lines == offsets.length) {
                     offsets = Arrays.copyOf(offsets, offsets.length * 2);
@@ -52,9 +57,10 @@ final class OutputFiles implements AutoCloseable {
             }
             lines++;
             position += len;
-            int off = 0;
-            while (off < len) {
-                int n = Math.min(buffer.remaining(), len - off);
+            int off = from;
+            int end = from + len;
+            while (off < end) {
+                int n = Math.min(buffer.remaining(), end - off);
                 buffer.put(line, off, n);
                 off += n;
                 if (!buffer.hasRemaining()) {
@@ -112,6 +118,42 @@ final class OutputFiles implements AutoCloseable {
     }
 
     /**
+     * Writes {@code name} as the concatenation of the finished files {@code parts} (a kernel-side
+     * copy; the combined file of all datasets is exactly that) and remembers its line offsets.
+     */
+    long concat(String name, List<String> parts) throws IOException {
+        Path target = staging.resolve(name);
+        var combined = new Lines(name, target, false);
+        combined.channel.close();
+        long total = 0;
+        for (String part : parts) {
+            total += open.get(part).lines;
+        }
+        combined.offsets = new long[Math.toIntExact(Math.max(total, 1))];
+        try (var out = FileChannel.open(target, StandardOpenOption.WRITE)) {
+            for (String part : parts) {
+                Lines l = open.get(part);
+                l.close();
+                System.arraycopy(l.offsets, 0, combined.offsets, (int) combined.lines, (int) l.lines);
+                for (int i = 0; i < l.lines; i++) {
+                    combined.offsets[(int) combined.lines + i] += combined.position;
+                }
+                try (var in = FileChannel.open(staging.resolve(part), StandardOpenOption.READ)) {
+                    long done = 0;
+                    while (done < l.position) {
+                        done += in.transferTo(done, l.position - done, out);
+                    }
+                }
+                combined.lines += l.lines;
+                combined.position += l.position;
+            }
+            out.force(true);
+        }
+        open.put(name, combined);
+        return combined.lines;
+    }
+
+    /**
      * Writes {@code shuffledName}: the lines of the (finished) file {@code name} in the order
      * {@code rng} draws. Reads through a memory map so files larger than the heap work.
      */
@@ -126,7 +168,7 @@ final class OutputFiles implements AutoCloseable {
         rng.shuffle(order);
         Lines target = lines(shuffledName, false);
         try (var ch = FileChannel.open(staging.resolve(name), StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
-            MemorySegment map = ch.map(FileChannel.MapMode.READ_ONLY, 0, source.position, arena);
+            MemorySegment map = ch.map(FileChannel.MapMode.READ_ONLY, 0, Math.max(source.position, 1), arena);
             byte[] buf = new byte[1 << 16];
             for (int i : order) {
                 long from = source.offsets[i];

@@ -30,8 +30,7 @@ public final class PackJob {
     private final Request request;
     private final PrintStream log;
     private final PackReport report = new PackReport();
-    private final StringBuilder json = new StringBuilder(1 << 12);
-    private byte[] bytes = new byte[1 << 12];
+    private final PyJson json = new PyJson();
 
     public PackJob(Request request, PrintStream log) {
         this.request = request;
@@ -65,7 +64,9 @@ public final class PackJob {
             progress.done();
             for (Split split : Split.values()) {
                 String all = split == Split.TRAIN ? trainFile(types) : evalFile(types);
-                if (out.has(all)) {
+                var parts = request.datasets().stream().map(d -> datasetFile(d, split, types)).filter(out::has).toList();
+                if (!parts.isEmpty()) {
+                    report.file(all, out.concat(all, parts));
                     String shuffled = split.label() + "_" + types + "_shuffled.jsonl";
                     var rng = new SeededChoice(request.options().seed() + ":shuffle:" + split.label());
                     report.file(shuffled, out.writeShuffled(all, shuffled, rng));
@@ -103,9 +104,9 @@ public final class PackJob {
             });
         }
         for (Split split : Split.values()) {
-            String name = dataset.filePrefix() + "_" + split.label() + "_" + types + ".jsonl";
+            String name = datasetFile(dataset, split, types);
             if (out.has(name)) {
-                report.file(name, out.lines(name, false).lines());
+                report.file(name, out.lines(name, true).lines());
             }
         }
         var train = report.get(dataset, Split.TRAIN);
@@ -138,31 +139,21 @@ public final class PackJob {
             return;
         }
         try {
-            var own = out.lines(dataset.filePrefix() + "_" + split.label() + "_" + types + ".jsonl", false);
-            var all = out.lines(split == Split.TRAIN ? trainFile(types) : evalFile(types), true);
+            var own = out.lines(datasetFile(dataset, split, types), true);
+            json.reset();
             for (CohSequence seq : packed.sequences()) {
-                json.setLength(0);
-                seq.appendJson(json);
-                json.append('\n');
-                int len = ascii(json);
-                own.write(bytes, len);
-                all.write(bytes, len);
+                int start = json.length();
+                json.appendLine(seq.entries());
+                own.write(json.bytes(), start, json.length() - start);
                 counts.sequences.merge(seq.type(), 1L, Long::sum);
             }
+            json.forget();
         } catch (IOException e) {
             throw new DataException("cannot write to " + request.outputDir() + ": " + e.getMessage(), e);
         }
     }
 
-    /** Copies the (ASCII-only, see {@link PyJson}) text into {@link #bytes}; returns its length. */
-    private int ascii(StringBuilder sb) {
-        int n = sb.length();
-        if (bytes.length < n) {
-            bytes = new byte[Math.max(n, bytes.length * 2)];
-        }
-        for (int i = 0; i < n; i++) {
-            bytes[i] = (byte) sb.charAt(i);
-        }
-        return n;
+    private static String datasetFile(FeedbackDataset dataset, Split split, String types) {
+        return dataset.filePrefix() + "_" + split.label() + "_" + types + ".jsonl";
     }
 }
