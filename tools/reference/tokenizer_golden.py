@@ -111,7 +111,7 @@ EMOJI = ["😀", "🎉", "👍🏽", "🇯🇵", "🇺🇸", "👨\u200d👩\u20
          "🐍", "☕", "✈\ufe0f", "1\ufe0f\u20e3", "🫠", "🤖", "🏴\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F"]
 SPECIALS = ["<s>", "</s>", "<unk>", "<pad>", "<|endoftext|>", "<|extratoken_1|>", "<|extratoken_143|>", "[INST]",
             "[/INST]", "<0x41>", "<0x0A>", "\u2581", "\u2581\u2581", "Ġ", "Ċ", "<tool>", "[SEP]", "<ctrl>", "[IMG]",
-            "<|bos|>", "<|eos|>", "<<SYS>>"]
+            "<|bos|>", "<|eos|>", "<<SYS>>", "[REFERENCE_DOC_1]", "[REFERENCE_DOC_12]", "[REFERENCE_DOC_"]
 SPACES = [" ", "  ", "   ", "\t", "\t\t", "\n", "\n\n", "\r\n", " \t ", "\u00a0", "\u3000", "\u2009", "\u200b",
           "\u2028", "\x0b", "\x0c", "\u0085", "\u202f", "      "]
 # Blocks assigned long ago, so every library agrees on their Unicode categories.

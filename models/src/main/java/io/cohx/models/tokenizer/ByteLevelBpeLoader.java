@@ -315,10 +315,15 @@ public final class ByteLevelBpeLoader {
             throw new TokenizerException(file + ": cannot read: " + e.getMessage(), e);
         }
         if (data.length == 0) throw new TokenizerException(file + ": the file is empty; expected JSON");
-        if (data[0] != '{' && data[0] != '[' && data[0] != ' ' && data[0] != '\n' && data[0] != '\r' && data[0] != '\t'
-                && (data[0] & 0xFF) != 0xEF) {
-            throw new TokenizerException(file + ": not JSON (starts with byte 0x" + Integer.toHexString(data[0] & 0xFF)
-                    + "); a SentencePiece tokenizer.model is loaded by file name, see Tokenizers.load");
+        int first = 0;
+        if (data.length >= 3 && (data[0] & 0xFF) == 0xEF && (data[1] & 0xFF) == 0xBB && (data[2] & 0xFF) == 0xBF) first = 3;
+        while (first < data.length && (data[first] == ' ' || data[first] == '\n' || data[first] == '\r' || data[first] == '\t')) {
+            first++;
+        }
+        if (first == data.length || (data[first] != '{' && data[first] != '[')) {
+            throw new TokenizerException(file + ": not JSON (byte " + first + " is 0x"
+                    + (first < data.length ? Integer.toHexString(data[first] & 0xFF) : "<end>")
+                    + ", expected '{'); a SentencePiece tokenizer.model must be named *.model");
         }
         try {
             return JSON.readTree(data);

@@ -87,10 +87,10 @@ final class SentencePieceUnigram implements SentencePieceModel {
                 int length = end - start;
                 // Sums stay in float like the reference's: equal-score paths (runs of one
                 // character) then tie exactly, and the first one found wins, as there.
-                float score = userDefined[id] ? (float) ((double) (length * maxScore) - 0.1) : scores[id];
+                float score = userDefined[id] ? (float) (length * maxScore - 0.1) : scores[id];
                 float candidate = score + tillHere;
                 if (startsAt[end] == -1 || candidate > best[end]) {
-                    best[end] = (float) candidate;
+                    best[end] = candidate;
                     startsAt[end] = start;
                     bestId[end] = id;
                 }
