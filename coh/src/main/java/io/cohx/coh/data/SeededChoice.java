@@ -34,6 +34,14 @@ final class SeededChoice {
         return new SeededChoice(seed + ":" + dataset + ":" + split + ":" + index);
     }
 
+    long state() {
+        return state;
+    }
+
+    void setState(long newState) {
+        state = newState;
+    }
+
     long next() {
         long z = (state += 0x9e3779b97f4a7c15L);
         z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
