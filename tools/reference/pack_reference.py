@@ -264,11 +264,12 @@ PROCESS = {'dialogue': process_dialogue, 'webgpt': process_webgpt, 'summary': pr
 
 # ---- reading the published layouts (same rules as InputFile.java / Split.java) --------------------
 EVAL_NAME = re.compile(r'(test|valid|validation|eval|dev)')
+TRAIN_NAME = re.compile(r'(?<![a-z])train')
 
 
 def split_of_name(name):
     n = name.lower()
-    if 'train' in n:
+    if TRAIN_NAME.search(n):
         return 'train'
     return 'eval' if EVAL_NAME.search(n) else None
 

@@ -13,6 +13,8 @@ public enum Split {
     TRAIN("train"), EVAL("eval");
 
     private static final Pattern EVAL_NAME = Pattern.compile("(test|valid|validation|eval|dev)");
+    /** "train" not glued to a preceding letter, so "pretrain.jsonl" is not taken for a train split. */
+    private static final Pattern TRAIN_NAME = Pattern.compile("(?<![a-z])train");
 
     private final String label;
 
@@ -27,7 +29,7 @@ public enum Split {
     /** The split a file name suggests, or null if it suggests none. */
     static Split fromFileName(String name) {
         String n = name.toLowerCase(Locale.ROOT);
-        if (n.contains("train")) {
+        if (TRAIN_NAME.matcher(n).find()) {
             return TRAIN;
         }
         return EVAL_NAME.matcher(n).find() ? EVAL : null;
