@@ -95,6 +95,7 @@ int main(void) {
   FIELD(PJRT_Api, PJRT_Buffer_ReadyEvent);
   FIELD(PJRT_Api, PJRT_Executable_OutputElementTypes);
   FIELD(PJRT_Api, PJRT_Executable_OutputDimensions);
+  FIELD(PJRT_Api, PJRT_Executable_GetCompiledMemoryStats);
   SIZE(PJRT_Event_Destroy_Args);
   FIELD(PJRT_Event_Destroy_Args, event);
   SIZE(PJRT_Event_IsReady_Args);
@@ -267,6 +268,19 @@ int main(void) {
   FIELD(PJRT_Executable_DeserializeAndLoad_Args, loaded_executable);
   FIELD(PJRT_Executable_DeserializeAndLoad_Args, overridden_serialized_compile_options);
   FIELD(PJRT_Executable_DeserializeAndLoad_Args, overridden_serialized_compile_options_size);
+  SIZE(PJRT_Executable_GetCompiledMemoryStats_Args);
+  FIELD(PJRT_Executable_GetCompiledMemoryStats_Args, executable);
+  FIELD(PJRT_Executable_GetCompiledMemoryStats_Args, generated_code_size_in_bytes);
+  FIELD(PJRT_Executable_GetCompiledMemoryStats_Args, argument_size_in_bytes);
+  FIELD(PJRT_Executable_GetCompiledMemoryStats_Args, output_size_in_bytes);
+  FIELD(PJRT_Executable_GetCompiledMemoryStats_Args, alias_size_in_bytes);
+  FIELD(PJRT_Executable_GetCompiledMemoryStats_Args, temp_size_in_bytes);
+  FIELD(PJRT_Executable_GetCompiledMemoryStats_Args, host_generated_code_size_in_bytes);
+  FIELD(PJRT_Executable_GetCompiledMemoryStats_Args, host_argument_size_in_bytes);
+  FIELD(PJRT_Executable_GetCompiledMemoryStats_Args, host_output_size_in_bytes);
+  FIELD(PJRT_Executable_GetCompiledMemoryStats_Args, host_alias_size_in_bytes);
+  FIELD(PJRT_Executable_GetCompiledMemoryStats_Args, host_temp_size_in_bytes);
+  FIELD(PJRT_Executable_GetCompiledMemoryStats_Args, peak_memory_in_bytes);
   SIZE(PJRT_LoadedExecutable_Destroy_Args);
   FIELD(PJRT_LoadedExecutable_Destroy_Args, executable);
   SIZE(PJRT_LoadedExecutable_GetExecutable_Args);

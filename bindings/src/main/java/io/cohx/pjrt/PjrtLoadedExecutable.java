@@ -135,6 +135,37 @@ public final class PjrtLoadedExecutable extends NativeResource {
         return devices;
     }
 
+    /**
+     * Device memory the compiled program needs per device (arguments, outputs, aliased bytes,
+     * temporaries, peak), as the plugin reports it: the answer to "will this fit?" before running.
+     */
+    public CompiledMemoryStats compiledMemoryStats() {
+        Api api = client.api;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment g = Api.args(arena, Structs.LOADED_EXECUTABLE_GET_EXECUTABLE);
+            g.set(ADDRESS, Structs.LOADED_EXECUTABLE_GET_EXECUTABLE.off("loaded_executable"), ptr());
+            api.call("PJRT_LoadedExecutable_GetExecutable", g);
+            MemorySegment exe = g.get(ADDRESS, Structs.LOADED_EXECUTABLE_GET_EXECUTABLE.off("executable"));
+            try {
+                Struct s = Structs.EXECUTABLE_COMPILED_MEMORY_STATS;
+                MemorySegment a = Api.args(arena, s);
+                a.set(ADDRESS, s.off("executable"), exe);
+                api.call("PJRT_Executable_GetCompiledMemoryStats", a);
+                return new CompiledMemoryStats(a.get(JAVA_LONG, s.off("generated_code_size_in_bytes")),
+                        a.get(JAVA_LONG, s.off("argument_size_in_bytes")), a.get(JAVA_LONG, s.off("output_size_in_bytes")),
+                        a.get(JAVA_LONG, s.off("alias_size_in_bytes")), a.get(JAVA_LONG, s.off("temp_size_in_bytes")),
+                        a.get(JAVA_LONG, s.off("peak_memory_in_bytes")));
+            } finally {
+                MemorySegment d = Api.args(arena, Structs.EXECUTABLE_DESTROY);
+                d.set(ADDRESS, Structs.EXECUTABLE_DESTROY.off("executable"), exe);
+                api.call("PJRT_Executable_Destroy", d);
+            }
+        }
+    }
+
+    /** Per-device memory of a compiled program, in bytes; peak is 0 where the plugin does not report it. */
+    public record CompiledMemoryStats(long generatedCode, long arguments, long outputs, long aliased, long temporaries, long peak) {}
+
     /** The executable as bytes, loadable by {@link PjrtClient#deserialize} with the same plugin build. */
     public byte[] serialize() {
         Api api = client.api;

@@ -38,7 +38,8 @@ public final class Structs {
             "PJRT_LoadedExecutable_Execute", 480, "PJRT_Executable_DeserializeAndLoad", 488, "PJRT_Buffer_Destroy", 504,
             "PJRT_Buffer_ElementType", 512, "PJRT_Buffer_Dimensions", 520, "PJRT_Buffer_OnDeviceSizeInBytes", 552,
             "PJRT_Buffer_Device", 560, "PJRT_Buffer_Delete", 576, "PJRT_Buffer_IsDeleted", 584, "PJRT_Buffer_ToHostBuffer", 600,
-            "PJRT_Buffer_ReadyEvent", 616, "PJRT_Executable_OutputElementTypes", 760, "PJRT_Executable_OutputDimensions", 768);
+            "PJRT_Buffer_ReadyEvent", 616, "PJRT_Executable_OutputElementTypes", 760, "PJRT_Executable_OutputDimensions", 768,
+            "PJRT_Executable_GetCompiledMemoryStats", 808);
 
     public static final Struct EVENT_DESTROY = Struct.of("PJRT_Event_Destroy_Args", 24, "event", 16);
     public static final Struct EVENT_IS_READY = Struct.of("PJRT_Event_IsReady_Args", 25, "event", 16, "is_ready", 24);
@@ -95,6 +96,11 @@ public final class Structs {
     public static final Struct EXECUTABLE_DESERIALIZE_AND_LOAD = Struct.of("PJRT_Executable_DeserializeAndLoad_Args", 72, "client", 16,
             "serialized_executable", 24, "serialized_executable_size", 32, "loaded_executable", 40,
             "overridden_serialized_compile_options", 48, "overridden_serialized_compile_options_size", 56);
+    public static final Struct EXECUTABLE_COMPILED_MEMORY_STATS = Struct.of("PJRT_Executable_GetCompiledMemoryStats_Args", 144,
+            "executable", 16, "generated_code_size_in_bytes", 24, "argument_size_in_bytes", 32, "output_size_in_bytes", 40,
+            "alias_size_in_bytes", 48, "temp_size_in_bytes", 56, "host_generated_code_size_in_bytes", 64,
+            "host_argument_size_in_bytes", 72, "host_output_size_in_bytes", 80, "host_alias_size_in_bytes", 88,
+            "host_temp_size_in_bytes", 96, "peak_memory_in_bytes", 104);
     public static final Struct LOADED_EXECUTABLE_DESTROY = Struct.of("PJRT_LoadedExecutable_Destroy_Args", 24, "executable", 16);
     public static final Struct LOADED_EXECUTABLE_GET_EXECUTABLE = Struct.of("PJRT_LoadedExecutable_GetExecutable_Args", 32, "loaded_executable", 16, "executable", 24);
     public static final Struct LOADED_EXECUTABLE_ADDRESSABLE_DEVICES = Struct.of("PJRT_LoadedExecutable_AddressableDevices_Args", 40, "executable", 16,
@@ -105,7 +111,8 @@ public final class Structs {
             "argument_lists", 32, "num_devices", 40, "num_args", 48, "output_lists", 56, "device_complete_events", 64, "execute_device", 72);
 
     /** Structs whose 0.114 size (sent by cohx) exceeds the 0.81 size; the offsets of shared fields agree. */
-    public static final Set<String> GROWN_AFTER_0_81 = Set.of("PJRT_ExecuteOptions", "PJRT_Executable_DeserializeAndLoad_Args");
+    public static final Set<String> GROWN_AFTER_0_81 = Set.of("PJRT_ExecuteOptions", "PJRT_Executable_DeserializeAndLoad_Args",
+            "PJRT_Executable_GetCompiledMemoryStats_Args");
 
     /** Every layout above, for the layout test. */
     public static List<Struct> all() {
@@ -118,7 +125,7 @@ public final class Structs {
                 BUFFER_DESTROY, BUFFER_ELEMENT_TYPE, BUFFER_DIMENSIONS, BUFFER_ON_DEVICE_SIZE, BUFFER_DEVICE, BUFFER_DELETE, BUFFER_IS_DELETED,
                 BUFFER_TO_HOST, BUFFER_READY_EVENT, BUFFER_MEMORY_LAYOUT, BUFFER_MEMORY_LAYOUT_TILED,
                 EXECUTABLE_DESTROY, EXECUTABLE_NAME, EXECUTABLE_NUM_OUTPUTS, EXECUTABLE_OUTPUT_ELEMENT_TYPES, EXECUTABLE_OUTPUT_DIMENSIONS,
-                EXECUTABLE_SERIALIZE, EXECUTABLE_DESERIALIZE_AND_LOAD, LOADED_EXECUTABLE_DESTROY, LOADED_EXECUTABLE_GET_EXECUTABLE,
+                EXECUTABLE_SERIALIZE, EXECUTABLE_DESERIALIZE_AND_LOAD, EXECUTABLE_COMPILED_MEMORY_STATS, LOADED_EXECUTABLE_DESTROY, LOADED_EXECUTABLE_GET_EXECUTABLE,
                 LOADED_EXECUTABLE_ADDRESSABLE_DEVICES, EXECUTE_OPTIONS, LOADED_EXECUTABLE_EXECUTE);
     }
 }

@@ -270,6 +270,17 @@ class ExecuteTest {
     }
 
     @Test
+    void compiledMemoryStatsCountArgumentsAndOutputs() {
+        PjrtClient c = TestPlugins.cpuClient(1);
+        try (var mm = c.compile(matmul("f32"), CompileOptions.DEFAULT)) {
+            var stats = mm.compiledMemoryStats();
+            assertEquals((6 + 6) * 4, stats.arguments());
+            assertEquals(4 * 4, stats.outputs());
+            assertTrue(stats.temporaries() >= 0 && stats.generatedCode() >= 0, stats.toString());
+        }
+    }
+
+    @Test
     void serializeThenDeserializeGivesIdenticalResults() {
         PjrtClient c = TestPlugins.cpuClient(1);
         PjrtDevice d = c.addressableDevices().getFirst();

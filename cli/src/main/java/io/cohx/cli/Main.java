@@ -8,6 +8,8 @@ import picocli.CommandLine.Command;
         description = "Chain of Hindsight alignment of language models, on OpenXLA PJRT.",
         subcommands = {
             PluginsCommand.class,
+            PlotCommand.class,
+            PackCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -33,6 +33,12 @@ public interface Tokenizer {
     /** Padding id, or -1 if the tokenizer has none. */
     int padId();
 
+    /** The vocabulary entry of {@code id} as the model file spells it (e.g. {@code ▁the}, {@code Ġthe}, {@code <0x0A>}). */
+    String idToPiece(int id);
+
+    /** The id of vocabulary entry {@code piece}, or -1 if there is none. */
+    int pieceToId(String piece);
+
     /** A fresh decoder for streaming generation: feed ids one at a time, get text that is never broken UTF-8. */
     IncrementalDecoder incrementalDecoder();
 
