@@ -27,6 +27,11 @@ public final class Program {
         default int numPartitions() {
             return 1;
         }
+
+        /** Module-level declarations placed before {@code main} (e.g. a Shardy {@code sdy.mesh}), or null. */
+        default String moduleHeader() {
+            return null;
+        }
     }
 
     private final String name;
@@ -81,6 +86,10 @@ public final class Program {
         String module = name.replaceAll("[^A-Za-z0-9_]", "_");
         sb.append("module @").append(module).append(" attributes {mhlo.num_partitions = ").append(ann.numPartitions())
                 .append(" : i32, mhlo.num_replicas = 1 : i32} {\n");
+        String header = ann.moduleHeader();
+        if (header != null) {
+            sb.append("  ").append(header).append('\n');
+        }
         sb.append("  func.func public @main(");
         List<String> inPaths = inputs.paths();
         for (int i = 0; i < inPaths.size(); i++) {

@@ -33,6 +33,9 @@ class ForwardValuesTest {
                     .with("aux", vg.aux().get("twice"))
                     .with("convert_grad", Autodiff.grad(p -> p.get("x").convert(DType.F32).convert(DType.F64).mul(3.0).sum(), Tree.of("x", x64)).get("x"))
                     .with("softmax", Shapes.slice(x, 0, 0, 1).softmax(1).sum(1))
+                    .with("bf16_dot", Dot.matmul(x.convert(DType.BF16), Shapes.transpose(x, 1, 0).convert(DType.BF16), DType.F32))
+                    .with("bf16_grad", Autodiff.grad(p -> Dot.matmul(p.get("a"), p.get("b"), DType.F32).sum(),
+                            Tree.of("a", x.convert(DType.BF16), "b", Shapes.transpose(x, 1, 0).convert(DType.BF16))).get("a"))
                     .with("iota", Shapes.iota(DType.S32, Shape.of(2, 2), 1))
                     .with("pad", Shapes.pad(Shapes.reshape(Shapes.slice(x, 0, 0, 1), 3), Constants.scalar(0, DType.F32), new int[] {1}, new int[] {0}, new int[] {1}));
         });
@@ -53,6 +56,11 @@ class ForwardValuesTest {
         assertArrayEquals(new double[] {3, 3, 3, 3, 3, 3}, out.get("convert_grad").toDoubleArray());
         assertArrayEquals(new float[] {1}, out.get("softmax").toFloatArray(), 1e-6f);
         assertArrayEquals(new int[] {0, 1, 0, 1}, out.get("iota").toIntArray());
+        // bf16 operands accumulated in f32; the gradient comes back in the operand dtype
+        assertArrayEquals(new float[] {26, 34, 34, 107}, out.get("bf16_dot").toFloatArray());
+        org.junit.jupiter.api.Assertions.assertEquals(DType.BF16, out.get("bf16_grad").dtype());
+        // d/da sum(a·b) = row sums of b broadcast: b = x^T, so each row of the gradient is x's row sums
+        assertArrayEquals(new float[] {6, 15, 6, 15, 6, 15}, out.get("bf16_grad").toFloatArray());
         assertArrayEquals(new float[] {0, 3, 0, -1, 0, 4}, out.get("pad").toFloatArray());
     }
 }
