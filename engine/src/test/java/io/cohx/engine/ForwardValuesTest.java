@@ -59,8 +59,8 @@ class ForwardValuesTest {
         // bf16 operands accumulated in f32; the gradient comes back in the operand dtype
         assertArrayEquals(new float[] {26, 34, 34, 107}, out.get("bf16_dot").toFloatArray());
         org.junit.jupiter.api.Assertions.assertEquals(DType.BF16, out.get("bf16_grad").dtype());
-        // d/da sum(a·b) = row sums of b broadcast: b = x^T, so each row of the gradient is x's row sums
-        assertArrayEquals(new float[] {6, 15, 6, 15, 6, 15}, out.get("bf16_grad").toFloatArray());
+        // d/da sum(a·b)[i,k] = sum_j b[k,j]; with b = x^T that is column k of x summed
+        assertArrayEquals(new float[] {4, 4, 13, 4, 4, 13}, out.get("bf16_grad").toFloatArray());
         assertArrayEquals(new float[] {0, 3, 0, -1, 0, 4}, out.get("pad").toFloatArray());
     }
 }
