@@ -217,6 +217,12 @@ public final class Control {
         }
 
         @Override
+        public Tensor[] vjp(Node n, Tensor[] cts) {
+            throw new EngineException("while: a general while loop has no gradient; write the loop with Control.scan "
+                    + "(fixed trip count) or keep its inputs out of the differentiated function with stopGradient");
+        }
+
+        @Override
         public void emit(Emitter e, Node n) {
             e.line(e.results(n) + " = \"stablehlo.while\"(" + e.operands(n.inputs) + ") ({");
             e.indent(1);

@@ -180,8 +180,7 @@ public final class Dot {
             throw EngineException.op("matmul", "needs arrays of rank ≥ 1, got " + a.type() + " and " + b.type());
         }
         if (b.rank() <= 2) {
-            int bc = b.rank() == 1 ? 0 : 0;
-            return dotGeneral(a, b, Dims.of(new int[] {a.rank() - 1}, new int[] {bc}), accumulate);
+            return dotGeneral(a, b, Dims.of(new int[] {a.rank() - 1}, new int[] {0}), accumulate);
         }
         if (a.rank() != b.rank()) {
             throw EngineException.op("matmul", "batched matmul needs equal ranks, got " + a.type() + " and " + b.type());

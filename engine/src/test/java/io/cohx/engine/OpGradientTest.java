@@ -179,6 +179,14 @@ class OpGradientTest {
             }, List.of(t.get("h")), List.of(t.get("xs")), steps);
             return res.ys().getFirst().sum().add(res.carry().getFirst().sum());
         }));
+        c.add(new Case("scan of checkpointed layers", Tree.of("h", uniform(r, -1, 1, 2, 3), "ws", uniform(r, -1, 1, steps, 3, 3)), t -> {
+            var res = Control.scan((carry, w) -> {
+                List<Tensor> out = Control.checkpoint(a -> List.of(a.get(0).matmul(a.get(1)).softmax(-1).add(a.get(0))),
+                        List.of(carry.getFirst(), w.getFirst()));
+                return new Control.Step(out, List.of());
+            }, List.of(t.get("h")), List.of(t.get("ws")), steps);
+            return res.carry().getFirst();
+        }));
         return c;
     }
 }
