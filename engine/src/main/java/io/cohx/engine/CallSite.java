@@ -18,6 +18,15 @@ final class CallSite {
         return cs == null || cs.getLocation() == null ? "" : cs.getLocation().toString();
     }
 
+    /** {@code lambda$train$3} → {@code train} (a lambda inside train). */
+    private static String readable(String method) {
+        if (method.startsWith("lambda$")) {
+            String[] parts = method.split("\\$");
+            return parts.length > 1 ? parts[1] + "/lambda" : method;
+        }
+        return method;
+    }
+
     static String find() {
         return WALKER.walk(frames -> frames
                 .filter(f -> {
@@ -29,7 +38,7 @@ final class CallSite {
                     return !(n.startsWith("io.cohx.engine.") && location(c).equals(ENGINE_LOCATION));
                 })
                 .findFirst()
-                .map(f -> f.getClassName() + "." + f.getMethodName() + "(" + f.getFileName() + ":" + f.getLineNumber() + ")")
+                .map(f -> f.getClassName() + "." + readable(f.getMethodName()) + "(" + f.getFileName() + ":" + f.getLineNumber() + ")")
                 .orElse("unknown caller"));
     }
 }

@@ -129,7 +129,7 @@ public final class Graph {
         return r;
     }
 
-    /** Number of nodes recorded, including sub-graphs' counters (for benchmarks and tests). */
+    /** Number of nodes recorded in this graph, not counting those inside loop or checkpoint regions. */
     public int size() {
         return nodes.size();
     }

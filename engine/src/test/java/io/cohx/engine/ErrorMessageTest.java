@@ -19,7 +19,7 @@ class ErrorMessageTest {
         String m = e.getMessage();
         assertTrue(m.startsWith("add:"), m);
         assertTrue(m.contains("f32[2,3]") && m.contains("f32[4]"), m);
-        assertTrue(m.contains("ErrorMessageTest") && m.contains("ErrorMessageTest.java:"), m);
+        assertTrue(m.contains("ErrorMessageTest.shapeMismatchNamesOpShapesAndCallSite/lambda(ErrorMessageTest.java:"), m);
     }
 
     @Test
