@@ -1,4 +1,5 @@
-# Sourced by ./cohx, ./run-tests and .ci/run: finds a JDK >= 22 and exports COHX_JAVA_HOME.
+# Sourced by ./cohx and ./run-tests: finds a JDK and exports COHX_JAVA_HOME. cohx compiles to Java 25
+# class files (FFM is final since 22; cohx also uses 25-only language features), so 25 is the floor.
 # Order: $JAVA_HOME if it is new enough, then the newest JDK under /usr/lib/jvm (or $COHX_JVM_DIR).
 
 cohx_jdk_major() { # prints the feature version of the JDK at $1, or nothing
@@ -15,7 +16,7 @@ cohx_jdk_major() { # prints the feature version of the JDK at $1, or nothing
 }
 
 cohx_find_jdk() {
-  local want=${COHX_MIN_JDK:-22} best="" best_v=0 home v
+  local want=${COHX_MIN_JDK:-25} best="" best_v=0 home v
   if [ -n "${JAVA_HOME:-}" ]; then
     v=$(cohx_jdk_major "$JAVA_HOME")
     if [ -n "$v" ] && [ "$v" -ge "$want" ] && [ -x "$JAVA_HOME/bin/javac" ]; then
