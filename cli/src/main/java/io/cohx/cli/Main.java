@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             PluginsCommand.class,
             PlotCommand.class,
+            PackCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
