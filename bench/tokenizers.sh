@@ -1,34 +1,25 @@
 #!/usr/bin/env bash
 # Tokenizer encode throughput: cohx (Java) and the Python reference libraries on the same corpus,
 # same machine, same run; prints every JSON line and then the cohx/reference ratios.
-# Usage: bench/tokenizers.sh [THREADS] [SECONDS]
-# Needs: the project built (mvn -B -o install -DskipTests), the reference libraries
+# Usage: bench/tokenizers.sh [THREADS] [SECONDS] [CORPUS.jsonl[.gz]]  (default: the golden test corpus)
+# Needs: the reference libraries
 # (python3 -m pip install -r tools/reference/requirements.txt) and the test tokenizer files
 # (run the models tests once, or tools/reference/tokenizer_golden.py, to fetch them).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-# shellcheck source=scripts/jdk.sh
-. scripts/jdk.sh
-cohx_find_jdk
 threads=${1:-$(nproc)}
 seconds=${2:-3}
-corpus=models/src/test/resources/tokenizer/corpus.jsonl.gz
+corpus=${3:-models/src/test/resources/tokenizer/corpus.jsonl.gz}
 data=${XDG_CACHE_HOME:-$HOME/.cache}/cohx/test-data
 sp=$data/mistral-v1/tokenizer.model
 vocab=$data/gpt2/vocab.json
 for f in "$sp" "$vocab"; do
   [ -f "$f" ] || { echo "tokenizers.sh: $f missing; run the models tests once to fetch it" >&2; exit 1; }
 done
-cp=$(cat bench/target/classpath.txt 2>/dev/null || true)
-if [ -z "$cp" ]; then
-  mvn -B -q -o -pl bench dependency:build-classpath -Dmdep.outputFile=target/classpath.txt >/dev/null
-  cp=$(cat bench/target/classpath.txt)
-fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-"$COHX_JAVA_HOME/bin/java" -cp "bench/target/classes:$cp" io.cohx.bench.TokenizerBench \
-  "$corpus" "$threads" "$seconds" "sp=$sp" "gpt2=gpt2" | tee -a "$out"
+bench/run TokenizerBench "$corpus" "$threads" "$seconds" "sp=$sp" "gpt2=gpt2" | tee -a "$out"
 python3 bench/tokenizer_bench.py "$corpus" "$threads" "$seconds" "$sp" "$vocab" | tee -a "$out"
 python3 - "$out" <<'PY'
 import json, sys

@@ -17,6 +17,10 @@ final class IntList {
         data[size++] = v;
     }
 
+    void clear() {
+        size = 0;
+    }
+
     int size() {
         return size;
     }

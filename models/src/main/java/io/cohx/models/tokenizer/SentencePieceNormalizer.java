@@ -36,6 +36,9 @@ final class SentencePieceNormalizer {
         int pos = 0;
         int end = input.length;
         if (end == 0) return input;
+        if (charsMap == null && userDefined == null && !removeExtraWhitespaces && escapeWhitespaces) {
+            return escapeOnly(input);
+        }
         var prefix = new int[2]; // {replacement start or -1 for copy, consumed length}; see prefix()
         if (removeExtraWhitespaces) {
             while (pos < end) {
@@ -78,6 +81,32 @@ final class SentencePieceNormalizer {
             while (out.endsWith(space)) out.truncate(out.size() - space.length);
         }
         return out.toArray();
+    }
+
+    /**
+     * The LLaMA/Mistral case (identity map, no space removal, no user-defined pieces) in one pass.
+     * {@code input} comes from a Java string, so it is valid UTF-8 and needs no per-character checks.
+     */
+    private byte[] escapeOnly(byte[] input) {
+        int spaces = 0;
+        for (byte b : input) if (b == ' ') spaces++;
+        int n = input.length + 2 * spaces + (addDummyPrefix ? 3 : 0);
+        byte[] out = new byte[n];
+        int o = 0;
+        if (addDummyPrefix) {
+            System.arraycopy(SPACE_SYMBOL, 0, out, 0, 3);
+            o = 3;
+        }
+        for (byte b : input) {
+            if (b == ' ') {
+                out[o++] = SPACE_SYMBOL[0];
+                out[o++] = SPACE_SYMBOL[1];
+                out[o++] = SPACE_SYMBOL[2];
+            } else {
+                out[o++] = b;
+            }
+        }
+        return out;
     }
 
     private void appendSpace(ByteBuilder out) {

@@ -125,7 +125,7 @@ public final class SentencePieceTokenizer implements Tokenizer {
         var normalMap = new ByteSliceMap(normalKeys.toArray(byte[][]::new),
                 normalIds.stream().mapToInt(Integer::intValue).toArray());
         model = switch (trainer.getModelType()) {
-            case BPE -> new SentencePieceBpe(normalMap, scores, types, matcher);
+            case BPE -> new SentencePieceBpe(normalMap, pieces, scores, types, matcher);
             case UNIGRAM -> new SentencePieceUnigram(normalKeys, normalIds, scores, types, unkId);
             default -> throw new TokenizerException(file + ": trainer_spec.model_type is " + trainer.getModelType()
                     + "; cohx supports BPE and UNIGRAM SentencePiece models");

@@ -6,7 +6,9 @@ import java.util.List;
  * The one tokenizer interface the rest of cohx uses (data packing, training, serving,
  * evaluation). {@link #encode} never adds bos/eos: callers that want them (the TextProcessor's
  * {@code <|bos|>}/{@code <|eos|>} fields, the server's {@code add_bos_token}) add the ids
- * themselves. Implementations are immutable and safe to share between threads.
+ * themselves. Implementations are immutable and safe to share between threads. Open one with
+ * {@link Tokenizers#load(String)} (a tokenizer.model, tokenizer.json, vocab.json, a model
+ * directory, or the built-in {@code gpt2}/{@code gptj}).
  */
 public interface Tokenizer {
 

@@ -25,6 +25,7 @@ class TokenizerApiTest {
         assertEquals(-1, java.util.Arrays.stream(ids).filter(id -> id == 1).findAny().orElse(-1));
         assertEquals("hello", t.decode(new int[] {1, t.encode("hello")[0], t.encode("hello")[1], 2}).strip());
         assertThrows(IllegalArgumentException.class, () -> t.decode(new int[] {32000}));
+        assertEquals(List.of("\u2581Hello", "\u2581world"), ((SentencePieceTokenizer) t).encodeAsPieces("Hello world"));
     }
 
     @Test
