@@ -228,7 +228,9 @@ public final class StreamingReader implements TensorReader {
                         dtype = c.info.dtype();
                         chunks.add(c.data);
                         base = c.end;
-                        u = unpackerAt(base, end);
+                        if (i < n - 1 || e < entries - 1) {
+                            u = unpackerAt(base, end); // the chunk's bytes were skipped, not read
+                        }
                     }
                 }
                 default -> throw new IllegalStateException("value of '" + name + "' is a map with key '" + k

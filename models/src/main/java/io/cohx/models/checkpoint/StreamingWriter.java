@@ -119,10 +119,23 @@ public final class StreamingWriter implements AutoCloseable {
         }
     }
 
-    // flax's layout for big arrays: {'__msgpack_chunked_array__': True, 'shape': {'0': d0, ..},
-    // 'chunks': {'0': ndarray(flat slice), ..}}, each chunk at most maxChunk bytes.
+    /** Writes {@code t} in flax's chunked layout with chunks of at most {@code chunkBytes} (for tests of that layout). */
+    void writeChunkedForTest(List<String> key, HostTensor t, long chunkBytes) {
+        try {
+            writeChunkedRecord(key, t, chunkBytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     private void writeChunked(List<String> key, HostTensor v) throws IOException {
-        long perChunk = Math.max(1, maxChunk / v.dtype().byteSize());
+        writeChunkedRecord(key, v, maxChunk);
+    }
+
+    // flax's layout for big arrays: {'__msgpack_chunked_array__': True, 'shape': {'0': d0, ..},
+    // 'chunks': {'0': ndarray(flat slice), ..}}, each chunk at most chunkBytes bytes.
+    private void writeChunkedRecord(List<String> key, HostTensor v, long chunkBytes) throws IOException {
+        long perChunk = Math.max(1, chunkBytes / v.dtype().byteSize());
         long n = v.numel();
         int nChunks = (int) ((n + perChunk - 1) / perChunk);
         byte[] head;
