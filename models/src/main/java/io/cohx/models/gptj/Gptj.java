@@ -81,7 +81,7 @@ public final class Gptj implements CausalLm {
         Tensor q = rotary.apply(Layers.dense(h, p.get("attn.q_proj.kernel")).reshape(b, s, heads, hd));
         Tensor k = rotary.apply(Layers.dense(h, p.get("attn.k_proj.kernel")).reshape(b, s, heads, hd));
         Tensor v = Layers.dense(h, p.get("attn.v_proj.kernel")).reshape(b, s, heads, hd);
-        Tensor a = Attention.attend(q, k, v, pass.visible(layer, b, s), c.attnPdrop(),
+        Tensor a = Attention.attend(q, k, v, pass.visible(layer, b, heads, s), c.attnPdrop(),
                 pass.attentionDropoutKey(c.attnPdrop(), layer));
         a = Layers.dense(a.reshape(b, s, c.nEmbd()), p.get("attn.out_proj.kernel"));
         a = pass.dropout(a, c.residPdrop(), "attn_out", layer);

@@ -75,7 +75,7 @@ public final class Llama implements CausalLm {
         Tensor q = rotary.apply(Layers.dense(h, p.get("attention.wq.kernel")).reshape(b, s, heads, hd));
         Tensor k = rotary.apply(Layers.dense(h, p.get("attention.wk.kernel")).reshape(b, s, heads, hd));
         Tensor v = Layers.dense(h, p.get("attention.wv.kernel")).reshape(b, s, heads, hd);
-        Tensor a = Attention.attend(q, k, v, pass.visible(layer, b, s), c.attnPdrop(),
+        Tensor a = Attention.attend(q, k, v, pass.visible(layer, b, heads, s), c.attnPdrop(),
                 pass.attentionDropoutKey(c.attnPdrop(), layer));
         a = Layers.dense(a.reshape(b, s, c.hiddenSize()), p.get("attention.wo.kernel"));
         x = x.add(pass.dropout(a, c.residPdrop(), "attn_out", layer));
