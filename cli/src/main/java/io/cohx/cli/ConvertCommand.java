@@ -65,7 +65,7 @@ final class ConvertCommand implements Runnable {
             long t0 = System.nanoTime();
             var progress = new Progress(spec.commandLine().getErr());
             try {
-                DType d = dtype == null ? null : DType.parse(dtype);
+                DType d = dtype == null ? null : parseDtype("--dtype", dtype);
                 long shard = shardSize == null ? defaultShardBytes() : parseSize(shardSize);
                 convert(new Conversions.Options(d, shard, progress));
             } catch (CheckpointException | ConfigException | IllegalArgumentException e) {
@@ -165,13 +165,25 @@ final class ConvertCommand implements Runnable {
             long t0 = System.nanoTime();
             var progress = new Progress(spec.commandLine().getErr());
             try {
-                DType d = floatDtype.equalsIgnoreCase("keep") ? null : DType.parse(floatDtype);
+                DType d = floatDtype.equalsIgnoreCase("keep") ? null : parseDtype("--float-dtype", floatDtype);
                 Conversions.cohxToStreaming(input, output, d, progress);
             } catch (CheckpointException | ConfigException | IllegalArgumentException e) {
                 throw new CohxUserError(e.getMessage(), e);
             }
             progress.done(output, System.nanoTime() - t0);
             return 0;
+        }
+    }
+
+    static DType parseDtype(String flag, String value) {
+        try {
+            DType d = DType.parse(value);
+            if (!d.isFloating()) {
+                throw new IllegalArgumentException("'" + value + "' is not a float type");
+            }
+            return d;
+        } catch (IllegalArgumentException e) {
+            throw new CohxUserError(flag + ": " + e.getMessage() + " (use f32, bf16 or f16)");
         }
     }
 
