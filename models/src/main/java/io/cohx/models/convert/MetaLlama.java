@@ -112,7 +112,7 @@ public final class MetaLlama {
             throw new CheckpointException(pj + ": n_kv_heads " + p.get("n_kv_heads")
                     + " (grouped-query attention) is not supported by cohx");
         }
-        return (LlamaConfig) LlamaConfig.defaults().withUpdates(m, pj.toString());
+        return LlamaConfig.defaults().withUpdates(m, pj.toString());
     }
 
     private static int intOf(Map<String, Object> p, String key, Path file) {
