@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by ./cohx and ./run-tests: finds a JDK and exports COHX_JAVA_HOME. cohx compiles to Java 25
 # class files (FFM is final since 22; cohx also uses 25-only language features), so 25 is the floor.
 # Order: $JAVA_HOME if it is new enough, then the newest JDK under /usr/lib/jvm (or $COHX_JVM_DIR).

@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             PluginsCommand.class,
             PlotCommand.class,
+            PackCommand.class,
             ConvertCommand.class,
             CommandLine.HelpCommand.class,
         })

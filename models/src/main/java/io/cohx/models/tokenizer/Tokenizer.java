@@ -6,7 +6,9 @@ import java.util.List;
  * The one tokenizer interface the rest of cohx uses (data packing, training, serving,
  * evaluation). {@link #encode} never adds bos/eos: callers that want them (the TextProcessor's
  * {@code <|bos|>}/{@code <|eos|>} fields, the server's {@code add_bos_token}) add the ids
- * themselves. Implementations are immutable and safe to share between threads.
+ * themselves. Implementations are immutable and safe to share between threads. Open one with
+ * {@link Tokenizers#load(String)} (a tokenizer.model, tokenizer.json, vocab.json, a model
+ * directory, or the built-in {@code gpt2}/{@code gptj}).
  */
 public interface Tokenizer {
 
@@ -32,6 +34,12 @@ public interface Tokenizer {
 
     /** Padding id, or -1 if the tokenizer has none. */
     int padId();
+
+    /** The vocabulary entry of {@code id} as the model file spells it (e.g. {@code ▁the}, {@code Ġthe}, {@code <0x0A>}). */
+    String idToPiece(int id);
+
+    /** The id of vocabulary entry {@code piece}, or -1 if there is none. */
+    int pieceToId(String piece);
 
     /** A fresh decoder for streaming generation: feed ids one at a time, get text that is never broken UTF-8. */
     IncrementalDecoder incrementalDecoder();

@@ -1,0 +1,161 @@
+package io.cohx.coh.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Golden tests of {@code cohx pack}: the fixture records of every dataset, packed with several
+ * feedback selections, must give byte-identical files to tools/reference/pack_reference.py
+ * (see src/test/resources/pack/README.md), plus the bad-input rules of the issue.
+ */
+class PackJobTest {
+
+    @TempDir
+    Path tmp;
+
+    static Path resource(String name) {
+        try {
+            return Path.of(PackJobTest.class.getResource("/pack/" + name).toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Map<FeedbackDataset, List<InputFile>> fixtures() {
+        var inputs = new EnumMap<FeedbackDataset, List<InputFile>>(FeedbackDataset.class);
+        for (var d : FeedbackDataset.values()) {
+            inputs.put(d, InputFile.resolve(d, resource("fixtures/" + d.cliName()), null));
+        }
+        return inputs;
+    }
+
+    private PackReport pack(Map<FeedbackDataset, List<InputFile>> inputs, PackOptions options, Path out, boolean strict,
+                            ByteArrayOutputStream log) {
+        var request = new PackJob.Request(List.copyOf(inputs.keySet()), inputs, options, out, strict, null);
+        return new PackJob(request, new PrintStream(log, true, StandardCharsets.UTF_8)).run();
+    }
+
+    @ParameterizedTest
+    @CsvSource({"all-aux, 'p,n,pn,np,aux', 42", "plain, 'p,n,pn,np', 7", "pn-only, pn, 42"})
+    void packedFilesEqualTheReferenceRules(String golden, String feedback, long seed) throws IOException {
+        Path out = tmp.resolve("out");
+        var report = pack(fixtures(), PackOptions.defaults().withFeedback(feedback).withSeed(seed), out, false,
+                new ByteArrayOutputStream());
+        Path expected = resource("expected/" + golden);
+        List<String> want = names(expected);
+        assertEquals(want, names(out), "the same set of files, and no staging leftovers");
+        for (String name : want) {
+            assertArrayEquals(Files.readAllBytes(expected.resolve(name)), Files.readAllBytes(out.resolve(name)), name);
+        }
+        assertEquals(1, report.get(FeedbackDataset.WEBGPT, Split.TRAIN).skipped().get("tie (score_0 == score_1)"));
+        assertEquals(4, report.get(FeedbackDataset.WEBGPT, Split.TRAIN).records());
+        assertEquals(2, report.get(FeedbackDataset.SUMMARY, Split.EVAL).records(), "valid1 and valid2 records");
+    }
+
+    private static List<String> names(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void seedChangesTheShuffleButTheShuffledFileHoldsTheSameLines() throws IOException {
+        var inputs = fixtures();
+        pack(inputs, PackOptions.defaults().withFeedback("p,n").withSeed(1), tmp.resolve("a"), false,
+                new ByteArrayOutputStream());
+        pack(inputs, PackOptions.defaults().withFeedback("p,n").withSeed(2), tmp.resolve("b"), false,
+                new ByteArrayOutputStream());
+        assertArrayEquals(Files.readAllBytes(tmp.resolve("a/hh_dialogue_train_p,n.jsonl")),
+                Files.readAllBytes(tmp.resolve("b/hh_dialogue_train_p,n.jsonl")), "dialogue draws no random choice");
+        for (String run : List.of("a", "b")) {
+            var ordered = Files.readAllLines(tmp.resolve(run + "/train_p,n.jsonl"));
+            var shuffled = Files.readAllLines(tmp.resolve(run + "/train_p,n_shuffled.jsonl"));
+            assertTrue(!ordered.equals(shuffled), "shuffled");
+            assertEquals(ordered.stream().sorted().toList(), shuffled.stream().sorted().toList(), "same lines");
+        }
+        var a = Files.readAllLines(tmp.resolve("a/train_p,n_shuffled.jsonl"));
+        var b = Files.readAllLines(tmp.resolve("b/train_p,n_shuffled.jsonl"));
+        assertTrue(!a.subList(0, 8).equals(b.subList(0, 8)), "another seed, another order");
+    }
+
+    @Test
+    void malformedLineIsReportedWithFileAndLineAndCounted() throws IOException {
+        Path bad = tmp.resolve("train.jsonl");
+        var good = Files.readAllLines(resource("fixtures/dialogue/train.jsonl"));
+        Files.write(bad, List.of(good.get(0), "{\"chosen\": \"broken", "", good.get(1)));
+        var inputs = Map.of(FeedbackDataset.DIALOGUE, InputFile.resolve(FeedbackDataset.DIALOGUE, bad, null));
+        var log = new ByteArrayOutputStream();
+        var report = pack(inputs, PackOptions.defaults().withFeedback("p"), tmp.resolve("out"), false, log);
+        assertEquals(2, report.get(FeedbackDataset.DIALOGUE, Split.TRAIN).records());
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains(bad + ":2: not valid JSON"), log.toString());
+
+        var e = assertThrows(DataException.class, () -> pack(inputs, PackOptions.defaults().withFeedback("p"),
+                tmp.resolve("strict"), true, new ByteArrayOutputStream()));
+        assertTrue(e.getMessage().startsWith(bad + ":2: not valid JSON"), e.getMessage());
+        assertTrue(e.getMessage().contains("--strict"), e.getMessage());
+        assertTrue(Files.notExists(tmp.resolve("strict")) || names(tmp.resolve("strict")).isEmpty());
+    }
+
+    @Test
+    void missingFieldNamesFieldFileAndLine() throws IOException {
+        Path bad = tmp.resolve("train.jsonl");
+        var good = Files.readAllLines(resource("fixtures/dialogue/train.jsonl"));
+        Files.write(bad, List.of(good.get(0), "{\"chosen\": \"\\n\\nHuman: hi\\n\\nAssistant: hello\"}"));
+        var inputs = Map.of(FeedbackDataset.DIALOGUE, InputFile.resolve(FeedbackDataset.DIALOGUE, bad, null));
+        var e = assertThrows(DataException.class, () -> pack(inputs, PackOptions.defaults().withFeedback("p"),
+                tmp.resolve("out"), true, new ByteArrayOutputStream()));
+        assertEquals(bad + ":2: missing field 'rejected'", e.getMessage().substring(0, e.getMessage().indexOf(" (--strict")));
+        var report = pack(inputs, PackOptions.defaults().withFeedback("p"), tmp.resolve("lenient"), false,
+                new ByteArrayOutputStream());
+        assertEquals(1, report.get(FeedbackDataset.DIALOGUE, Split.TRAIN).skipped().get("bad field 'rejected'"));
+    }
+
+    @Test
+    void failureLeavesTheOutputFolderAsItWas() throws IOException {
+        Path out = Files.createDirectories(tmp.resolve("out"));
+        Files.writeString(out.resolve("keep.txt"), "mine");
+        Path notDialogue = resource("fixtures/webgpt/comparisons.jsonl");
+        var inputs = new EnumMap<FeedbackDataset, List<InputFile>>(FeedbackDataset.class);
+        inputs.put(FeedbackDataset.WEBGPT, InputFile.resolve(FeedbackDataset.WEBGPT, notDialogue, null));
+        inputs.put(FeedbackDataset.DIALOGUE, List.of(new InputFile(notDialogue, Split.TRAIN)));
+        var e = assertThrows(DataException.class, () -> pack(inputs, PackOptions.defaults().withFeedback("p"), out, false,
+                new ByteArrayOutputStream()));
+        assertTrue(e.getMessage().startsWith("dialogue: no training sequences from 4 records"), e.getMessage());
+        assertEquals(List.of("keep.txt"), names(out), "no half-written files, no staging folder");
+    }
+
+    @Test
+    void auxAloneAndUnknownTypesAreRejected() {
+        var e = assertThrows(DataException.class, () -> FeedbackType.Selection.parse("aux"));
+        assertTrue(e.getMessage().contains("--include-feedback 'aux' selects no sequence type"), e.getMessage());
+        e = assertThrows(DataException.class, () -> FeedbackType.Selection.parse("p,x"));
+        assertTrue(e.getMessage().contains("unknown feedback type 'x'"), e.getMessage());
+    }
+
+    @Test
+    void folderFileWithoutSplitInItsNameIsAnError() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("hh"));
+        Files.copy(resource("fixtures/dialogue/train.jsonl"), dir.resolve("part-0.jsonl"));
+        var e = assertThrows(DataException.class, () -> InputFile.resolve(FeedbackDataset.DIALOGUE, dir, null));
+        assertTrue(e.getMessage().contains("--input dialogue.train="), e.getMessage());
+        assertEquals(Split.TRAIN, InputFile.resolve(FeedbackDataset.DIALOGUE, dir, Split.TRAIN).getFirst().split());
+    }
+}

