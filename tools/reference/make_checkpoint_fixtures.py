@@ -197,12 +197,15 @@ def write_pth(path, state, torch):
             return None
 
     P(buf, protocol=2).dump(objs)
+    def entry(name):  # a fixed timestamp keeps the fixture files reproducible byte for byte
+        return zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as z:
-        z.writestr(f"{prefix}/data.pkl", buf.getvalue())
-        z.writestr(f"{prefix}/byteorder", "little")
+        z.writestr(entry(f"{prefix}/data.pkl"), buf.getvalue())
+        z.writestr(entry(f"{prefix}/byteorder"), "little")
         for st, arr in storages:
-            z.writestr(f"{prefix}/data/{st.key}", arr.tobytes())
-        z.writestr(f"{prefix}/version", "3\n")
+            z.writestr(entry(f"{prefix}/data/{st.key}"), arr.tobytes())
+        z.writestr(entry(f"{prefix}/version"), "3\n")
 
 
 def llama_meta(canon, n_shards):

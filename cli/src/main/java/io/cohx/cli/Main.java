@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
             PluginsCommand.class,
             PlotCommand.class,
             PackCommand.class,
+            ConvertCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -59,6 +59,30 @@ public enum DType {
         return numpyName;
     }
 
+    /** The engine's type with the same bytes (to hand a checkpoint tensor to the engine). */
+    public io.cohx.engine.DType engineType() {
+        return switch (this) {
+            case F32 -> io.cohx.engine.DType.F32;
+            case BF16 -> io.cohx.engine.DType.BF16;
+            case F16 -> io.cohx.engine.DType.F16;
+            case F64 -> io.cohx.engine.DType.F64;
+            case I32 -> io.cohx.engine.DType.S32;
+            case I64 -> io.cohx.engine.DType.S64;
+            case U8 -> io.cohx.engine.DType.U8;
+            case BOOL -> io.cohx.engine.DType.PRED;
+        };
+    }
+
+    /** The checkpoint type of an engine type; engine types no checkpoint format has (u32) are refused. */
+    public static DType of(io.cohx.engine.DType t) {
+        for (DType d : values()) {
+            if (d.engineType() == t) {
+                return d;
+            }
+        }
+        throw new IllegalArgumentException("engine type " + t + " has no checkpoint dtype");
+    }
+
     /** The type with safetensors name {@code name}, or null. */
     public static DType fromSafetensors(String name) {
         for (DType d : values()) {

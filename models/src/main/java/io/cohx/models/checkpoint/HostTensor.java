@@ -41,6 +41,18 @@ public record HostTensor(String name, DType dtype, long[] shape, MemorySegment d
         return new HostTensor(name, DType.F32, shape, seg);
     }
 
+    /** A copy of this tensor as the engine's host array (GC-managed memory). */
+    public io.cohx.engine.NdArray toNdArray() {
+        var a = io.cohx.engine.NdArray.zeros(new io.cohx.engine.ArrayType(dtype.engineType(), io.cohx.engine.Shape.of(shape)));
+        MemorySegment.copy(data, 0, a.segment(), 0, data.byteSize());
+        return a;
+    }
+
+    /** A view of the engine's host array {@code a} as a tensor named {@code name} (no copy). */
+    public static HostTensor of(String name, io.cohx.engine.NdArray a) {
+        return new HostTensor(name, DType.of(a.dtype()), a.shape().longDims(), a.segment());
+    }
+
     /** Element count of {@code shape} (1 for a scalar). */
     public static long numel(long[] shape) {
         long n = 1;
@@ -89,8 +101,8 @@ public record HostTensor(String name, DType dtype, long[] shape, MemorySegment d
     public double getDouble(long i) {
         return switch (dtype) {
             case F32 -> data.getAtIndex(F32, i);
-            case BF16 -> HalfFloats.bf16ToFloat(data.getAtIndex(I16, i));
-            case F16 -> HalfFloats.f16ToFloat(data.getAtIndex(I16, i));
+            case BF16 -> io.cohx.engine.HalfFloats.bf16ToFloat(data.getAtIndex(I16, i));
+            case F16 -> io.cohx.engine.HalfFloats.f16ToFloat(data.getAtIndex(I16, i));
             case F64 -> data.getAtIndex(F64, i);
             case I32 -> data.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i);
             case I64 -> data.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i);

@@ -90,8 +90,8 @@ public final class PthReader implements TensorReader {
         try {
             this.zip = new ZipFile(file.toFile());
         } catch (ZipException e) {
-            throw new CheckpointException(file + " is not a readable PyTorch zip checkpoint (" + e.getMessage()
-                    + "); the file may be truncated (copy or download it again) or saved by PyTorch < 1.6", e);
+            throw new CheckpointException(file + " is not a readable PyTorch zip checkpoint (" + e.getMessage() + ")"
+                    + diagnoseTruncation(file) + "; copy or download it again (or it was saved by PyTorch < 1.6)", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
@@ -108,6 +108,52 @@ public final class PthReader implements TensorReader {
             close();
             throw e;
         }
+    }
+
+    /**
+     * For a zip whose central directory is gone (a cut-off copy): walks the entries from the
+     * front, parses data.pkl if it is there, and names the first tensor whose storage is missing
+     * or incomplete. Returns "" when nothing more can be said.
+     */
+    private static String diagnoseTruncation(Path file) {
+        Map<String, String> tensorOfStorage = new LinkedHashMap<>();
+        String lastComplete = null;
+        try (var zin = new java.util.zip.ZipInputStream(java.nio.file.Files.newInputStream(file))) {
+            ZipEntry e;
+            while ((e = zin.getNextEntry()) != null) {
+                byte[] data = zin.readAllBytes();
+                if (e.getName().endsWith("data.pkl")) {
+                    Object root = new Unpickler() {
+                        @Override
+                        protected Object persistentLoad(Object pid) {
+                            Object[] t = (Object[]) pid;
+                            DType d = t[1] instanceof StorageType st ? st.dtype() : DType.U8;
+                            return new StorageRef(String.valueOf(t[2]), d, toLong(t[4]));
+                        }
+                    }.loads(data);
+                    if (root instanceof Map<?, ?> m) {
+                        m.forEach((k, v) -> {
+                            if (v instanceof TensorRef r) {
+                                tensorOfStorage.putIfAbsent(r.storage().key(), String.valueOf(k));
+                            }
+                        });
+                    }
+                }
+                int slash = e.getName().lastIndexOf("/data/");
+                if (slash >= 0) {
+                    tensorOfStorage.remove(e.getName().substring(slash + "/data/".length()));
+                    lastComplete = e.getName();
+                }
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // reading stops at the cut; what was collected so far tells where
+        }
+        if (tensorOfStorage.isEmpty()) {
+            return "";
+        }
+        var first = tensorOfStorage.entrySet().iterator().next();
+        return ": the data of tensor '" + first.getValue() + "' (storage " + first.getKey() + ") is cut off"
+                + (lastComplete == null ? "" : " after " + lastComplete) + ", the file is truncated";
     }
 
     /** Opens {@code file} and parses its pickle. */

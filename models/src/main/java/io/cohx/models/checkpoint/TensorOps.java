@@ -31,11 +31,11 @@ public final class TensorOps {
         long n = t.numel();
         if (t.dtype() == DType.F32 && to == DType.BF16) {
             for (long i = 0; i < n; i++) {
-                dst.setAtIndex(HostTensor.I16, i, HalfFloats.floatToBf16(src.getAtIndex(HostTensor.F32, i)));
+                dst.setAtIndex(HostTensor.I16, i, io.cohx.engine.HalfFloats.toBf16(src.getAtIndex(HostTensor.F32, i)));
             }
         } else if (t.dtype() == DType.BF16 && to == DType.F32) {
             for (long i = 0; i < n; i++) {
-                dst.setAtIndex(HostTensor.F32, i, HalfFloats.bf16ToFloat(src.getAtIndex(HostTensor.I16, i)));
+                dst.setAtIndex(HostTensor.F32, i, io.cohx.engine.HalfFloats.bf16ToFloat(src.getAtIndex(HostTensor.I16, i)));
             }
         } else {
             for (long i = 0; i < n; i++) {
@@ -50,8 +50,8 @@ public final class TensorOps {
             case F32 -> dst.setAtIndex(HostTensor.F32, i, (float) v);
             // Through f32 first: every f16/bf16 value is exact in f32, and rounding the f32 is what
             // numpy does; only an f64 source could double-round, which no checkpoint we read has.
-            case BF16 -> dst.setAtIndex(HostTensor.I16, i, HalfFloats.floatToBf16((float) v));
-            case F16 -> dst.setAtIndex(HostTensor.I16, i, HalfFloats.floatToF16((float) v));
+            case BF16 -> dst.setAtIndex(HostTensor.I16, i, io.cohx.engine.HalfFloats.toBf16((float) v));
+            case F16 -> dst.setAtIndex(HostTensor.I16, i, io.cohx.engine.HalfFloats.toF16((float) v));
             case F64 -> dst.setAtIndex(HostTensor.F64, i, v);
             default -> throw new IllegalStateException(to.toString());
         }

@@ -112,7 +112,7 @@ public final class MetaLlama {
             throw new CheckpointException(pj + ": n_kv_heads " + p.get("n_kv_heads")
                     + " (grouped-query attention) is not supported by cohx");
         }
-        return (LlamaConfig) LlamaConfig.defaults().withUpdates(m, pj.toString());
+        return LlamaConfig.defaults().withUpdates(m, pj.toString());
     }
 
     private static int intOf(Map<String, Object> p, String key, Path file) {
@@ -182,8 +182,8 @@ public final class MetaLlama {
         return shape;
     }
 
-    // Memory: the merged tensor plus one shard's piece at a time would be ideal; pieces are small
-    // (1/N of the tensor) and are freed with the per-tensor arena the writer closes.
+    // Memory: the shards' pieces (together one tensor) plus the merged tensor, all in the
+    // per-tensor arena that the writer closes once the tensor is on disk.
     private static HostTensor merge(List<PthReader> readers, MetaParam mp, Arena arena) {
         if (readers.size() == 1) {
             return readers.getFirst().read(mp.metaName(), arena);

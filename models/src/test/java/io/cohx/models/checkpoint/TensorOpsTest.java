@@ -55,4 +55,15 @@ class TensorOpsTest {
             assertArrayEquals(new float[] {4, 5, 0, 1, 2, 3}, TensorOps.permuteRows(t, new int[] {2, 0, 1}, a).toFloats());
         }
     }
+
+    @Test
+    void bridgesToTheEngineHostArray() {
+        HostTensor t = HostTensor.ofFloats("w", new long[] {2, 3}, 1, 2, 3, 4, 5, 6.5f);
+        var nd = t.toNdArray();
+        assertArrayEquals(new long[] {2, 3}, nd.shape().longDims());
+        assertArrayEquals(t.toFloats(), nd.toFloatArray());
+        HostTensor back = HostTensor.of("w", nd);
+        assertArrayEquals(t.toFloats(), back.toFloats());
+        org.junit.jupiter.api.Assertions.assertEquals(DType.I64, DType.of(DType.I64.engineType()));
+    }
 }

@@ -124,7 +124,7 @@ class ModelConfigTest {
         assertEquals(viaJson, viaKv);
         assertEquals(3, viaKv.numLayers());
         var g = GptjConfig.preset("debug").withUpdates(ModelConfigs.parseOverrides("n_inner=none,gradient_checkpointing=false", "f"), "f");
-        assertNull(((GptjConfig) g).nInner());
+        assertNull(g.nInner());
     }
 
     @Test

@@ -182,6 +182,8 @@ class ConversionsTest {
         Files.write(cut, java.util.Arrays.copyOf(all, all.length / 2));
         var e = assertThrows(CheckpointException.class, () -> Conversions.metaToCohx(meta, dir.resolve("o"), F32));
         assertTrue(e.getMessage().contains(cut.toString()), e.getMessage());
+        assertTrue(e.getMessage().matches("(?s).*tensor '(layers|norm|output|tok_|rope).*' \\(storage \\d+\\) is cut off.*"),
+                e.getMessage());
     }
 
     @Test

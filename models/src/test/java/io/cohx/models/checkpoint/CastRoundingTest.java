@@ -8,7 +8,8 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class HalfFloatsTest {
+/** The engine's f32→bf16/f16 rounding, as checkpoint casts use it, against exact arithmetic. */
+class CastRoundingTest {
 
     /** Nearest bf16 by exact decimal arithmetic, ties to the even mantissa: independent of the bit trick. */
     private static short nearestBf16(float f) {
@@ -38,29 +39,29 @@ class HalfFloatsTest {
             if (Float.isNaN(f) || Float.isInfinite(f)) {
                 continue;
             }
-            assertEquals(nearestBf16(f), HalfFloats.floatToBf16(f), () -> "bf16 of " + f);
+            assertEquals(nearestBf16(f), io.cohx.engine.HalfFloats.toBf16(f), () -> "bf16 of " + f);
         }
         // exact ties: 1 + 2^-8 lies halfway between 1 and 1 + 2^-7 -> even (1); 1 + 3*2^-8 -> up
-        assertEquals((short) 0x3f80, HalfFloats.floatToBf16(1f + 0x1p-8f));
-        assertEquals((short) 0x3f82, HalfFloats.floatToBf16(1f + 3 * 0x1p-8f));
+        assertEquals((short) 0x3f80, io.cohx.engine.HalfFloats.toBf16(1f + 0x1p-8f));
+        assertEquals((short) 0x3f82, io.cohx.engine.HalfFloats.toBf16(1f + 3 * 0x1p-8f));
     }
 
     @Test
     void bf16KeepsSpecials() {
-        assertEquals((short) 0x7f80, HalfFloats.floatToBf16(Float.POSITIVE_INFINITY));
-        assertEquals((short) 0x8000, HalfFloats.floatToBf16(-0f));
-        assertTrue(Float.isNaN(HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(Float.NaN))));
-        assertEquals(-2.5f, HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(-2.5f)));
+        assertEquals((short) 0x7f80, io.cohx.engine.HalfFloats.toBf16(Float.POSITIVE_INFINITY));
+        assertEquals((short) 0x8000, io.cohx.engine.HalfFloats.toBf16(-0f));
+        assertTrue(Float.isNaN(io.cohx.engine.HalfFloats.bf16ToFloat(io.cohx.engine.HalfFloats.toBf16(Float.NaN))));
+        assertEquals(-2.5f, io.cohx.engine.HalfFloats.bf16ToFloat(io.cohx.engine.HalfFloats.toBf16(-2.5f)));
     }
 
     @Test
     void f16RoundsOverflowsAndSubnormals() {
-        assertEquals(65504f, HalfFloats.f16ToFloat(HalfFloats.floatToF16(65504f)));
-        assertEquals(Float.POSITIVE_INFINITY, HalfFloats.f16ToFloat(HalfFloats.floatToF16(65520f)));
-        assertEquals(0x1p-24f, HalfFloats.f16ToFloat(HalfFloats.floatToF16(0x1p-24f)));
-        assertEquals(0f, HalfFloats.f16ToFloat(HalfFloats.floatToF16(0x1p-26f)));
+        assertEquals(65504f, io.cohx.engine.HalfFloats.f16ToFloat(io.cohx.engine.HalfFloats.toF16(65504f)));
+        assertEquals(Float.POSITIVE_INFINITY, io.cohx.engine.HalfFloats.f16ToFloat(io.cohx.engine.HalfFloats.toF16(65520f)));
+        assertEquals(0x1p-24f, io.cohx.engine.HalfFloats.f16ToFloat(io.cohx.engine.HalfFloats.toF16(0x1p-24f)));
+        assertEquals(0f, io.cohx.engine.HalfFloats.f16ToFloat(io.cohx.engine.HalfFloats.toF16(0x1p-26f)));
         // 1 + 2^-11 is a tie between 1 and 1 + 2^-10: even -> 1
-        assertEquals(1f, HalfFloats.f16ToFloat(HalfFloats.floatToF16(1f + 0x1p-11f)));
+        assertEquals(1f, io.cohx.engine.HalfFloats.f16ToFloat(io.cohx.engine.HalfFloats.toF16(1f + 0x1p-11f)));
     }
 
     @Test
