@@ -4,7 +4,11 @@ import io.cohx.engine.ArrayType;
 import io.cohx.engine.Tensor;
 import io.cohx.engine.Tree;
 import io.cohx.engine.mesh.PartitionRules;
+import io.cohx.models.config.GptjConfig;
+import io.cohx.models.config.LlamaConfig;
 import io.cohx.models.config.ModelConfig;
+import io.cohx.models.gptj.Gptj;
+import io.cohx.models.llama.Llama;
 
 /**
  * A causal language model cohx trains and serves (LLaMA, GPT-J), as traced engine code: the
@@ -13,6 +17,14 @@ import io.cohx.models.config.ModelConfig;
  * bf16/f16 ({@link ForwardOptions#computeDtype()}). Implementations are immutable.
  */
 public interface CausalLm {
+
+    /** The model of {@code config}: {@link Llama} or {@link Gptj}. */
+    static CausalLm of(ModelConfig config) {
+        return switch (config) {
+            case LlamaConfig c -> new Llama(c);
+            case GptjConfig c -> new Gptj(c);
+        };
+    }
 
     ModelConfig config();
 
