@@ -245,7 +245,7 @@ public final class Jit implements AutoCloseable {
                 aliasing.put(i, pick);
             }
         }
-        String text = prog.mlir(annotations, aliasing);
+        String text = prog.mlir(client.platformName().equals("cpu") ? new CpuAnnotations(annotations) : annotations, aliasing);
         int n = compiles.incrementAndGet();
         TOTAL_COMPILES.incrementAndGet();
         dump(text, n);
@@ -293,5 +293,33 @@ public final class Jit implements AutoCloseable {
     public void close() {
         cache.values().forEach(c -> c.exe().close());
         cache.clear();
+    }
+
+    /** The caller's annotations, plus what the CPU runtime needs (no mixed-precision dots). */
+    private record CpuAnnotations(Program.Annotations inner) implements Program.Annotations {
+        @Override
+        public String argument(String path, ArrayType type) {
+            return inner.argument(path, type);
+        }
+
+        @Override
+        public String result(String path, ArrayType type) {
+            return inner.result(path, type);
+        }
+
+        @Override
+        public int numPartitions() {
+            return inner.numPartitions();
+        }
+
+        @Override
+        public String moduleHeader() {
+            return inner.moduleHeader();
+        }
+
+        @Override
+        public boolean upcastLowPrecisionDots() {
+            return true;
+        }
     }
 }

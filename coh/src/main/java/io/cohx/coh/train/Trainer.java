@@ -176,7 +176,8 @@ public final class Trainer {
             }
         }
         values.put("learning_rate", lr);
-        for (String loss : List.of("hf_loss", "pt_loss")) {
+        // param_norm covers the updated parameters, which the next checkpoint would hold.
+        for (String loss : List.of("hf_loss", "pt_loss", "gradient_norm", "param_norm")) {
             double v = values.get(loss);
             if (!Double.isFinite(v)) {
                 throw new TrainingException("step " + step + ": " + loss + " is " + v + "; training stopped. The last good checkpoint "
