@@ -93,12 +93,28 @@ final class ModelSetup {
         Path path = Path.of(spec.substring(sep + 2));
         Tree<NdArray> params = switch (kind) {
             case "params", "trainstate_params" -> TrainCheckpoint.load(path, false).params();
+            case "hf", "huggingface" -> io.cohx.models.HfWeights.load(path).params();
+            case "meta", "streaming" -> converted(kind, path, model, cfg, out);
             default -> throw new TrainingException("--load-checkpoint " + spec + ": unknown kind '" + kind
-                    + "'; use params::DIR, trainstate::DIR or trainstate_params::DIR (convert other formats with cohx convert)");
+                    + "'; use params::DIR, trainstate::DIR, trainstate_params::DIR, hf::DIR, meta::DIR or streaming::FILE");
         };
         checkShapes(model.paramTypes(), params, path);
         out.println("loaded parameters from " + path);
         return params.map(x -> (Object) x);
+    }
+
+    /** Meta .pth folders and streaming files are converted to a cohx folder next to the run first (tensor by tensor). */
+    private static Tree<NdArray> converted(String kind, Path path, CausalLm model, TrainConfig cfg, PrintStream out) {
+        Path tmp = cfg.outputDir().resolve("imported-" + kind);
+        TrainCheckpoint.deleteTreeIfExists(tmp);
+        out.println("converting " + path + " (" + kind + ") into " + tmp);
+        var o = io.cohx.models.convert.Conversions.Options.defaults();
+        if (kind.equals("meta")) {
+            io.cohx.models.convert.Conversions.metaToCohx(path, tmp, o);
+        } else {
+            io.cohx.models.convert.Conversions.streamingToCohx(path, model.config(), tmp, o);
+        }
+        return TrainCheckpoint.load(tmp, false).params();
     }
 
     /** Every parameter the model needs is there with its shape; errors name the tensor and both shapes. */
