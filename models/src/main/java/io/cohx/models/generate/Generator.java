@@ -68,8 +68,11 @@ public final class Generator implements AutoCloseable {
         boolean accept(String piece);
     }
 
-    /** What one row produced: tokens (without eos), their log-probs, the text (without the stop string), and why it ended. */
-    public record Result(int[] tokens, float[] logprobs, String text, FinishReason finish) {}
+    /**
+     * What one row produced: tokens (without eos), their log-probs, the most likely token at each
+     * step with its log-prob, the text (without the stop string), and why it ended.
+     */
+    public record Result(int[] tokens, float[] logprobs, int[] best, float[] bestLogprobs, String text, FinishReason finish) {}
 
     /**
      * @param params      the model's parameters (device arrays are used in place; host arrays are uploaded once)
@@ -101,7 +104,8 @@ public final class Generator implements AutoCloseable {
             int b = logits.dim(0);
             Tensor last = logits.slice(1, logits.dim(1) - 1, logits.dim(1)).reshape(b, logits.dim(2));
             Sampler.Sample pick = Sampler.sample(last, t.get("temperature"), t.get("top_k"), t.get("top_p"), t.get("keys"), t.get("index"));
-            return Tree.<Tensor>empty().nest("cache", s.cache()).with("next", pick.tokens()).with("logprob", pick.logprobs());
+            return Tree.<Tensor>empty().nest("cache", s.cache()).with("next", pick.tokens()).with("logprob", pick.logprobs())
+                    .with("best", pick.best()).with("best_logprob", pick.bestLogprobs());
         }).donate("cache").build(client);
     }
 
@@ -175,12 +179,17 @@ public final class Generator implements AutoCloseable {
                     .with("index", NdArray.scalar(DType.S32, index)));
             int[] next;
             float[] lp;
-            try (DeviceArray n = out.get("next"); DeviceArray l = out.get("logprob")) {
+            int[] best;
+            float[] bestLp;
+            try (DeviceArray n = out.get("next"); DeviceArray l = out.get("logprob"); DeviceArray bt = out.get("best");
+                 DeviceArray bl = out.get("best_logprob")) {
                 next = n.toHost().toIntArray();
                 lp = l.toHost().toFloatArray();
+                best = bt.toHost().toIntArray();
+                bestLp = bl.toHost().toFloatArray();
             }
             for (int b = 0; b < state.size(); b++) {
-                state.get(b).accept(next[b], lp[b]);
+                state.get(b).accept(next[b], lp[b], best[b], bestLp[b]);
             }
             column += input.shape().dim(1);
             input = NdArray.of(next, batchSize, 1);
@@ -223,6 +232,8 @@ public final class Generator implements AutoCloseable {
         private final int eos;
         private final List<Integer> tokens = new ArrayList<>();
         private final List<Float> logprobs = new ArrayList<>();
+        private final List<Integer> best = new ArrayList<>();
+        private final List<Float> bestLogprobs = new ArrayList<>();
         private FinishReason finish;
 
         Row(Request request, int budget, Tokenizer tokenizer) {
@@ -243,7 +254,7 @@ public final class Generator implements AutoCloseable {
             }
         }
 
-        void accept(int token, float logprob) {
+        void accept(int token, float logprob, int bestToken, float bestLogprob) {
             if (finish != null) {
                 return;
             }
@@ -253,6 +264,8 @@ public final class Generator implements AutoCloseable {
             }
             tokens.add(token);
             logprobs.add(logprob);
+            best.add(bestToken);
+            bestLogprobs.add(bestLogprob);
             if (decoder != null) {
                 String shown = stops.push(decoder.push(token));
                 if (!shown.isEmpty() && !request.sink().accept(shown)) {
@@ -287,12 +300,19 @@ public final class Generator implements AutoCloseable {
             if (finish == null) {
                 end(ifRunning);
             }
-            int[] t = tokens.stream().mapToInt(Integer::intValue).toArray();
-            float[] l = new float[logprobs.size()];
-            for (int i = 0; i < l.length; i++) {
-                l[i] = logprobs.get(i);
+            return new Result(ints(tokens), floats(logprobs), ints(best), floats(bestLogprobs), decoder == null ? "" : stops.text(), finish);
+        }
+
+        private static int[] ints(List<Integer> xs) {
+            return xs.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        private static float[] floats(List<Float> xs) {
+            float[] r = new float[xs.size()];
+            for (int i = 0; i < r.length; i++) {
+                r[i] = xs.get(i);
             }
-            return new Result(t, l, decoder == null ? "" : stops.text(), finish);
+            return r;
         }
     }
 }

@@ -27,8 +27,12 @@ import java.util.function.Function;
 public final class Sampler {
     private Sampler() {}
 
-    /** The picked tokens {@code s32[B]} and their log-probabilities under the unfiltered model {@code f32[B]}. */
-    public record Sample(Tensor tokens, Tensor logprobs) {}
+    /**
+     * The picked tokens {@code s32[B]} and their log-probabilities under the unfiltered model
+     * {@code f32[B]}, and the most likely token of each row with its log-probability (OpenAI's
+     * {@code top_logprobs}).
+     */
+    public record Sample(Tensor tokens, Tensor logprobs, Tensor best, Tensor bestLogprobs) {}
 
     private static final double DROPPED = -Float.MAX_VALUE;
 
@@ -68,8 +72,10 @@ public final class Sampler {
         }
         Tensor drawn = x.add(Shapes.concatenate(0, noise)).argmax(1);
         Tensor tokens = temperature.le(Constants.scalar(0, DType.F32)).select(greedy, drawn);
-        Tensor lp = Indexing.takeAlongAxis(logits.logSoftmax(1), tokens.reshape(b, 1), 1).reshape(b);
-        return new Sample(tokens, lp);
+        Tensor all = logits.logSoftmax(1);
+        Tensor lp = Indexing.takeAlongAxis(all, tokens.reshape(b, 1), 1).reshape(b);
+        Tensor bestLp = Indexing.takeAlongAxis(all, greedy.reshape(b, 1), 1).reshape(b);
+        return new Sample(tokens, lp, greedy, bestLp);
     }
 
     /** An order-preserving map of f32 to u32: a > b as floats iff image(a) > image(b) as unsigned ints. */
