@@ -53,6 +53,7 @@ public final class LmServer implements AutoCloseable {
     private final HttpServer http;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final Tree<DeviceArray> params;
+    private final List<DeviceArray> uploaded = new ArrayList<>();
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     private final AtomicLong seeds;
     private final OpenAiApi openAi;
@@ -79,6 +80,11 @@ public final class LmServer implements AutoCloseable {
             default -> throw new IllegalArgumentException("--dtype " + o.dtype() + ": use fp32, bf16 or fp16");
         };
         this.params = hostParams.map(v -> v instanceof NdArray a ? DeviceArray.put(client, a) : (DeviceArray) v);
+        for (String p : params.paths()) {
+            if (hostParams.get(p) instanceof NdArray) {
+                uploaded.add(params.get(p));
+            }
+        }
         int minBucket = Math.min(16, o.inputLength());
         this.generator = new Generator(model, params, tokenizer, client, o.batchSize(), o.seqLength(),
                 Buckets.powersOfTwo(minBucket, o.inputLength()), dtype);
@@ -86,7 +92,10 @@ public final class LmServer implements AutoCloseable {
         this.scheduler = new Scheduler(generator, scorer, o.maxQueue(), metrics, () -> warmUp(log));
         this.openAi = new OpenAiApi(this);
         try (InputStream in = LmServer.class.getResourceAsStream("chat.html")) {
-            this.chatPage = in.readAllBytes();
+            String page = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                    .replace("{{LM_PREFIX}}", escapeHtml(o.chatLmPrefix()))
+                    .replace("{{MAX_TOKENS}}", Integer.toString(Math.min(128, o.seqLength() - o.inputLength())));
+            this.chatPage = page.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         }
         this.http = HttpServer.create(new InetSocketAddress(o.host(), o.port()), 64);
         http.setExecutor(executor);
@@ -122,6 +131,10 @@ public final class LmServer implements AutoCloseable {
             ready.completeExceptionally(e);
             throw e;
         }
+    }
+
+    private static String escapeHtml(String s) {
+        return s.replace("&", "&amp;").replace("\"", "&quot;").replace("<", "&lt;").replace(">", "&gt;");
     }
 
     /** Blocks until the pre-compiled functions are ready. */
@@ -470,6 +483,6 @@ public final class LmServer implements AutoCloseable {
         executor.shutdownNow();
         generator.close();
         scorer.close();
-        params.values().forEach(DeviceArray::close);
+        uploaded.forEach(DeviceArray::close); // arrays the caller passed stay the caller's
     }
 }

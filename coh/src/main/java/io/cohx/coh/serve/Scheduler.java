@@ -166,6 +166,9 @@ final class Scheduler implements AutoCloseable {
             GenerateJob g = owners.get(i);
             Generator.Result r = results.get(i);
             tokens += r.tokens().length;
+            if (cancelled(r)) {
+                metrics.cancelled();
+            }
             g.results[slots.get(i)] = r;
             if (++g.finished == g.rows.size()) {
                 running.remove(g);

@@ -15,6 +15,7 @@ final class ServeMetrics {
     private final AtomicLong promptTokens = new AtomicLong();
     private final AtomicLong scoredRows = new AtomicLong();
     private final AtomicLong batches = new AtomicLong();
+    private final AtomicLong cancelledRows = new AtomicLong();
     private final AtomicLong batchRows = new AtomicLong();
     private volatile int queueDepth;
     private double recentTokens;
@@ -44,6 +45,10 @@ final class ServeMetrics {
         recentSeconds = recentSeconds * 0.8 + nanos / 1e9;
     }
 
+    void cancelled() {
+        cancelledRows.incrementAndGet();
+    }
+
     void scored(long rows) {
         scoredRows.addAndGet(rows);
     }
@@ -61,6 +66,7 @@ final class ServeMetrics {
         line(sb, "cohx_scored_sequences_total", "counter", "Sequences scored (log-likelihood).", scoredRows.get());
         line(sb, "cohx_batches_total", "counter", "Generation batches run.", batches.get());
         line(sb, "cohx_batch_rows_total", "counter", "Rows in those batches.", batchRows.get());
+        line(sb, "cohx_cancelled_rows_total", "counter", "Generation rows stopped because their client went away.", cancelledRows.get());
         line(sb, "cohx_queue_depth", "gauge", "Requests waiting for the device.", queueDepth);
         sb.append("# HELP cohx_tokens_per_second Generation throughput of the recent batches.\n# TYPE cohx_tokens_per_second gauge\n")
                 .append("cohx_tokens_per_second ").append(recentSeconds > 0 ? String.format("%.3f", recentTokens / recentSeconds) : "0")
