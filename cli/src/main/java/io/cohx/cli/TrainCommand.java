@@ -54,7 +54,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--pt-loss-weight", defaultValue = "0.01", description = "Weight of the pretraining loss (default: ${DEFAULT-VALUE}).")
     double ptLossWeight;
 
-    @Option(names = "--optimizer", defaultValue = "adamw", description = "adamw (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--optimizer", defaultValue = "adamw",
+            description = "adamw (warmup + cosine decay) or palm (Adafactor-like, lr/sqrt(max(step, warmup)), scheduled decay) (default: ${DEFAULT-VALUE}).")
     String optimizer;
     @Option(names = "--lr", defaultValue = "0.01", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
     double lr;

@@ -14,7 +14,7 @@ import io.cohx.engine.DeviceArray;
 import io.cohx.engine.Jit;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Tree;
-import io.cohx.engine.optim.AdamW;
+import io.cohx.engine.optim.Optimizer;
 import io.cohx.engine.optim.LrSchedule;
 import io.cohx.models.CausalLm;
 import io.cohx.models.checkpoint.AtomicFiles;
@@ -68,7 +68,7 @@ public final class Trainer {
         Tokenizer tokenizer = Tokenizers.load(cfg.tokenizer());
         ModelSetup.checkVocab(tokenizer, modelConfig, cfg.tokenizer());
         CausalLm model = CausalLm.of(modelConfig);
-        AdamW optimizer = new AdamW(cfg.b1(), cfg.b2(), 1e-8, cfg.weightDecay(), cfg.clipGradient(), cfg.bf16Momentum(), model::decays);
+        Optimizer optimizer = ModelSetup.optimizer(cfg, model);
         LrSchedule schedule = ModelSetup.schedule(cfg);
         boolean pretraining = !cfg.ptTrainData().isEmpty();
         int bos = tokenizer.bosId() >= 0 ? tokenizer.bosId() : modelConfig.bosTokenId();
