@@ -5,11 +5,13 @@ import io.cohx.engine.Constants;
 import io.cohx.engine.DType;
 import io.cohx.engine.Dot;
 import io.cohx.engine.Indexing;
+import io.cohx.engine.Jit;
 import io.cohx.engine.ArrayType;
 import io.cohx.engine.Shape;
 import io.cohx.engine.Shapes;
 import io.cohx.engine.Tensor;
 import io.cohx.engine.Tree;
+import io.cohx.engine.mesh.PartitionRules;
 
 /**
  * A LLaMA-shaped decoder written directly with the engine, only to measure the engine (trace,
@@ -72,7 +74,8 @@ record TinyLlama(int layers, int hidden, int intermediate, int heads, int vocab,
         Tensor cos = angle.cos();
         Tensor sin = angle.sin();
         Tensor causal = Shapes.iota(DType.S32, Shape.of(seq, seq), 0).ge(Shapes.iota(DType.S32, Shape.of(seq, seq), 1));
-        Tensor x = Indexing.take(p.get("embed"), tokens);
+        // Keep the residual stream and logits split by batch rows under a mesh (no-ops without one).
+        Tensor x = Jit.shardingConstraint(Indexing.take(p.get("embed"), tokens), PartitionRules.BATCH);
         for (int i = 0; i < layers; i++) {
             Tree<Tensor> l = p.subtree("layers." + i);
             Tensor h = rmsNorm(x, l.get("attn_norm"));
@@ -86,9 +89,9 @@ record TinyLlama(int layers, int hidden, int intermediate, int heads, int vocab,
             Tensor m = rmsNorm(x, l.get("mlp_norm"));
             Tensor gate = m.matmul(l.get("w1"));
             Tensor up = m.matmul(l.get("w3"));
-            x = x.add(gate.mul(gate.logistic()).mul(up).matmul(l.get("w2")));
+            x = Jit.shardingConstraint(x.add(gate.mul(gate.logistic()).mul(up).matmul(l.get("w2"))), PartitionRules.BATCH);
         }
-        Tensor logits = rmsNorm(x, p.get("final_norm")).matmul(p.get("lm_head"));
+        Tensor logits = Jit.shardingConstraint(rmsNorm(x, p.get("final_norm")).matmul(p.get("lm_head")), PartitionRules.BATCH);
         Tensor logp = Indexing.takeAlongAxis(logits.logSoftmax(-1), targets.expandDims(-1), -1);
         return logp.mean().neg();
     }

@@ -12,7 +12,8 @@ import java.util.Map;
  * the bytes each input occupies on one device under its layout (so parameters and optimizer
  * state can be told apart by path prefix), and the plugin's compiled figures for arguments,
  * outputs, aliased bytes, temporaries (activations and other scratch) and peak. All byte counts
- * are per device; {@code peak} is 0 where the plugin does not report it (see {@link #peakOrEstimate}).
+ * are per device. Plugins differ in what {@code peak} covers (the CPU plugin's leaves out
+ * temporaries, and it is 0 where not reported), so {@link #peakUpperBound} also adds the parts up.
  *
  * @param inputBytes bytes per device of each input, by path (sorted)
  */
@@ -35,14 +36,15 @@ public record MemoryReport(String function, int devices, Map<String, Long> input
         return sum;
     }
 
-    /** The plugin's peak, or arguments + outputs not aliased to them + temporaries where it reports none. */
-    public long peakOrEstimate() {
-        return peak > 0 ? peak : arguments + outputs - aliased + temporaries;
+    /** The larger of the plugin's peak and arguments + outputs not aliased to them + temporaries. */
+    public long peakUpperBound() {
+        return Math.max(peak, arguments + Math.max(0, outputs - aliased) + temporaries);
     }
 
     /**
      * A table for {@code --dry-run}: one line per group (label → path prefix), the remaining
-     * inputs, activations (temporaries), outputs not aliased to inputs and peak, in MiB per device.
+     * inputs, activations (temporaries), outputs not aliased to inputs, the plugin's peak and the
+     * upper bound, per device.
      */
     public String format(Map<String, String> groups) {
         var lines = new ArrayList<String>();
@@ -62,11 +64,26 @@ public record MemoryReport(String function, int devices, Map<String, Long> input
         }
         lines.add(row("activations (temporaries)", temporaries));
         lines.add(row("outputs not aliased", Math.max(0, outputs - aliased)));
-        lines.add(row(peak > 0 ? "peak" : "peak (estimated)", peakOrEstimate()));
+        if (peak > 0) {
+            lines.add(row("peak (plugin)", peak));
+        }
+        lines.add(row("peak (upper bound)", peakUpperBound()));
         return String.join("\n", lines);
     }
 
     private static String row(String label, long bytes) {
-        return String.format(Locale.ROOT, "  %-28s %12.2f MiB", label, bytes / (1024.0 * 1024.0));
+        return String.format(Locale.ROOT, "  %-28s %s", label, human(bytes));
+    }
+
+    /** Bytes in the largest binary unit that keeps the number at least 1, e.g. {@code 1.50 GiB}. */
+    static String human(long bytes) {
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
+        double v = bytes;
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return u == 0 ? bytes + " B" : String.format(Locale.ROOT, "%.2f %s", v, units[u]);
     }
 }
