@@ -9,7 +9,10 @@ import picocli.CommandLine.Command;
         subcommands = {
             PluginsCommand.class,
             PlotCommand.class,
+            TrainCommand.class,
+            DemoCommand.class,
             PackCommand.class,
+            ConvertCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
@@ -20,14 +23,40 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        var cl = commandLine();
+        System.exit(cl.execute(expandConfig(cl, args)));
+    }
+
+    /** Replaces {@code --config FILE} of a subcommand that has that option by the file's settings. */
+    static String[] expandConfig(CommandLine cl, String[] args) {
+        if (args.length == 0 || !cl.getSubcommands().containsKey(args[0])) {
+            return args;
+        }
+        CommandLine sub = cl.getSubcommands().get(args[0]);
+        if (sub.getCommandSpec().findOption("--config") == null) {
+            return args;
+        }
+        try {
+            String[] rest = ConfigFile.expand(java.util.Arrays.copyOfRange(args, 1, args.length), sub.getCommandSpec());
+            String[] out = new String[rest.length + 1];
+            out[0] = args[0];
+            System.arraycopy(rest, 0, out, 1, rest.length);
+            return out;
+        } catch (CohxUserError e) {
+            System.err.println("cohx: " + e.getMessage());
+            System.exit(2);
+            return args;
+        }
     }
 
     /** The configured command line; user errors print one clear message, not a stack trace. */
     static CommandLine commandLine() {
-        var cl = new CommandLine(new Main());
+        var cl = new CommandLine(new Main()).setOverwrittenOptionsAllowed(true);
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
             if (ex instanceof CohxUserError || ex instanceof io.cohx.pjrt.plugins.PluginException
+                    || ex instanceof io.cohx.coh.train.TrainingException || ex instanceof io.cohx.coh.data.DataException
+                    || ex instanceof io.cohx.models.config.ConfigException || ex instanceof io.cohx.models.checkpoint.CheckpointException
+                    || ex instanceof io.cohx.models.tokenizer.TokenizerException
                     || ex instanceof io.cohx.pjrt.PjrtException || ex instanceof java.io.UncheckedIOException) {
                 line.getErr().println("cohx: " + ex.getMessage());
                 return 2;

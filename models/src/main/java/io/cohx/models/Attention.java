@@ -1,0 +1,58 @@
+package io.cohx.models;
+
+import io.cohx.engine.Constants;
+import io.cohx.engine.DType;
+import io.cohx.engine.Dot;
+import io.cohx.engine.Rng;
+import io.cohx.engine.Shape;
+import io.cohx.engine.Shapes;
+import io.cohx.engine.Tensor;
+
+/**
+ * Multi-head causal self-attention with the masks the reference trainer uses: the plain causal
+ * mask (no padding mask: padding only enters through the loss masks) and, in training, the
+ * forgetful causal mask (FCM), which hides a random share of the visible keys. Scores, softmax and
+ * the weighted sum of values are computed in f32 whatever the compute dtype.
+ */
+public final class Attention {
+    private Attention() {}
+
+    /** The score masked positions get: float32's lowest finite value, as in the references. */
+    static final double MASKED = -Float.MAX_VALUE;
+
+    /** {@code pred[1, 1, S, S]}: query q may see key k iff {@code k <= q}. */
+    public static Tensor causalMask(int seq) {
+        Shape s = Shape.of(1, 1, seq, seq);
+        return Shapes.iota(DType.S32, s, 2).ge(Shapes.iota(DType.S32, s, 3));
+    }
+
+    /**
+     * The forgetful causal mask's keep pattern {@code pred[B, 1, S, S]} (true = visible) from
+     * {@code key}: per sequence a ratio {@code r ~ U[minRatio, maxRatio)}, each (query, key) pair
+     * hidden with probability r, key 0 never hidden (so every query sees at least one key).
+     * Combine it with {@link #causalMask} by logical and.
+     */
+    public static Tensor forgetfulMask(Tensor key, int batch, int seq, double minRatio, double maxRatio) {
+        Tensor ratio = Rng.uniform(Rng.foldIn(key, 0), DType.F32, Shape.of(batch, 1, 1, 1), minRatio, maxRatio);
+        Tensor u = Rng.uniform(Rng.foldIn(key, 1), DType.F32, Shape.of(batch, 1, seq, seq), 0, 1);
+        Tensor keyZero = Shapes.iota(DType.S32, Shape.of(1, 1, 1, seq), 3).eq(0);
+        return u.ge(ratio).or(keyZero);
+    }
+
+    /**
+     * Attention of {@code q, k, v [B, S, H, D]} (in the compute dtype) under {@code visible}
+     * (pred broadcastable to {@code [B, H, S, S]}); returns {@code [B, S, H, D]} in q's dtype.
+     * {@code dropKey} (null: none) drops attention weights with probability {@code dropRate}.
+     */
+    public static Tensor attend(Tensor q, Tensor k, Tensor v, Tensor visible, double dropRate, Tensor dropKey) {
+        DType dt = q.dtype();
+        Tensor scaled = q.mul(1 / Math.sqrt(q.dim(3)));
+        Tensor scores = Dot.einsum("bqhd,bkhd->bhqk", scaled, k, DType.F32);
+        scores = visible.select(scores, Constants.scalar(MASKED, DType.F32));
+        Tensor weights = scores.softmax(3);
+        if (dropKey != null && dropRate > 0) {
+            weights = Dropout.apply(weights, dropRate, dropKey);
+        }
+        return Dot.einsum("bhqk,bkhd->bqhd", weights.convert(dt), v, DType.F32).convert(dt);
+    }
+}

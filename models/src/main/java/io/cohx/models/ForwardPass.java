@@ -1,0 +1,102 @@
+package io.cohx.models;
+
+import io.cohx.engine.Control;
+import io.cohx.engine.DType;
+import io.cohx.engine.Rng;
+import io.cohx.engine.Tensor;
+import io.cohx.engine.Tree;
+import io.cohx.models.config.ModelConfig;
+
+import java.util.function.BiFunction;
+
+/**
+ * What one forward pass of a model needs besides its parameters, derived once from
+ * {@link ForwardOptions}: the compute dtype, the random streams of dropout and the forgetful
+ * causal mask (each site and layer gets its own key folded from the options' key, so the same key
+ * gives the same pass), and whether blocks are rematerialized in the backward pass.
+ */
+public final class ForwardPass {
+    private final ForwardOptions options;
+    private final boolean fcm;
+
+    private ForwardPass(ForwardOptions options, boolean fcm) {
+        this.options = options;
+        this.fcm = fcm;
+    }
+
+    /**
+     * The pass of {@code config}'s model over {@code inputIds} for {@code options}, given the
+     * model's dropout rates; an error for ids of the wrong type or length, or if training needs
+     * randomness (dropout or FCM) but no key was given.
+     */
+    public static ForwardPass of(ModelConfig config, Tensor inputIds, ForwardOptions options, double... dropoutRates) {
+        if (inputIds.rank() != 2 || !inputIds.dtype().isInteger()) {
+            throw new IllegalArgumentException(config.modelType() + ": input ids must be integers [batch, seq], got "
+                    + inputIds.type());
+        }
+        if (inputIds.dim(1) > config.maxPositions()) {
+            throw new IllegalArgumentException(config.modelType() + ": sequence length " + inputIds.dim(1)
+                    + " exceeds the model's " + config.maxPositions() + " positions; use shorter sequences");
+        }
+        DType dt = options.computeDtype();
+        if (dt != DType.F32 && dt != DType.BF16 && dt != DType.F16) {
+            throw new IllegalArgumentException("compute dtype must be f32, bf16 or f16, got " + dt);
+        }
+        boolean fcm = options.train() && options.fcmMaxRatio() > 0;
+        if (fcm && !(options.fcmMinRatio() >= 0 && options.fcmMinRatio() <= options.fcmMaxRatio()
+                && options.fcmMaxRatio() <= 1)) {
+            throw new IllegalArgumentException("forgetful causal mask needs 0 <= fcm_min_ratio <= fcm_max_ratio <= 1, got "
+                    + options.fcmMinRatio() + " and " + options.fcmMaxRatio());
+        }
+        boolean dropout = false;
+        for (double r : dropoutRates) {
+            dropout |= r > 0;
+        }
+        if (options.train() && (fcm || dropout) && options.rngKey() == null) {
+            throw new IllegalArgumentException("a training forward pass with " + (fcm ? "the forgetful causal mask" : "dropout")
+                    + " needs ForwardOptions.rngKey (a u32[2] engine key)");
+        }
+        return new ForwardPass(options, fcm);
+    }
+
+    public DType dtype() {
+        return options.computeDtype();
+    }
+
+    /** The key of random site {@code site} in block {@code layer} (-1 outside blocks). */
+    Tensor key(String site, int layer) {
+        return Rng.foldIn(Rng.foldIn(options.rngKey(), site.hashCode()), layer + 1L);
+    }
+
+    /** Dropout at {@code rate} in training, the identity otherwise. */
+    public Tensor dropout(Tensor x, double rate, String site, int layer) {
+        return options.train() && rate > 0 ? Dropout.apply(x, rate, key(site, layer)) : x;
+    }
+
+    /** The key for attention-weight dropout in {@code layer}, or null when there is none. */
+    public Tensor attentionDropoutKey(double rate, int layer) {
+        return options.train() && rate > 0 ? key("attn_weights", layer) : null;
+    }
+
+    /** Which keys each query sees in {@code layer}: causal, and in training the forgetful mask too. */
+    public Tensor visible(int layer, int batch, int seq) {
+        Tensor causal = Attention.causalMask(seq);
+        if (!fcm) {
+            return causal;
+        }
+        Tensor forget = Attention.forgetfulMask(key("fcm", layer), batch, seq, options.fcmMinRatio(), options.fcmMaxRatio());
+        return causal.and(forget);
+    }
+
+    /**
+     * {@code block(x, params)}, rematerialized in the backward pass when the options ask for it
+     * (the block's activations are then not kept; its random masks are recomputed from their keys).
+     */
+    public Tensor block(Tensor x, Tree<Tensor> params, BiFunction<Tensor, Tree<Tensor>, Tensor> block) {
+        if (!options.remat()) {
+            return block.apply(x, params);
+        }
+        Tree<Tensor> in = Tree.of("x", x).nest("p", params);
+        return Control.checkpoint(t -> Tree.of("x", block.apply(t.get("x"), t.subtree("p"))), in).get("x");
+    }
+}

@@ -1,0 +1,58 @@
+package io.cohx.models;
+
+import io.cohx.engine.Constants;
+import io.cohx.engine.DType;
+import io.cohx.engine.NdArray;
+import io.cohx.engine.Shapes;
+import io.cohx.engine.Tensor;
+
+/**
+ * Rotary position embeddings with interleaved pairs, the layout of Meta's LLaMA, the reference
+ * flax models and GPT-J: dims {@code 2i, 2i+1} of a head form one complex number that position
+ * {@code t} rotates by {@code t · theta^(-2i/dim)}. (Hugging Face's LLaMA rotates halves instead;
+ * its q/k weights are permuted on import, see {@link io.cohx.models.params.RotaryLayout}.)
+ * The angle tables are built on the host, like the references' numpy tables: angles rounded to
+ * f32, then their cosine and sine.
+ *
+ * @param cos {@code f32[S, 1, dim/2, 1]}
+ * @param sin same shape
+ */
+public record Rotary(Tensor cos, Tensor sin) {
+
+    /** Tables for positions {@code 0..seq-1} over the first {@code dim} dims of a head. */
+    public static Rotary of(int seq, int dim, double theta) {
+        int half = dim / 2;
+        double[] c = new double[seq * half];
+        double[] s = new double[seq * half];
+        for (int t = 0; t < seq; t++) {
+            for (int i = 0; i < half; i++) {
+                double invFreq = 1.0 / Math.pow(theta, (2.0 * i) / dim);
+                float angle = (float) (t * invFreq);
+                c[t * half + i] = Math.cos(angle);
+                s[t * half + i] = Math.sin(angle);
+            }
+        }
+        return new Rotary(Constants.of(NdArray.of(DType.F32, c, seq, 1, half, 1)),
+                Constants.of(NdArray.of(DType.F32, s, seq, 1, half, 1)));
+    }
+
+    /**
+     * Rotates the first {@code dim} dims of each head of {@code x [B, S, H, D]} (the rest pass
+     * through, as GPT-J's partial rotary). Computed in f32, returned in x's dtype.
+     */
+    public Tensor apply(Tensor x) {
+        int b = x.dim(0);
+        int s = x.dim(1);
+        int h = x.dim(2);
+        int d = x.dim(3);
+        int half = cos.dim(2);
+        int dim = 2 * half;
+        Tensor rot = dim == d ? x : x.slice(3, 0, dim);
+        Tensor pairs = rot.convert(DType.F32).reshape(b, s, h, half, 2);
+        Tensor re = pairs.slice(4, 0, 1);
+        Tensor im = pairs.slice(4, 1, 2);
+        Tensor out = Shapes.concatenate(4, re.mul(cos).sub(im.mul(sin)), im.mul(cos).add(re.mul(sin)))
+                .reshape(b, s, h, dim).convert(x.dtype());
+        return dim == d ? out : Shapes.concatenate(3, out, x.slice(3, dim, d));
+    }
+}

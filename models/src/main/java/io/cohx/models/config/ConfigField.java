@@ -1,0 +1,149 @@
+package io.cohx.models.config;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * One key of a model config with its value kind, used to check and coerce values coming from
+ * JSON files and {@code key=value} overrides, so that every config record reads its map the
+ * same way and every error names the key and where it came from.
+ */
+record ConfigField(String key, Kind kind) {
+
+    enum Kind { INT, NULLABLE_INT, DOUBLE, BOOL, STRING }
+
+    static ConfigField i(String key) {
+        return new ConfigField(key, Kind.INT);
+    }
+
+    static ConfigField ni(String key) {
+        return new ConfigField(key, Kind.NULLABLE_INT);
+    }
+
+    static ConfigField d(String key) {
+        return new ConfigField(key, Kind.DOUBLE);
+    }
+
+    static ConfigField b(String key) {
+        return new ConfigField(key, Kind.BOOL);
+    }
+
+    static ConfigField s(String key) {
+        return new ConfigField(key, Kind.STRING);
+    }
+
+    /** {@code v} as this field's kind; strings (from key=value lists) are parsed. */
+    Object coerce(Object v, String source) {
+        String where = "'" + key + "' in " + source;
+        if (v instanceof String str && kind != Kind.STRING) {
+            String t = str.trim();
+            try {
+                return switch (kind) {
+                    case INT -> Integer.parseInt(t);
+                    case NULLABLE_INT -> t.equalsIgnoreCase("null") || t.equalsIgnoreCase("none") ? null : Integer.parseInt(t);
+                    case DOUBLE -> Double.parseDouble(t);
+                    case BOOL -> switch (t.toLowerCase(Locale.ROOT)) {
+                        case "true", "1", "yes" -> true;
+                        case "false", "0", "no" -> false;
+                        default -> throw new NumberFormatException();
+                    };
+                    case STRING -> t;
+                };
+            } catch (NumberFormatException e) {
+                throw new ConfigException(where + ": '" + str + "' is not " + describe());
+            }
+        }
+        switch (kind) {
+            case INT, NULLABLE_INT -> {
+                if (v == null && kind == Kind.NULLABLE_INT) {
+                    return null;
+                }
+                if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())
+                        && Math.abs(n.doubleValue()) <= Integer.MAX_VALUE) {
+                    return n.intValue();
+                }
+            }
+            case DOUBLE -> {
+                if (v instanceof Number n) {
+                    return n.doubleValue();
+                }
+            }
+            case BOOL -> {
+                if (v instanceof Boolean bo) {
+                    return bo;
+                }
+            }
+            case STRING -> {
+                if (v instanceof String str) {
+                    return str;
+                }
+            }
+        }
+        throw new ConfigException(where + ": " + v + " is not " + describe());
+    }
+
+    private String describe() {
+        return switch (kind) {
+            case INT -> "an integer";
+            case NULLABLE_INT -> "an integer or null";
+            case DOUBLE -> "a number";
+            case BOOL -> "true or false";
+            case STRING -> "a string";
+        };
+    }
+
+    /**
+     * Applies {@code updates} to {@code values} (which holds every field); unknown keys are an
+     * error naming the closest known key, except those in {@code ignored}, which are dropped.
+     */
+    static void apply(List<ConfigField> fields, Map<String, Object> values, Map<String, ?> updates, String source,
+                      Collection<String> ignored, String modelName) {
+        for (var e : updates.entrySet()) {
+            ConfigField f = fields.stream().filter(x -> x.key().equals(e.getKey())).findFirst().orElse(null);
+            if (f == null) {
+                if (ignored.contains(e.getKey())) {
+                    continue;
+                }
+                var names = fields.stream().map(ConfigField::key).toList();
+                throw new ConfigException("unknown key '" + e.getKey() + "' in " + source + closest(e.getKey(), names)
+                        + "; " + modelName + " config keys are: " + String.join(", ", names));
+            }
+            values.put(f.key(), f.coerce(e.getValue(), source));
+        }
+    }
+
+    /** {@code "; did you mean 'x'?"} when a known key is within a small edit distance, else "". */
+    static String closest(String key, Collection<String> known) {
+        String best = null;
+        int bestD = Integer.MAX_VALUE;
+        for (String k : known) {
+            int d = editDistance(key, k);
+            if (d < bestD) {
+                bestD = d;
+                best = k;
+            }
+        }
+        return best != null && bestD <= Math.max(2, key.length() / 3) ? "; did you mean '" + best + "'?" : "";
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+}

@@ -1,0 +1,268 @@
+package io.cohx.models.config;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * LLaMA hyper-parameters with the reference trainer's defaults and presets (COH_SPEC.md §6):
+ * RMSNorm, rotary embeddings (theta {@code ropeTheta}, interleaved pairs), SwiGLU MLP, untied
+ * head. {@code gradientCheckpointing} re-computes each block in the backward pass, saving what
+ * {@code rematPolicy} names; {@code fcm*Ratio} bound the forgetful causal mask's drop ratio.
+ */
+public record LlamaConfig(
+        int vocabSize,
+        int hiddenSize,
+        int intermediateSize,
+        int numHiddenLayers,
+        int numAttentionHeads,
+        int maxSequenceLength,
+        double rmsNormEps,
+        double ropeTheta,
+        double initializerRange,
+        int bosTokenId,
+        int eosTokenId,
+        double residPdrop,
+        double embdPdrop,
+        double attnPdrop,
+        boolean tieWordEmbeddings,
+        boolean gradientCheckpointing,
+        String rematPolicy,
+        double fcmMinRatio,
+        double fcmMaxRatio) implements ModelConfig {
+
+    /** Remat policies the trainer knows (names as in jax.checkpoint_policies). */
+    public static final List<String> REMAT_POLICIES = List.of("nothing_saveable", "dots_saveable", "everything_saveable");
+
+    static final List<ConfigField> FIELDS = List.of(
+            ConfigField.i("vocab_size"), ConfigField.i("hidden_size"), ConfigField.i("intermediate_size"),
+            ConfigField.i("num_hidden_layers"), ConfigField.i("num_attention_heads"),
+            ConfigField.i("max_sequence_length"), ConfigField.d("rms_norm_eps"), ConfigField.d("rope_theta"),
+            ConfigField.d("initializer_range"), ConfigField.i("bos_token_id"), ConfigField.i("eos_token_id"),
+            ConfigField.d("resid_pdrop"), ConfigField.d("embd_pdrop"), ConfigField.d("attn_pdrop"),
+            ConfigField.b("tie_word_embeddings"), ConfigField.b("gradient_checkpointing"),
+            ConfigField.s("remat_policy"), ConfigField.d("fcm_min_ratio"), ConfigField.d("fcm_max_ratio"));
+
+    /** Keys of the reference's config that do not affect cohx and are accepted silently. */
+    static final Set<String> IGNORED = Set.of("model_type", "use_cache");
+
+    /** Preset names, smallest first. */
+    public static final List<String> PRESETS = List.of("debug", "3b", "7b", "13b", "30b", "65b");
+
+    public LlamaConfig {
+        positive("vocab_size", vocabSize);
+        positive("hidden_size", hiddenSize);
+        positive("intermediate_size", intermediateSize);
+        positive("num_hidden_layers", numHiddenLayers);
+        positive("num_attention_heads", numAttentionHeads);
+        positive("max_sequence_length", maxSequenceLength);
+        if (hiddenSize % numAttentionHeads != 0 || (hiddenSize / numAttentionHeads) % 2 != 0) {
+            throw new ConfigException("LLaMA config: hidden_size " + hiddenSize + " must be num_attention_heads ("
+                    + numAttentionHeads + ") times an even head size, for rotary embeddings");
+        }
+        if (!(rmsNormEps > 0) || !(initializerRange > 0) || !(ropeTheta > 0)) {
+            throw new ConfigException("LLaMA config: rms_norm_eps, initializer_range and rope_theta must be > 0");
+        }
+        rate("resid_pdrop", residPdrop);
+        rate("embd_pdrop", embdPdrop);
+        rate("attn_pdrop", attnPdrop);
+        fcm(fcmMinRatio, fcmMaxRatio);
+        remat(rematPolicy);
+    }
+
+    static void positive(String key, int v) {
+        if (v <= 0) {
+            throw new ConfigException("model config: " + key + " must be positive, got " + v);
+        }
+    }
+
+    static void rate(String key, double v) {
+        if (!(v >= 0 && v < 1)) {
+            throw new ConfigException("model config: " + key + " must be in [0, 1), got " + v);
+        }
+    }
+
+    static void fcm(double min, double max) {
+        if (!(min >= 0 && min <= max && max <= 1)) {
+            throw new ConfigException("model config: need 0 <= fcm_min_ratio <= fcm_max_ratio <= 1, got "
+                    + min + " and " + max);
+        }
+    }
+
+    static void remat(String policy) {
+        if (!REMAT_POLICIES.contains(policy)) {
+            throw new ConfigException("model config: remat_policy '" + policy + "' is not one of " + REMAT_POLICIES);
+        }
+    }
+
+    /** The reference's defaults (those of its LLaMAConfig, i.e. 7b sizes, bos 0 / eos 1). */
+    public static LlamaConfig defaults() {
+        return new LlamaConfig(32000, 4096, 11008, 32, 32, 2048, 1e-6, 10000.0, 0.02, 0, 1,
+                0.0, 0.0, 0.0, false, true, "nothing_saveable", 0.0, 0.0);
+    }
+
+    /** A preset of COH_SPEC.md §6: debug, 3b, 7b, 13b, 30b or 65b. */
+    public static LlamaConfig preset(String name) {
+        LlamaConfig d = defaults();
+        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+            case "debug" -> d.sized(128, 256, 2, 4, 1e-6);
+            case "3b" -> d.sized(3200, 8640, 26, 32, 1e-6);
+            case "7b" -> d.sized(4096, 11008, 32, 32, 1e-6);
+            case "13b" -> d.sized(5120, 13824, 40, 40, 1e-6);
+            case "30b" -> d.sized(6656, 17920, 60, 52, 1e-6);
+            case "65b" -> d.sized(8192, 22016, 80, 64, 1e-5);
+            default -> throw new ConfigException("unknown LLaMA preset '" + name + "'; presets are " + PRESETS);
+        };
+    }
+
+    private LlamaConfig sized(int hidden, int inter, int layers, int heads, double eps) {
+        var m = toMap();
+        m.put("hidden_size", hidden);
+        m.put("intermediate_size", inter);
+        m.put("num_hidden_layers", layers);
+        m.put("num_attention_heads", heads);
+        m.put("rms_norm_eps", eps);
+        return fromMap(m);
+    }
+
+    @Override
+    public String modelType() {
+        return "llama";
+    }
+
+    @Override
+    public int numLayers() {
+        return numHiddenLayers;
+    }
+
+    @Override
+    public int numHeads() {
+        return numAttentionHeads;
+    }
+
+    @Override
+    public int maxPositions() {
+        return maxSequenceLength;
+    }
+
+    @Override
+    public Map<String, Object> toMap() {
+        var m = new LinkedHashMap<String, Object>();
+        m.put("model_type", "llama");
+        m.put("vocab_size", vocabSize);
+        m.put("hidden_size", hiddenSize);
+        m.put("intermediate_size", intermediateSize);
+        m.put("num_hidden_layers", numHiddenLayers);
+        m.put("num_attention_heads", numAttentionHeads);
+        m.put("max_sequence_length", maxSequenceLength);
+        m.put("rms_norm_eps", rmsNormEps);
+        m.put("rope_theta", ropeTheta);
+        m.put("initializer_range", initializerRange);
+        m.put("bos_token_id", bosTokenId);
+        m.put("eos_token_id", eosTokenId);
+        m.put("resid_pdrop", residPdrop);
+        m.put("embd_pdrop", embdPdrop);
+        m.put("attn_pdrop", attnPdrop);
+        m.put("tie_word_embeddings", tieWordEmbeddings);
+        m.put("gradient_checkpointing", gradientCheckpointing);
+        m.put("remat_policy", rematPolicy);
+        m.put("fcm_min_ratio", fcmMinRatio);
+        m.put("fcm_max_ratio", fcmMaxRatio);
+        return m;
+    }
+
+    /** Builds a config from a map holding every key of {@link #FIELDS} with values already coerced. */
+    static LlamaConfig fromMap(Map<String, Object> m) {
+        return new LlamaConfig(
+                (Integer) m.get("vocab_size"), (Integer) m.get("hidden_size"), (Integer) m.get("intermediate_size"),
+                (Integer) m.get("num_hidden_layers"), (Integer) m.get("num_attention_heads"),
+                (Integer) m.get("max_sequence_length"), num(m, "rms_norm_eps"), num(m, "rope_theta"),
+                num(m, "initializer_range"), (Integer) m.get("bos_token_id"), (Integer) m.get("eos_token_id"),
+                num(m, "resid_pdrop"), num(m, "embd_pdrop"), num(m, "attn_pdrop"),
+                (Boolean) m.get("tie_word_embeddings"), (Boolean) m.get("gradient_checkpointing"),
+                (String) m.get("remat_policy"), num(m, "fcm_min_ratio"), num(m, "fcm_max_ratio"));
+    }
+
+    private static double num(Map<String, Object> m, String k) {
+        return ((Number) m.get(k)).doubleValue();
+    }
+
+    @Override
+    public LlamaConfig withUpdates(Map<String, ?> updates, String source) {
+        Object type = updates.get("model_type");
+        if (type != null && !"llama".equals(type)) {
+            throw new ConfigException(source + " has model_type '" + type + "', not 'llama'");
+        }
+        var m = toMap();
+        ConfigField.apply(FIELDS, m, updates, source, IGNORED, "LLaMA");
+        return fromMap(m);
+    }
+
+    @Override
+    public Map<String, Object> toHfConfig(String torchDtype) {
+        var m = new LinkedHashMap<String, Object>();
+        m.put("architectures", List.of("LlamaForCausalLM"));
+        m.put("model_type", "llama");
+        m.put("vocab_size", vocabSize);
+        m.put("hidden_size", hiddenSize);
+        m.put("intermediate_size", intermediateSize);
+        m.put("num_hidden_layers", numHiddenLayers);
+        m.put("num_attention_heads", numAttentionHeads);
+        m.put("num_key_value_heads", numAttentionHeads);
+        m.put("max_position_embeddings", maxSequenceLength);
+        m.put("rms_norm_eps", rmsNormEps);
+        m.put("rope_theta", ropeTheta);
+        m.put("rope_scaling", null);
+        m.put("hidden_act", "silu");
+        m.put("attention_bias", false);
+        m.put("attention_dropout", attnPdrop);
+        m.put("mlp_bias", false);
+        m.put("initializer_range", initializerRange);
+        m.put("bos_token_id", bosTokenId);
+        m.put("eos_token_id", eosTokenId);
+        m.put("tie_word_embeddings", tieWordEmbeddings);
+        m.put("use_cache", true);
+        m.put("torch_dtype", torchDtype);
+        return m;
+    }
+
+    /**
+     * Reads a Hugging Face {@code LlamaConfig} map. Features cohx's LLaMA does not implement
+     * (grouped-query attention, rope scaling, biases, another activation) are refused by name.
+     */
+    public static LlamaConfig fromHf(Map<String, ?> hf, String source) {
+        HfKeys k = new HfKeys(hf, source);
+        k.expectModelType("llama");
+        int hidden = k.integer("hidden_size", null);
+        int heads = k.integer("num_attention_heads", null);
+        int kv = k.integer("num_key_value_heads", heads);
+        if (kv != heads) {
+            throw new ConfigException(source + ": num_key_value_heads " + kv + " != num_attention_heads " + heads
+                    + ": grouped-query attention (LLaMA 2 70B and later) is not supported by cohx");
+        }
+        if (hf.containsKey("head_dim") && hf.get("head_dim") != null && k.integer("head_dim", null) * heads != hidden) {
+            throw new ConfigException(source + ": head_dim " + hf.get("head_dim") + " times num_attention_heads "
+                    + heads + " must equal hidden_size " + hidden);
+        }
+        k.expect("hidden_act", "silu");
+        k.expectNullOrAbsent("rope_scaling");
+        k.expectFalseOrAbsent("attention_bias");
+        k.expectFalseOrAbsent("mlp_bias");
+        var m = defaults().toMap();
+        m.put("vocab_size", k.integer("vocab_size", null));
+        m.put("hidden_size", hidden);
+        m.put("intermediate_size", k.integer("intermediate_size", null));
+        m.put("num_hidden_layers", k.integer("num_hidden_layers", null));
+        m.put("num_attention_heads", heads);
+        m.put("max_sequence_length", k.integer("max_position_embeddings", 2048));
+        m.put("rms_norm_eps", k.number("rms_norm_eps", 1e-6));
+        m.put("rope_theta", k.number("rope_theta", 10000.0));
+        m.put("initializer_range", k.number("initializer_range", 0.02));
+        m.put("bos_token_id", k.integer("bos_token_id", 1));
+        m.put("eos_token_id", k.integer("eos_token_id", 2));
+        m.put("attn_pdrop", k.number("attention_dropout", 0.0));
+        m.put("tie_word_embeddings", k.bool("tie_word_embeddings", false));
+        return fromMap(m);
+    }
+}

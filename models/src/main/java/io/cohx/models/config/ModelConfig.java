@@ -1,0 +1,43 @@
+package io.cohx.models.config;
+
+import java.util.Map;
+
+/**
+ * The configuration of one of the models cohx trains. Both kinds are records with the reference
+ * trainer's key names in their JSON form ({@link #toMap()}), so a config written by the original
+ * CoH code and one written by cohx read the same way.
+ */
+public sealed interface ModelConfig permits LlamaConfig, GptjConfig {
+
+    /** {@code llama} or {@code gptj}, as in Hugging Face's {@code model_type}. */
+    String modelType();
+
+    int vocabSize();
+
+    int hiddenSize();
+
+    int numLayers();
+
+    int numHeads();
+
+    default int headDim() {
+        return hiddenSize() / numHeads();
+    }
+
+    int maxPositions();
+
+    int bosTokenId();
+
+    int eosTokenId();
+
+    boolean tieWordEmbeddings();
+
+    /** Our JSON form: every key, in a fixed order, with {@code model_type} first. */
+    Map<String, Object> toMap();
+
+    /** The same config with {@code updates} applied (keys as in {@link #toMap()}); {@code source} names them in errors. */
+    ModelConfig withUpdates(Map<String, ?> updates, String source);
+
+    /** A Hugging Face {@code config.json} for this model with weights of {@code torchDtype} (e.g. "float32"). */
+    Map<String, Object> toHfConfig(String torchDtype);
+}

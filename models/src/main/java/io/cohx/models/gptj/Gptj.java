@@ -1,0 +1,104 @@
+package io.cohx.models.gptj;
+
+import io.cohx.engine.ArrayType;
+import io.cohx.engine.DType;
+import io.cohx.engine.Tensor;
+import io.cohx.engine.Tree;
+import io.cohx.engine.mesh.PartitionRules;
+import io.cohx.models.Attention;
+import io.cohx.models.CausalLm;
+import io.cohx.models.ForwardOptions;
+import io.cohx.models.ForwardPass;
+import io.cohx.models.Layers;
+import io.cohx.models.ParamInit;
+import io.cohx.models.Rotary;
+import io.cohx.models.config.GptjConfig;
+import io.cohx.models.params.ParamTree;
+
+/**
+ * GPT-J (COH_SPEC.md §6): token embedding; per block one LayerNorm (with bias) feeding attention
+ * and the MLP in parallel, both added to the residual; attention without biases, rotary on the
+ * first {@code rotary_dim} dims of each head (interleaved pairs); MLP {@code fc_out(gelu_new(fc_in
+ * x))} with biases; final LayerNorm; head with bias over all {@code vocab_size} rows (50400 for
+ * 6B: the rows past the tokenizer's 50257 tokens are padding that training pushes down).
+ */
+public final class Gptj implements CausalLm {
+    private final GptjConfig config;
+    private final Tree<ArrayType> types;
+
+    public Gptj(GptjConfig config) {
+        this.config = config;
+        this.types = ParamInit.types(ParamTree.of(config));
+    }
+
+    @Override
+    public GptjConfig config() {
+        return config;
+    }
+
+    @Override
+    public Tree<ArrayType> paramTypes() {
+        return types;
+    }
+
+    @Override
+    public Tree<Tensor> init(Tensor key) {
+        return ParamInit.init(types, key, config.initializerRange(), path -> {
+            if (path.endsWith(".bias")) {
+                return ParamInit.Kind.ZEROS;
+            }
+            return path.endsWith(".scale") ? ParamInit.Kind.ONES : ParamInit.Kind.NORMAL;
+        });
+    }
+
+    @Override
+    public Tensor logits(Tree<Tensor> params, Tensor inputIds, ForwardOptions options) {
+        GptjConfig c = config;
+        ForwardPass pass = ForwardPass.of(c, inputIds, options, c.embdPdrop(), c.residPdrop(), c.attnPdrop());
+        Rotary rotary = Rotary.of(inputIds.dim(1), c.rotaryDim(), 10000.0);
+        Tensor wte = params.get("transformer.wte.embedding");
+        Tensor x = Layers.embed(wte, inputIds, pass.dtype());
+        x = pass.dropout(x, c.embdPdrop(), "embd", -1);
+        for (int i = 0; i < c.nLayer(); i++) {
+            int layer = i;
+            x = pass.block(x, params.subtree("transformer.h." + i), (h, p) -> block(h, p, layer, pass, rotary));
+        }
+        x = Layers.layerNorm(x, params.get("transformer.ln_f.scale"), params.get("transformer.ln_f.bias"),
+                c.layerNormEpsilon());
+        if (c.tieWordEmbeddings()) {
+            return Layers.dense(x, wte.transpose(1, 0), DType.F32);
+        }
+        return Layers.dense(x, params.get("lm_head.kernel"), params.get("lm_head.bias"), DType.F32);
+    }
+
+    private Tensor block(Tensor x, Tree<Tensor> p, int layer, ForwardPass pass, Rotary rotary) {
+        GptjConfig c = config;
+        int b = x.dim(0);
+        int s = x.dim(1);
+        int heads = c.nHead();
+        int hd = c.nEmbd() / heads;
+        Tensor h = Layers.layerNorm(x, p.get("ln_1.scale"), p.get("ln_1.bias"), c.layerNormEpsilon());
+        Tensor q = rotary.apply(Layers.dense(h, p.get("attn.q_proj.kernel")).reshape(b, s, heads, hd));
+        Tensor k = rotary.apply(Layers.dense(h, p.get("attn.k_proj.kernel")).reshape(b, s, heads, hd));
+        Tensor v = Layers.dense(h, p.get("attn.v_proj.kernel")).reshape(b, s, heads, hd);
+        Tensor a = Attention.attend(q, k, v, pass.visible(layer, b, s), c.attnPdrop(),
+                pass.attentionDropoutKey(c.attnPdrop(), layer));
+        a = Layers.dense(a.reshape(b, s, c.nEmbd()), p.get("attn.out_proj.kernel"));
+        a = pass.dropout(a, c.residPdrop(), "attn_out", layer);
+        Tensor f = Layers.geluNew(Layers.dense(h, p.get("mlp.fc_in.kernel"), p.get("mlp.fc_in.bias"), h.dtype()));
+        f = Layers.dense(f, p.get("mlp.fc_out.kernel"), p.get("mlp.fc_out.bias"), h.dtype());
+        f = pass.dropout(f, c.residPdrop(), "mlp_out", layer);
+        return a.add(f).add(x); // the reference's order of the sums
+    }
+
+    /** GPT-J excludes LayerNorm scales/biases and every bias from weight decay, as the reference. */
+    @Override
+    public boolean decays(String path) {
+        return !(path.endsWith(".bias") || path.contains(".ln_") || path.startsWith("ln_"));
+    }
+
+    @Override
+    public PartitionRules partitionRules() {
+        return PartitionRules.GPTJ;
+    }
+}

@@ -1,0 +1,99 @@
+package io.cohx.models.llama;
+
+import io.cohx.engine.ArrayType;
+import io.cohx.engine.DType;
+import io.cohx.engine.Tensor;
+import io.cohx.engine.Tree;
+import io.cohx.engine.mesh.PartitionRules;
+import io.cohx.models.Attention;
+import io.cohx.models.CausalLm;
+import io.cohx.models.ForwardOptions;
+import io.cohx.models.ForwardPass;
+import io.cohx.models.Layers;
+import io.cohx.models.ParamInit;
+import io.cohx.models.Rotary;
+import io.cohx.models.config.LlamaConfig;
+import io.cohx.models.params.ParamTree;
+
+/**
+ * LLaMA as the reference trainer defines it (COH_SPEC.md §6): token embedding; per block
+ * RMSNorm → attention with interleaved-pair rotary embeddings → residual, RMSNorm → SwiGLU MLP
+ * ({@code w2(silu(w1 x) · w3 x)}) → residual; final RMSNorm; untied head (or the embedding when
+ * tied). Parameters use the canonical flax paths of {@link ParamTree}; the layers are unrolled.
+ */
+public final class Llama implements CausalLm {
+    private final LlamaConfig config;
+    private final Tree<ArrayType> types;
+
+    public Llama(LlamaConfig config) {
+        this.config = config;
+        this.types = ParamInit.types(ParamTree.of(config));
+    }
+
+    @Override
+    public LlamaConfig config() {
+        return config;
+    }
+
+    @Override
+    public Tree<ArrayType> paramTypes() {
+        return types;
+    }
+
+    @Override
+    public Tree<Tensor> init(Tensor key) {
+        return ParamInit.init(types, key, config.initializerRange(),
+                path -> path.endsWith("norm.kernel") || path.equals("transformer.ln_f.kernel")
+                        ? ParamInit.Kind.ONES : ParamInit.Kind.NORMAL);
+    }
+
+    @Override
+    public Tensor logits(Tree<Tensor> params, Tensor inputIds, ForwardOptions options) {
+        LlamaConfig c = config;
+        ForwardPass pass = ForwardPass.of(c, inputIds, options, c.embdPdrop(), c.residPdrop(), c.attnPdrop());
+        int seq = inputIds.dim(1);
+        Rotary rotary = Rotary.of(seq, c.hiddenSize() / c.numAttentionHeads(), c.ropeTheta());
+        Tensor wte = params.get("transformer.wte.embedding");
+        Tensor x = Layers.embed(wte, inputIds, pass.dtype());
+        x = pass.dropout(x, c.embdPdrop(), "embd", -1);
+        for (int i = 0; i < c.numHiddenLayers(); i++) {
+            int layer = i;
+            x = pass.block(x, params.subtree("transformer.h." + i), (h, p) -> block(h, p, layer, pass, rotary));
+        }
+        x = Layers.rmsNorm(x, params.get("transformer.ln_f.kernel"), c.rmsNormEps());
+        Tensor head = c.tieWordEmbeddings() ? wte.transpose(1, 0) : params.get("lm_head.kernel");
+        return Layers.dense(x, head, DType.F32);
+    }
+
+    private Tensor block(Tensor x, Tree<Tensor> p, int layer, ForwardPass pass, Rotary rotary) {
+        LlamaConfig c = config;
+        int b = x.dim(0);
+        int s = x.dim(1);
+        int heads = c.numAttentionHeads();
+        int hd = c.hiddenSize() / heads;
+        Tensor h = Layers.rmsNorm(x, p.get("attention_norm.kernel"), c.rmsNormEps());
+        Tensor q = rotary.apply(Layers.dense(h, p.get("attention.wq.kernel")).reshape(b, s, heads, hd));
+        Tensor k = rotary.apply(Layers.dense(h, p.get("attention.wk.kernel")).reshape(b, s, heads, hd));
+        Tensor v = Layers.dense(h, p.get("attention.wv.kernel")).reshape(b, s, heads, hd);
+        Tensor a = Attention.attend(q, k, v, pass.visible(layer, b, s), c.attnPdrop(),
+                pass.attentionDropoutKey(c.attnPdrop(), layer));
+        a = Layers.dense(a.reshape(b, s, c.hiddenSize()), p.get("attention.wo.kernel"));
+        x = x.add(pass.dropout(a, c.residPdrop(), "attn_out", layer));
+        Tensor m = Layers.rmsNorm(x, p.get("ffn_norm.kernel"), c.rmsNormEps());
+        Tensor gate = Layers.silu(Layers.dense(m, p.get("feed_forward.w1.kernel")));
+        Tensor up = Layers.dense(m, p.get("feed_forward.w3.kernel"));
+        Tensor f = Layers.dense(gate.mul(up), p.get("feed_forward.w2.kernel"));
+        return x.add(pass.dropout(f, c.residPdrop(), "mlp_out", layer));
+    }
+
+    /** LLaMA decays every parameter (the reference excludes none). */
+    @Override
+    public boolean decays(String path) {
+        return true;
+    }
+
+    @Override
+    public PartitionRules partitionRules() {
+        return PartitionRules.LLAMA;
+    }
+}
