@@ -28,7 +28,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--output-dir", defaultValue = "runs/demo", description = "Where the demo writes everything (default: ${DEFAULT-VALUE}).")
     Path outputDir;
 
-    @Option(names = "--steps", defaultValue = "300", description = "Training steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "120", description = "Training steps (default: ${DEFAULT-VALUE}).")
     long steps;
 
     @Mixin

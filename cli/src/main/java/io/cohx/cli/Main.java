@@ -23,8 +23,19 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        var cl = commandLine();
-        System.exit(cl.execute(expandConfig(cl, args)));
+        System.exit(run(commandLine(), args));
+    }
+
+    /** Runs one command line (config files expanded); returns the exit code. */
+    static int run(CommandLine cl, String[] args) {
+        String[] expanded;
+        try {
+            expanded = expandConfig(cl, args);
+        } catch (CohxUserError e) {
+            cl.getErr().println("cohx: " + e.getMessage());
+            return 2;
+        }
+        return cl.execute(expanded);
     }
 
     /** Replaces {@code --config FILE} of a subcommand that has that option by the file's settings. */
@@ -36,22 +47,31 @@ public final class Main implements Runnable {
         if (sub.getCommandSpec().findOption("--config") == null) {
             return args;
         }
-        try {
-            String[] rest = ConfigFile.expand(java.util.Arrays.copyOfRange(args, 1, args.length), sub.getCommandSpec());
-            String[] out = new String[rest.length + 1];
-            out[0] = args[0];
-            System.arraycopy(rest, 0, out, 1, rest.length);
-            return out;
-        } catch (CohxUserError e) {
-            System.err.println("cohx: " + e.getMessage());
-            System.exit(2);
-            return args;
-        }
+        String[] rest = ConfigFile.expand(java.util.Arrays.copyOfRange(args, 1, args.length), sub.getCommandSpec());
+        String[] out = new String[rest.length + 1];
+        out[0] = args[0];
+        System.arraycopy(rest, 0, out, 1, rest.length);
+        return out;
     }
 
     /** The configured command line; user errors print one clear message, not a stack trace. */
     static CommandLine commandLine() {
         var cl = new CommandLine(new Main()).setOverwrittenOptionsAllowed(true);
+        cl.setParameterExceptionHandler((ex, args) -> {
+            CommandLine bad = ex.getCommandLine();
+            var err = bad.getErr();
+            String msg = ex.getMessage();
+            if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+                String first = u.getUnmatched().getFirst();
+                if (first.startsWith("--")) {
+                    String name = first.contains("=") ? first.substring(0, first.indexOf('=')) : first;
+                    msg = "unknown option '" + name + "'" + ConfigFile.suggestion(name, bad.getCommandSpec()).replace("did you mean '", "did you mean '--");
+                }
+            }
+            err.println("cohx " + bad.getCommandName() + ": " + msg);
+            err.println("See 'cohx " + (bad.getCommandName().equals("cohx") ? "" : bad.getCommandName() + " ") + "--help'.");
+            return 2;
+        });
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
             if (ex instanceof CohxUserError || ex instanceof io.cohx.pjrt.plugins.PluginException
                     || ex instanceof io.cohx.coh.train.TrainingException || ex instanceof io.cohx.coh.data.DataException

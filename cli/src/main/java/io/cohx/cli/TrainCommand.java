@@ -31,7 +31,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--update-model-config", paramLabel = "JSON|K=V,...", description = "Changes to the model config, e.g. vocab_size=50257.")
     String updateModelConfig;
     @Option(names = "--load-checkpoint", paramLabel = "KIND::PATH",
-            description = "Start from params::DIR, trainstate_params::DIR or trainstate::DIR (a cohx checkpoint; convert others with cohx convert).")
+            description = "Start from params::DIR, trainstate::DIR, trainstate_params::DIR (cohx checkpoints), hf::DIR (Hugging Face folder), meta::DIR (Meta .pth) or streaming::FILE (original CoH/EasyLM).")
     String loadCheckpoint;
     @Option(names = "--tokenizer", paramLabel = "FILE|NAME", description = "tokenizer.model / tokenizer.json / folder, or gpt2, gptj (default: gptj for gptj).")
     String tokenizer;
@@ -54,7 +54,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--pt-loss-weight", defaultValue = "0.01", description = "Weight of the pretraining loss (default: ${DEFAULT-VALUE}).")
     double ptLossWeight;
 
-    @Option(names = "--optimizer", defaultValue = "adamw", description = "adamw (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--optimizer", defaultValue = "adamw",
+            description = "adamw (warmup + cosine decay) or palm (Adafactor-like, lr/sqrt(max(step, warmup)), scheduled decay) (default: ${DEFAULT-VALUE}).")
     String optimizer;
     @Option(names = "--lr", defaultValue = "0.01", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
     double lr;

@@ -441,7 +441,7 @@ public final class Jit implements AutoCloseable {
             }
         }
         Program.Annotations ann = mesh == null ? annotations : meshAnnotations(inTypes, inSp, outPaths, outSp);
-        String text = prog.mlir(ann, aliasing);
+        String text = prog.mlir(client.platformName().equals("cpu") ? new CpuAnnotations(ann) : ann, aliasing);
         int n = compiles.incrementAndGet();
         TOTAL_COMPILES.incrementAndGet();
         dump(text, n);
@@ -548,5 +548,33 @@ public final class Jit implements AutoCloseable {
     public void close() {
         cache.values().forEach(c -> c.exe().close());
         cache.clear();
+    }
+
+    /** The caller's annotations, plus what the CPU runtime needs (no mixed-precision dots). */
+    private record CpuAnnotations(Program.Annotations inner) implements Program.Annotations {
+        @Override
+        public String argument(String path, ArrayType type) {
+            return inner.argument(path, type);
+        }
+
+        @Override
+        public String result(String path, ArrayType type) {
+            return inner.result(path, type);
+        }
+
+        @Override
+        public int numPartitions() {
+            return inner.numPartitions();
+        }
+
+        @Override
+        public String moduleHeader() {
+            return inner.moduleHeader();
+        }
+
+        @Override
+        public boolean upcastLowPrecisionDots() {
+            return true;
+        }
     }
 }

@@ -44,6 +44,11 @@ class MeshTrainingTest {
      * says nothing; a larger eps keeps the update a smooth function of the gradient.
      */
     static final AdamW OPT = new AdamW(0.9, 0.95, 1e-3, 1e-4, 1.0, false, p -> true);
+    /**
+     * Activations [B, T, D]: rows over (dp, fsdp). Not also features over mp: with this plugin, a
+     * matmul chain whose result is laid out [(dp, fsdp), None, mp] comes out wrong on 2,2,2
+     * (see the report of issue 8); the batch split alone is exact on every layout.
+     */
     static final PartitionSpec ACT = PartitionRules.BATCH;
 
     static PjrtClient client() {

@@ -6,7 +6,10 @@ import io.cohx.engine.DeviceArray;
 import io.cohx.engine.Jit;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Tree;
+import io.cohx.engine.optim.AdamW;
 import io.cohx.engine.optim.LrSchedule;
+import io.cohx.engine.optim.Optimizer;
+import io.cohx.engine.optim.Palm;
 import io.cohx.models.CausalLm;
 import io.cohx.models.config.ModelConfig;
 import io.cohx.models.config.ModelConfigs;
@@ -68,7 +71,17 @@ final class ModelSetup {
     static LrSchedule schedule(TrainConfig cfg) {
         return switch (cfg.optimizer()) {
             case "adamw" -> LrSchedule.warmupCosine(cfg.initLr(), cfg.lr(), cfg.lrWarmupSteps(), cfg.lrDecaySteps(), cfg.endLr());
-            default -> throw new TrainingException("--optimizer " + cfg.optimizer() + " is not available; use adamw");
+            case "palm" -> LrSchedule.palm(cfg.lr(), cfg.lrWarmupSteps());
+            default -> throw new TrainingException("--optimizer " + cfg.optimizer() + ": use adamw or palm");
+        };
+    }
+
+    /** The original's "adamw" (clip, AdamW, masked decay) or "palm" (clip, unfactored Adafactor, scheduled decay). */
+    static Optimizer optimizer(TrainConfig cfg, CausalLm model) {
+        return switch (cfg.optimizer()) {
+            case "adamw" -> new AdamW(cfg.b1(), cfg.b2(), 1e-8, cfg.weightDecay(), cfg.clipGradient(), cfg.bf16Momentum(), model::decays);
+            case "palm" -> new Palm(cfg.b1(), cfg.b2(), cfg.weightDecay(), cfg.clipGradient(), cfg.bf16Momentum(), model::decays);
+            default -> throw new TrainingException("--optimizer " + cfg.optimizer() + ": use adamw or palm");
         };
     }
 
@@ -93,12 +106,28 @@ final class ModelSetup {
         Path path = Path.of(spec.substring(sep + 2));
         Tree<NdArray> params = switch (kind) {
             case "params", "trainstate_params" -> TrainCheckpoint.load(path, false).params();
+            case "hf", "huggingface" -> io.cohx.models.HfWeights.load(path).params();
+            case "meta", "streaming" -> converted(kind, path, model, cfg, out);
             default -> throw new TrainingException("--load-checkpoint " + spec + ": unknown kind '" + kind
-                    + "'; use params::DIR, trainstate::DIR or trainstate_params::DIR (convert other formats with cohx convert)");
+                    + "'; use params::DIR, trainstate::DIR, trainstate_params::DIR, hf::DIR, meta::DIR or streaming::FILE");
         };
         checkShapes(model.paramTypes(), params, path);
         out.println("loaded parameters from " + path);
         return params.map(x -> (Object) x);
+    }
+
+    /** Meta .pth folders and streaming files are converted to a cohx folder next to the run first (tensor by tensor). */
+    private static Tree<NdArray> converted(String kind, Path path, CausalLm model, TrainConfig cfg, PrintStream out) {
+        Path tmp = cfg.outputDir().resolve("imported-" + kind);
+        TrainCheckpoint.deleteTreeIfExists(tmp);
+        out.println("converting " + path + " (" + kind + ") into " + tmp);
+        var o = io.cohx.models.convert.Conversions.Options.defaults();
+        if (kind.equals("meta")) {
+            io.cohx.models.convert.Conversions.metaToCohx(path, tmp, o);
+        } else {
+            io.cohx.models.convert.Conversions.streamingToCohx(path, model.config(), tmp, o);
+        }
+        return TrainCheckpoint.load(tmp, false).params();
     }
 
     /** Every parameter the model needs is there with its shape; errors name the tensor and both shapes. */

@@ -10,11 +10,13 @@ import java.util.concurrent.TimeUnit;
  */
 final class StopSignal implements AutoCloseable {
     private volatile boolean requested;
+    private volatile boolean signalled;
     private final CountDownLatch finished = new CountDownLatch(1);
     private final Thread hook;
 
     StopSignal() {
         hook = new Thread(() -> {
+            signalled = true;
             requested = true;
             try {
                 if (finished.await(30, TimeUnit.MINUTES)) {
@@ -44,7 +46,7 @@ final class StopSignal implements AutoCloseable {
     @Override
     public void close() {
         finished();
-        if (!requested) {
+        if (!signalled) {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException e) {

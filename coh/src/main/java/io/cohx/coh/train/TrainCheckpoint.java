@@ -203,6 +203,12 @@ public final class TrainCheckpoint {
         }
     }
 
+    static void deleteTreeIfExists(Path p) {
+        if (Files.exists(p)) {
+            deleteTree(p);
+        }
+    }
+
     static void deleteTree(Path p) {
         try (Stream<Path> walk = Files.walk(p)) {
             for (Path x : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {

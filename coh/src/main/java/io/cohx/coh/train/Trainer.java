@@ -14,7 +14,7 @@ import io.cohx.engine.DeviceArray;
 import io.cohx.engine.Jit;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Tree;
-import io.cohx.engine.optim.AdamW;
+import io.cohx.engine.optim.Optimizer;
 import io.cohx.engine.optim.LrSchedule;
 import io.cohx.models.CausalLm;
 import io.cohx.models.checkpoint.AtomicFiles;
@@ -68,7 +68,7 @@ public final class Trainer {
         Tokenizer tokenizer = Tokenizers.load(cfg.tokenizer());
         ModelSetup.checkVocab(tokenizer, modelConfig, cfg.tokenizer());
         CausalLm model = CausalLm.of(modelConfig);
-        AdamW optimizer = new AdamW(cfg.b1(), cfg.b2(), 1e-8, cfg.weightDecay(), cfg.clipGradient(), cfg.bf16Momentum(), model::decays);
+        Optimizer optimizer = ModelSetup.optimizer(cfg, model);
         LrSchedule schedule = ModelSetup.schedule(cfg);
         boolean pretraining = !cfg.ptTrainData().isEmpty();
         int bos = tokenizer.bosId() >= 0 ? tokenizer.bosId() : modelConfig.bosTokenId();
@@ -176,7 +176,8 @@ public final class Trainer {
             }
         }
         values.put("learning_rate", lr);
-        for (String loss : List.of("hf_loss", "pt_loss")) {
+        // param_norm covers the updated parameters, which the next checkpoint would hold.
+        for (String loss : List.of("hf_loss", "pt_loss", "gradient_norm", "param_norm")) {
             double v = values.get(loss);
             if (!Double.isFinite(v)) {
                 throw new TrainingException("step " + step + ": " + loss + " is " + v + "; training stopped. The last good checkpoint "
