@@ -41,6 +41,16 @@ class TrainCommandTest {
     }
 
     @Test
+    void dryRunPrintsPerDeviceMemoryForTheMesh() {
+        var r = run("train", "--dry-run", "--mesh-dim", "1,8,1", "--batch-size", "8", "--seq-length", "32",
+                "--update-model-config", "hidden_size=32,intermediate_size=64,num_hidden_layers=1,num_attention_heads=2,vocab_size=512");
+        assertEquals(0, r.rc(), r.out() + r.err());
+        assertTrue(r.out().contains("on mesh (dp=1, fsdp=8, mp=1) (8 cpu devices)"), r.out());
+        assertTrue(r.out().contains("memory per device (8 devices)") && r.out().contains("parameters") && r.out().contains("optimizer state"),
+                r.out());
+    }
+
+    @Test
     void unknownFlagSuggestsTheClosest() {
         var r = run("train", "--totl-steps", "5");
         assertEquals(2, r.rc());

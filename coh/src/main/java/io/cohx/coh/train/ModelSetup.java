@@ -91,9 +91,15 @@ final class ModelSetup {
 
     /** Parameters to start from: {@code --load-checkpoint} (params:: / trainstate_params::) or fresh from the seed. */
     static Tree<Object> initialParams(TrainConfig cfg, CausalLm model, TrainStep program, PjrtClient client, PrintStream out) {
+        return initialParams(cfg, model, program, client, out, b -> b);
+    }
+
+    /** {@code layout} adds the run's mesh to the init program, so fresh parameters are born sharded. */
+    static Tree<Object> initialParams(TrainConfig cfg, CausalLm model, TrainStep program, PjrtClient client, PrintStream out,
+                                      java.util.function.UnaryOperator<Jit.Builder> layout) {
         String spec = cfg.loadCheckpoint();
         if (spec == null || spec.isBlank()) {
-            try (Jit init = Jit.builder("init_params", program.initFunction()).build(client)) {
+            try (Jit init = layout.apply(Jit.builder("init_params", program.initFunction())).build(client)) {
                 Tree<DeviceArray> p = init.call(Tree.empty());
                 return p.map(x -> (Object) x);
             }
