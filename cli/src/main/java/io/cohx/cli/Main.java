@@ -78,7 +78,7 @@ public final class Main implements Runnable {
             if (ex instanceof CohxUserError || ex instanceof io.cohx.pjrt.plugins.PluginException
                     || ex instanceof io.cohx.coh.train.TrainingException || ex instanceof io.cohx.coh.data.DataException
                     || ex instanceof io.cohx.models.config.ConfigException || ex instanceof io.cohx.models.checkpoint.CheckpointException
-                    || ex instanceof io.cohx.models.tokenizer.TokenizerException
+                    || ex instanceof io.cohx.models.tokenizer.TokenizerException || ex instanceof io.cohx.engine.mesh.MeshException
                     || ex instanceof io.cohx.pjrt.PjrtException || ex instanceof java.io.UncheckedIOException) {
                 line.getErr().println("cohx: " + ex.getMessage());
                 return 2;

@@ -54,7 +54,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--pt-loss-weight", defaultValue = "0.01", description = "Weight of the pretraining loss (default: ${DEFAULT-VALUE}).")
     double ptLossWeight;
 
-    @Option(names = "--optimizer", defaultValue = "adamw", description = "adamw (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--optimizer", defaultValue = "adamw",
+            description = "adamw (warmup + cosine decay) or palm (Adafactor-like, lr/sqrt(max(step, warmup)), scheduled decay) (default: ${DEFAULT-VALUE}).")
     String optimizer;
     @Option(names = "--lr", defaultValue = "0.01", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
     double lr;
@@ -105,6 +106,8 @@ final class TrainCommand implements Callable<Integer> {
     Path outputDir;
     @Option(names = "--resume", description = "Continue the run in --output-dir from its latest checkpoint.")
     boolean resume;
+    @Option(names = "--dry-run", description = "Compile the train step for this model, batch and mesh, print per-device memory, train nothing.")
+    boolean dryRun;
 
     @Mixin
     PlatformOptions platform;
@@ -115,10 +118,13 @@ final class TrainCommand implements Callable<Integer> {
         }
         String tok = tokenizer;
         if (tok == null) {
-            if (!model.equals("gptj")) {
+            if (model.equals("gptj")) {
+                tok = "gptj";
+            } else if (dryRun) {
+                tok = "gpt2"; // not read by a dry run
+            } else {
                 throw new CohxUserError("--tokenizer is required for llama: the tokenizer.model of your LLaMA weights");
             }
-            tok = "gptj";
         }
         return new TrainConfig(model, modelConfig, updateModelConfig, loadCheckpoint, tok, trainData, evalData, ptTrainData, ptEvalData,
                 ptTextField, seqLength, batchSize, ptLossWeight, optimizer, lr, initLr, endLr, lrWarmupSteps, lrDecaySteps, b1, b2,
@@ -128,9 +134,18 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (dryRun && trainData.isEmpty()) {
+            trainData = List.of(Path.of("(dry-run)"));
+        }
         TrainConfig cfg = toConfig();
-        Validation.check(cfg);
-        try (PjrtClient client = platform.client(1)) {
+        if (!dryRun) {
+            Validation.check(cfg);
+        }
+        try (PjrtClient client = platform.client(platform.cpuDevicesFor(meshDim))) {
+            if (dryRun) {
+                System.out.println(new Trainer(cfg, client, System.out).dryRun());
+                return 0;
+            }
             new Trainer(cfg, client, System.out).run();
         }
         return 0;

@@ -22,10 +22,6 @@ final class Validation {
         if (c.fcmMinRatio() < 0 || c.fcmMaxRatio() > 1 || c.fcmMinRatio() > c.fcmMaxRatio() && c.fcmMaxRatio() > 0) {
             throw new CohxUserError("--fcm-min-ratio/--fcm-max-ratio must satisfy 0 <= min <= max <= 1");
         }
-        if (!c.meshDim().equals("1,-1,1") && !c.meshDim().equals("1,1,1")) {
-            throw new CohxUserError("--mesh-dim " + c.meshDim() + ": cohx train runs on one device in this version; sharded training"
-                    + " over a mesh is not wired in yet (use the default 1,-1,1)");
-        }
         files("--train-data", c.trainData());
         files("--eval-data", c.evalData());
         files("--pt-train-data", c.ptTrainData());

@@ -6,7 +6,10 @@ import io.cohx.engine.DeviceArray;
 import io.cohx.engine.Jit;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Tree;
+import io.cohx.engine.optim.AdamW;
 import io.cohx.engine.optim.LrSchedule;
+import io.cohx.engine.optim.Optimizer;
+import io.cohx.engine.optim.Palm;
 import io.cohx.models.CausalLm;
 import io.cohx.models.config.ModelConfig;
 import io.cohx.models.config.ModelConfigs;
@@ -68,7 +71,17 @@ final class ModelSetup {
     static LrSchedule schedule(TrainConfig cfg) {
         return switch (cfg.optimizer()) {
             case "adamw" -> LrSchedule.warmupCosine(cfg.initLr(), cfg.lr(), cfg.lrWarmupSteps(), cfg.lrDecaySteps(), cfg.endLr());
-            default -> throw new TrainingException("--optimizer " + cfg.optimizer() + " is not available; use adamw");
+            case "palm" -> LrSchedule.palm(cfg.lr(), cfg.lrWarmupSteps());
+            default -> throw new TrainingException("--optimizer " + cfg.optimizer() + ": use adamw or palm");
+        };
+    }
+
+    /** The original's "adamw" (clip, AdamW, masked decay) or "palm" (clip, unfactored Adafactor, scheduled decay). */
+    static Optimizer optimizer(TrainConfig cfg, CausalLm model) {
+        return switch (cfg.optimizer()) {
+            case "adamw" -> new AdamW(cfg.b1(), cfg.b2(), 1e-8, cfg.weightDecay(), cfg.clipGradient(), cfg.bf16Momentum(), model::decays);
+            case "palm" -> new Palm(cfg.b1(), cfg.b2(), cfg.weightDecay(), cfg.clipGradient(), cfg.bf16Momentum(), model::decays);
+            default -> throw new TrainingException("--optimizer " + cfg.optimizer() + ": use adamw or palm");
         };
     }
 
@@ -78,9 +91,15 @@ final class ModelSetup {
 
     /** Parameters to start from: {@code --load-checkpoint} (params:: / trainstate_params::) or fresh from the seed. */
     static Tree<Object> initialParams(TrainConfig cfg, CausalLm model, TrainStep program, PjrtClient client, PrintStream out) {
+        return initialParams(cfg, model, program, client, out, b -> b);
+    }
+
+    /** {@code layout} adds the run's mesh to the init program, so fresh parameters are born sharded. */
+    static Tree<Object> initialParams(TrainConfig cfg, CausalLm model, TrainStep program, PjrtClient client, PrintStream out,
+                                      java.util.function.UnaryOperator<Jit.Builder> layout) {
         String spec = cfg.loadCheckpoint();
         if (spec == null || spec.isBlank()) {
-            try (Jit init = Jit.builder("init_params", program.initFunction()).build(client)) {
+            try (Jit init = layout.apply(Jit.builder("init_params", program.initFunction())).build(client)) {
                 Tree<DeviceArray> p = init.call(Tree.empty());
                 return p.map(x -> (Object) x);
             }

@@ -50,8 +50,8 @@ public final class TrainCheckpoint {
      * Saves {@code params} (and {@code optState} unless null) as {@code checkpoints/<name>} under
      * {@code outputDir}, points LATEST at it, and removes older rolling folders.
      */
-    public static Path save(Path outputDir, String name, ModelConfig config, long step, Tree<DeviceArray> params,
-                            Tree<DeviceArray> optState, Map<String, Object> extra) {
+    public static Path save(Path outputDir, String name, ModelConfig config, long step, Tree<?> params,
+                            Tree<?> optState, Map<String, Object> extra) {
         Path root = outputDir.resolve("checkpoints");
         Path dir = root.resolve(name);
         try {
@@ -94,17 +94,22 @@ public final class TrainCheckpoint {
         return dir;
     }
 
-    private static List<Path> write(Path dir, String base, Tree<DeviceArray> tree) {
+    /** Writes {@code tree} (device arrays, gathered one at a time, or host arrays) as safetensors. */
+    private static List<Path> write(Path dir, String base, Tree<?> tree) {
         var infos = new ArrayList<TensorInfo>();
         for (String p : tree.paths()) {
-            ArrayType t = tree.get(p).type();
+            ArrayType t = typeOf(tree.get(p));
             infos.add(new TensorInfo(p, toFileType(t.dtype()), t.shape().longDims()));
         }
         return SafetensorsWriter.writeSharded(dir, base, infos, Map.of("format", "cohx"), CohxCheckpoint.DEFAULT_SHARD_BYTES,
                 (info, arena) -> {
-                    NdArray host = tree.get(info.name()).toHost(); // one tensor at a time
+                    NdArray host = tree.get(info.name()) instanceof DeviceArray d ? d.toHost() : (NdArray) tree.get(info.name()); // one at a time
                     return new HostTensor(info.name(), info.dtype(), info.shape(), host.segment());
                 }, io.cohx.models.checkpoint.WriteProgress.NONE);
+    }
+
+    private static ArrayType typeOf(Object v) {
+        return v instanceof DeviceArray d ? d.type() : ((NdArray) v).type();
     }
 
     /** The folder LATEST points at, or null when there is no checkpoint yet. */

@@ -7,6 +7,7 @@ import io.cohx.engine.Rng;
 import io.cohx.engine.Tensor;
 import io.cohx.engine.Tree;
 import io.cohx.engine.optim.AdamW;
+import io.cohx.engine.optim.Optimizer;
 import io.cohx.models.CausalLm;
 import io.cohx.models.ForwardOptions;
 import io.cohx.models.LmLoss;
@@ -31,7 +32,7 @@ import java.util.function.Function;
  */
 public final class TrainStep {
     private final CausalLm model;
-    private final AdamW optimizer;
+    private final Optimizer optimizer;
     private final int bos;
     private final double ptWeight;
     private final boolean pretraining;
@@ -43,7 +44,7 @@ public final class TrainStep {
     private final long seed;
     private final boolean dropout;
 
-    public TrainStep(CausalLm model, AdamW optimizer, int bos, double ptWeight, boolean pretraining, int accumulate,
+    public TrainStep(CausalLm model, Optimizer optimizer, int bos, double ptWeight, boolean pretraining, int accumulate,
                      DType dtype, double fcmMin, double fcmMax, boolean remat, long seed, boolean dropout) {
         this.model = model;
         this.optimizer = optimizer;
@@ -116,7 +117,7 @@ public final class TrainStep {
                 ptLoss = pt.loss();
                 ptAcc = pt.accuracy();
             }
-            AdamW.Update u = optimizer.apply(params, grads, in.subtree("opt"), in.get("lr"));
+            Optimizer.Update u = optimizer.apply(params, grads, in.subtree("opt"), in.get("lr"));
             Tree<Tensor> metrics = Tree.<Tensor>empty()
                     .with("hf_loss", hf.loss()).with("hf_accuracy", hf.accuracy())
                     .with("pt_loss", ptLoss).with("pt_accuracy", ptAcc)

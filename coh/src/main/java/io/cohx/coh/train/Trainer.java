@@ -14,7 +14,10 @@ import io.cohx.engine.DeviceArray;
 import io.cohx.engine.Jit;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Tree;
-import io.cohx.engine.optim.AdamW;
+import io.cohx.engine.mesh.Mesh;
+import io.cohx.engine.mesh.PartitionRules;
+import io.cohx.engine.mesh.PartitionSpec;
+import io.cohx.engine.optim.Optimizer;
 import io.cohx.engine.optim.LrSchedule;
 import io.cohx.models.CausalLm;
 import io.cohx.models.checkpoint.AtomicFiles;
@@ -68,7 +71,7 @@ public final class Trainer {
         Tokenizer tokenizer = Tokenizers.load(cfg.tokenizer());
         ModelSetup.checkVocab(tokenizer, modelConfig, cfg.tokenizer());
         CausalLm model = CausalLm.of(modelConfig);
-        AdamW optimizer = new AdamW(cfg.b1(), cfg.b2(), 1e-8, cfg.weightDecay(), cfg.clipGradient(), cfg.bf16Momentum(), model::decays);
+        Optimizer optimizer = ModelSetup.optimizer(cfg, model);
         LrSchedule schedule = ModelSetup.schedule(cfg);
         boolean pretraining = !cfg.ptTrainData().isEmpty();
         int bos = tokenizer.bosId() >= 0 ? tokenizer.bosId() : modelConfig.bosTokenId();
@@ -90,13 +93,16 @@ public final class Trainer {
             ModelSetup.checkShapes(model.paramTypes(), resumed.params(), resumed.dir());
             out.println((cfg.resume() ? "resuming from " : "loaded train state ") + resumed.dir() + " at step " + start);
         } else {
-            Tree<Object> params = ModelSetup.initialParams(cfg, model, program, client, out);
+            Tree<Object> params = ModelSetup.initialParams(cfg, model, program, client, out,
+                    b -> onMesh(b, Mesh.parse(cfg.meshDim(), client.addressableDevices()), model));
             Tree<ArrayType> types = model.paramTypes();
             state = Tree.<Object>empty().nest("params", params).nest("opt", optimizer.init(types));
         }
 
-        try (Jit step = Jit.builder("train_step", program.function()).donate("params", "opt").build(client);
-             Jit eval = Jit.builder("eval_step", program.evalFunction()).build(client);
+        Mesh mesh = Mesh.parse(cfg.meshDim(), client.addressableDevices());
+        checkBatchFits(mesh);
+        try (Jit step = onMesh(Jit.builder("train_step", program.function()).donate("params", "opt"), mesh, model).build(client);
+             Jit eval = onMesh(Jit.builder("eval_step", program.evalFunction()), mesh, model).build(client);
              PackedBatches hf = batches(cfg.trainData(), tokenizer, false, hfPos);
              PackedBatches pt = pretraining ? batches(cfg.ptTrainData(), tokenizer, true, ptPos) : null;
              Prefetcher data = new Prefetcher(hf, pt, cfg.accumulateGradientSteps());
@@ -158,6 +164,78 @@ public final class Trainer {
             stop.finished();
             closeAll(state);
             return new Result(stepNo, checkpoint, last, signalled);
+        }
+    }
+
+    /**
+     * The run's layout over the mesh: parameters and optimizer state by the model's partition
+     * rules, {@code [k, B, S]} feedback/pretraining batches split on B over (dp, fsdp), eval
+     * batches {@code [B, S]} likewise, scalars and metrics whole. One device: no annotations.
+     */
+    static Jit.Builder onMesh(Jit.Builder b, Mesh mesh, CausalLm model) {
+        if (mesh.size() == 1) {
+            return b;
+        }
+        java.util.function.Function<String, PartitionSpec> spec = path -> {
+            if (path.startsWith("hf.") || path.startsWith("pt.")) {
+                return PartitionSpec.ofGroups(List.of(List.of(), List.of("dp", "fsdp")));
+            }
+            if (path.equals("tokens") || path.equals("masks")) {
+                return PartitionRules.BATCH;
+            }
+            if (path.startsWith("params.") || path.startsWith("opt.") || !path.contains(".") && model.paramTypes().has(path)) {
+                return model.partitionRules().specFor(path);
+            }
+            if (model.paramTypes().has(path)) {
+                return model.partitionRules().specFor(path);
+            }
+            return PartitionSpec.REPLICATED;
+        };
+        return b.mesh(mesh, spec, spec);
+    }
+
+    /** Batches are split over dp × fsdp: say so by flag before anything compiles. */
+    private void checkBatchFits(Mesh mesh) {
+        int ways = mesh.axisSize("dp") * mesh.axisSize("fsdp");
+        if (cfg.batchSize() % ways != 0) {
+            throw new TrainingException("--batch-size " + cfg.batchSize() + " does not split over dp x fsdp = " + ways + " devices of --mesh-dim "
+                    + cfg.meshDim() + " (mesh " + mesh + "); use a batch size divisible by " + ways);
+        }
+    }
+
+    /**
+     * {@code --dry-run}: compiles the train step for this configuration and mesh, runs nothing,
+     * and returns the per-device memory report (parameters, optimizer state, batch, activations, peak).
+     */
+    public String dryRun() {
+        ModelConfig modelConfig = ModelSetup.modelConfig(cfg);
+        CausalLm model = CausalLm.of(modelConfig);
+        Optimizer optimizer = ModelSetup.optimizer(cfg, model);
+        boolean pretraining = !cfg.ptTrainData().isEmpty();
+        TrainStep program = new TrainStep(model, optimizer, modelConfig.bosTokenId(), cfg.ptLossWeight(), pretraining,
+                cfg.accumulateGradientSteps(), ModelSetup.dtype(cfg.dtype()), ModelSetup.number(modelConfig, "fcm_min_ratio"),
+                ModelSetup.number(modelConfig, "fcm_max_ratio"), cfg.remat(), cfg.seed(), ModelSetup.hasDropout(modelConfig));
+        Mesh mesh = Mesh.parse(cfg.meshDim(), client.addressableDevices());
+        checkBatchFits(mesh);
+        Tree<ArrayType> types = Tree.<ArrayType>empty().nest("params", model.paramTypes())
+                .nest("opt", optimizer.init(model.paramTypes()).map(NdArray::type))
+                .with("lr", ArrayType.of(DType.F32)).with("step", ArrayType.of(DType.S32));
+        int k = cfg.accumulateGradientSteps();
+        for (String d : pretraining ? List.of("hf", "pt") : List.of("hf")) {
+            types = types.with(d + ".tokens", ArrayType.of(DType.S32, k, cfg.batchSize(), cfg.seqLength()))
+                    .with(d + ".masks", ArrayType.of(DType.F32, k, cfg.batchSize(), cfg.seqLength()));
+        }
+        try (Jit step = onMesh(Jit.builder("train_step", program.function()).donate("params", "opt"), mesh, model).build(client)) {
+            var report = step.memoryReport(types);
+            var groups = new LinkedHashMap<String, String>();
+            groups.put("parameters", "params");
+            groups.put("optimizer state", "opt");
+            groups.put("feedback batch", "hf");
+            if (pretraining) {
+                groups.put("pretraining batch", "pt");
+            }
+            return modelConfig.modelType() + " " + ModelSetup.parameterCount(model) + " parameters on mesh " + mesh + " ("
+                    + mesh.size() + " " + client.platformName() + " devices)\n" + report.format(groups);
         }
     }
 
@@ -228,13 +306,7 @@ public final class Trainer {
         }
         extra.put("data_positions", data);
         extra.put("train_config", cfg.toMap());
-        return TrainCheckpoint.save(cfg.outputDir(), name, config, step, deviceTree(state.subtree("params")),
-                deviceTree(state.subtree("opt")), extra);
-    }
-
-    /** State as device arrays (host arrays, e.g. a fresh optimizer state, are uploaded first). */
-    private Tree<DeviceArray> deviceTree(Tree<Object> t) {
-        return t.map(v -> v instanceof DeviceArray d ? d : DeviceArray.put(client, (NdArray) v));
+        return TrainCheckpoint.save(cfg.outputDir(), name, config, step, state.subtree("params"), state.subtree("opt"), extra);
     }
 
     private TrainCheckpoint.Loaded resumeState() {

@@ -40,6 +40,11 @@ class TrainerTest {
 
     @BeforeAll
     static void packSampleData() {
+        packInto(data);
+    }
+
+    /** Packs the bundled sample feedback into {@code data}; sets {@link #train} and {@link #pretrain}. */
+    static void packInto(Path data) {
         var options = PackOptions.defaults();
         var req = new PackJob.Request(List.of(FeedbackDataset.DIALOGUE),
                 Map.of(FeedbackDataset.DIALOGUE, SampleData.dialogueInputs(data.resolve("samples"))), options, data.resolve("packed"), false, null);
