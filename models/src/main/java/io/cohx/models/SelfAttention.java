@@ -27,7 +27,7 @@ public interface SelfAttention {
 
             @Override
             public Tensor attend(int layer, Tensor q, Tensor k, Tensor v) {
-                return Attention.attend(q, k, v, pass.visible(layer, q.dim(0), q.dim(1)), attnDropout,
+                return Attention.attend(q, k, v, pass.visible(layer, q.dim(0), q.dim(2), q.dim(1)), attnDropout,
                         pass.attentionDropoutKey(attnDropout, layer));
             }
         };
