@@ -5,11 +5,15 @@ import io.cohx.engine.Constants;
 import io.cohx.engine.DType;
 import io.cohx.engine.Dot;
 import io.cohx.engine.Indexing;
+import io.cohx.engine.Jit;
 import io.cohx.engine.ArrayType;
 import io.cohx.engine.Shape;
 import io.cohx.engine.Shapes;
 import io.cohx.engine.Tensor;
 import io.cohx.engine.Tree;
+import io.cohx.engine.mesh.PartitionSpec;
+
+import java.util.List;
 
 /**
  * A LLaMA-shaped decoder written directly with the engine, only to measure the engine (trace,
@@ -18,6 +22,8 @@ import io.cohx.engine.Tree;
  * lives in the models module.
  */
 record TinyLlama(int layers, int hidden, int intermediate, int heads, int vocab, int seq, int batch) {
+
+    static final PartitionSpec ACTIVATIONS = PartitionSpec.ofGroups(List.of(List.of("dp", "fsdp"), List.of(), List.of("mp")));
 
     static TinyLlama llama7b(int seq) {
         return new TinyLlama(32, 4096, 11008, 32, 32000, seq, 1);
@@ -72,7 +78,9 @@ record TinyLlama(int layers, int hidden, int intermediate, int heads, int vocab,
         Tensor cos = angle.cos();
         Tensor sin = angle.sin();
         Tensor causal = Shapes.iota(DType.S32, Shape.of(seq, seq), 0).ge(Shapes.iota(DType.S32, Shape.of(seq, seq), 1));
-        Tensor x = Indexing.take(p.get("embed"), tokens);
+        // Under a mesh keep the residual stream and logits split as the original trainer does:
+        // batch rows over (dp, fsdp), features over mp (no-ops without a mesh).
+        Tensor x = Jit.shardingConstraint(Indexing.take(p.get("embed"), tokens), ACTIVATIONS);
         for (int i = 0; i < layers; i++) {
             Tree<Tensor> l = p.subtree("layers." + i);
             Tensor h = rmsNorm(x, l.get("attn_norm"));
@@ -86,9 +94,9 @@ record TinyLlama(int layers, int hidden, int intermediate, int heads, int vocab,
             Tensor m = rmsNorm(x, l.get("mlp_norm"));
             Tensor gate = m.matmul(l.get("w1"));
             Tensor up = m.matmul(l.get("w3"));
-            x = x.add(gate.mul(gate.logistic()).mul(up).matmul(l.get("w2")));
+            x = Jit.shardingConstraint(x.add(gate.mul(gate.logistic()).mul(up).matmul(l.get("w2"))), ACTIVATIONS);
         }
-        Tensor logits = rmsNorm(x, p.get("final_norm")).matmul(p.get("lm_head"));
+        Tensor logits = Jit.shardingConstraint(rmsNorm(x, p.get("final_norm")).matmul(p.get("lm_head")), ACTIVATIONS);
         Tensor logp = Indexing.takeAlongAxis(logits.logSoftmax(-1), targets.expandDims(-1), -1);
         return logp.mean().neg();
     }

@@ -140,27 +140,16 @@ public final class PjrtLoadedExecutable extends NativeResource {
      * temporaries, peak), as the plugin reports it: the answer to "will this fit?" before running.
      */
     public CompiledMemoryStats compiledMemoryStats() {
-        Api api = client.api;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment g = Api.args(arena, Structs.LOADED_EXECUTABLE_GET_EXECUTABLE);
-            g.set(ADDRESS, Structs.LOADED_EXECUTABLE_GET_EXECUTABLE.off("loaded_executable"), ptr());
-            api.call("PJRT_LoadedExecutable_GetExecutable", g);
-            MemorySegment exe = g.get(ADDRESS, Structs.LOADED_EXECUTABLE_GET_EXECUTABLE.off("executable"));
-            try {
-                Struct s = Structs.EXECUTABLE_COMPILED_MEMORY_STATS;
-                MemorySegment a = Api.args(arena, s);
-                a.set(ADDRESS, s.off("executable"), exe);
-                api.call("PJRT_Executable_GetCompiledMemoryStats", a);
-                return new CompiledMemoryStats(a.get(JAVA_LONG, s.off("generated_code_size_in_bytes")),
-                        a.get(JAVA_LONG, s.off("argument_size_in_bytes")), a.get(JAVA_LONG, s.off("output_size_in_bytes")),
-                        a.get(JAVA_LONG, s.off("alias_size_in_bytes")), a.get(JAVA_LONG, s.off("temp_size_in_bytes")),
-                        a.get(JAVA_LONG, s.off("peak_memory_in_bytes")));
-            } finally {
-                MemorySegment d = Api.args(arena, Structs.EXECUTABLE_DESTROY);
-                d.set(ADDRESS, Structs.EXECUTABLE_DESTROY.off("executable"), exe);
-                api.call("PJRT_Executable_Destroy", d);
-            }
-        }
+        return withExecutable(ptr(), (arena, exe) -> {
+            Struct s = Structs.EXECUTABLE_COMPILED_MEMORY_STATS;
+            MemorySegment a = Api.args(arena, s);
+            a.set(ADDRESS, s.off("executable"), exe);
+            client.api.call("PJRT_Executable_GetCompiledMemoryStats", a);
+            return new CompiledMemoryStats(a.get(JAVA_LONG, s.off("generated_code_size_in_bytes")),
+                    a.get(JAVA_LONG, s.off("argument_size_in_bytes")), a.get(JAVA_LONG, s.off("output_size_in_bytes")),
+                    a.get(JAVA_LONG, s.off("alias_size_in_bytes")), a.get(JAVA_LONG, s.off("temp_size_in_bytes")),
+                    a.get(JAVA_LONG, s.off("peak_memory_in_bytes")));
+        });
     }
 
     /** Per-device memory of a compiled program, in bytes; peak is 0 where the plugin does not report it. */
@@ -168,31 +157,37 @@ public final class PjrtLoadedExecutable extends NativeResource {
 
     /** The executable as bytes, loadable by {@link PjrtClient#deserialize} with the same plugin build. */
     public byte[] serialize() {
+        return withExecutable(ptr(), (arena, exe) -> {
+            Struct s = Structs.EXECUTABLE_SERIALIZE;
+            MemorySegment a = Api.args(arena, s);
+            a.set(ADDRESS, s.off("executable"), exe);
+            client.api.call("PJRT_Executable_Serialize", a);
+            long size = a.get(JAVA_LONG, s.off("serialized_bytes_size"));
+            byte[] bytes = a.get(ADDRESS, s.off("serialized_bytes")).reinterpret(size).toArray(JAVA_BYTE);
+            MemorySegment deleter = a.get(ADDRESS, s.off("serialized_executable_deleter"));
+            MemorySegment handle = a.get(ADDRESS, s.off("serialized_executable"));
+            if (!deleter.equals(MemorySegment.NULL)) {
+                var h = java.lang.foreign.Linker.nativeLinker().downcallHandle(deleter, java.lang.foreign.FunctionDescriptor.ofVoid(ADDRESS));
+                try {
+                    h.invokeExact(handle);
+                } catch (Throwable t) {
+                    throw new PjrtException(ErrorCode.INTERNAL, "serialized executable deleter failed: " + t, t);
+                }
+            }
+            return bytes;
+        });
+    }
+
+    /** Runs {@code body} with this executable's {@code PJRT_Executable} (fetched and destroyed around it). */
+    private <T> T withExecutable(MemorySegment loaded, java.util.function.BiFunction<Arena, MemorySegment, T> body) {
         Api api = client.api;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment g = Api.args(arena, Structs.LOADED_EXECUTABLE_GET_EXECUTABLE);
-            g.set(ADDRESS, Structs.LOADED_EXECUTABLE_GET_EXECUTABLE.off("loaded_executable"), ptr());
+            g.set(ADDRESS, Structs.LOADED_EXECUTABLE_GET_EXECUTABLE.off("loaded_executable"), loaded);
             api.call("PJRT_LoadedExecutable_GetExecutable", g);
             MemorySegment exe = g.get(ADDRESS, Structs.LOADED_EXECUTABLE_GET_EXECUTABLE.off("executable"));
             try {
-                Struct s = Structs.EXECUTABLE_SERIALIZE;
-                MemorySegment a = Api.args(arena, s);
-                a.set(ADDRESS, s.off("executable"), exe);
-                api.call("PJRT_Executable_Serialize", a);
-                long size = a.get(JAVA_LONG, s.off("serialized_bytes_size"));
-                byte[] bytes = a.get(ADDRESS, s.off("serialized_bytes")).reinterpret(size).toArray(JAVA_BYTE);
-                MemorySegment deleter = a.get(ADDRESS, s.off("serialized_executable_deleter"));
-                MemorySegment handle = a.get(ADDRESS, s.off("serialized_executable"));
-                if (!deleter.equals(MemorySegment.NULL)) {
-                    var h = java.lang.foreign.Linker.nativeLinker().downcallHandle(deleter,
-                            java.lang.foreign.FunctionDescriptor.ofVoid(ADDRESS));
-                    try {
-                        h.invokeExact(handle);
-                    } catch (Throwable t) {
-                        throw new PjrtException(ErrorCode.INTERNAL, "serialized executable deleter failed: " + t, t);
-                    }
-                }
-                return bytes;
+                return body.apply(arena, exe);
             } finally {
                 MemorySegment d = Api.args(arena, Structs.EXECUTABLE_DESTROY);
                 d.set(ADDRESS, Structs.EXECUTABLE_DESTROY.off("executable"), exe);

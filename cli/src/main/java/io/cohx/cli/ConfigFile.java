@@ -2,6 +2,7 @@ package io.cohx.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cohx.models.config.Suggestions;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
@@ -9,7 +10,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -89,29 +89,11 @@ public final class ConfigFile {
         return v.isValueNode() ? v.asText() : v.toString();
     }
 
-    /** ", did you mean '--total-steps'?" for the closest long option name, or nothing if none is close. */
+    /** "; did you mean 'total-steps'?" for the closest long option name, or a pointer to --help if none is close. */
     static String suggestion(String name, CommandSpec spec) {
-        return spec.options().stream().map(OptionSpec::longestName).filter(n -> n.startsWith("--") && !n.equals("--config"))
-                .min(Comparator.comparingInt(n -> distance(n, name)))
-                .filter(n -> distance(n, name) <= Math.max(2, name.length() / 3))
-                .map(n -> "; did you mean '" + n.substring(2) + "'?").orElse("; see --help for the valid options");
-    }
-
-    static int distance(String a, String b) {
-        int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            prev[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
-            }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[b.length()];
+        var names = spec.options().stream().map(OptionSpec::longestName).filter(n -> n.startsWith("--") && !n.equals("--config"))
+                .map(n -> n.substring(2)).toList();
+        String s = Suggestions.closest(name.replaceFirst("^--", ""), names);
+        return s.isEmpty() ? "; see --help for the valid options" : s;
     }
 }

@@ -9,8 +9,12 @@ import picocli.CommandLine.Command;
         subcommands = {
             PluginsCommand.class,
             PlotCommand.class,
+            TrainCommand.class,
+            DemoCommand.class,
             PackCommand.class,
             ConvertCommand.class,
+            ServeCommand.class,
+            GenerateCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
@@ -21,14 +25,60 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        System.exit(run(commandLine(), args));
+    }
+
+    /** Runs one command line (config files expanded); returns the exit code. */
+    static int run(CommandLine cl, String[] args) {
+        String[] expanded;
+        try {
+            expanded = expandConfig(cl, args);
+        } catch (CohxUserError e) {
+            cl.getErr().println("cohx: " + e.getMessage());
+            return 2;
+        }
+        return cl.execute(expanded);
+    }
+
+    /** Replaces {@code --config FILE} of a subcommand that has that option by the file's settings. */
+    static String[] expandConfig(CommandLine cl, String[] args) {
+        if (args.length == 0 || !cl.getSubcommands().containsKey(args[0])) {
+            return args;
+        }
+        CommandLine sub = cl.getSubcommands().get(args[0]);
+        if (sub.getCommandSpec().findOption("--config") == null) {
+            return args;
+        }
+        String[] rest = ConfigFile.expand(java.util.Arrays.copyOfRange(args, 1, args.length), sub.getCommandSpec());
+        String[] out = new String[rest.length + 1];
+        out[0] = args[0];
+        System.arraycopy(rest, 0, out, 1, rest.length);
+        return out;
     }
 
     /** The configured command line; user errors print one clear message, not a stack trace. */
     static CommandLine commandLine() {
-        var cl = new CommandLine(new Main());
+        var cl = new CommandLine(new Main()).setOverwrittenOptionsAllowed(true);
+        cl.setParameterExceptionHandler((ex, args) -> {
+            CommandLine bad = ex.getCommandLine();
+            var err = bad.getErr();
+            String msg = ex.getMessage();
+            if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+                String first = u.getUnmatched().getFirst();
+                if (first.startsWith("--")) {
+                    String name = first.contains("=") ? first.substring(0, first.indexOf('=')) : first;
+                    msg = "unknown option '" + name + "'" + ConfigFile.suggestion(name, bad.getCommandSpec()).replace("did you mean '", "did you mean '--");
+                }
+            }
+            err.println("cohx " + bad.getCommandName() + ": " + msg);
+            err.println("See 'cohx " + (bad.getCommandName().equals("cohx") ? "" : bad.getCommandName() + " ") + "--help'.");
+            return 2;
+        });
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
             if (ex instanceof CohxUserError || ex instanceof io.cohx.pjrt.plugins.PluginException
+                    || ex instanceof io.cohx.coh.train.TrainingException || ex instanceof io.cohx.coh.data.DataException
+                    || ex instanceof io.cohx.models.config.ConfigException || ex instanceof io.cohx.models.checkpoint.CheckpointException
+                    || ex instanceof io.cohx.models.tokenizer.TokenizerException || ex instanceof io.cohx.engine.mesh.MeshException
                     || ex instanceof io.cohx.pjrt.PjrtException || ex instanceof java.io.UncheckedIOException) {
                 line.getErr().println("cohx: " + ex.getMessage());
                 return 2;

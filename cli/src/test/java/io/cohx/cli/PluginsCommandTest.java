@@ -25,7 +25,7 @@ class PluginsCommandTest {
         try {
             var cl = Main.commandLine();
             cl.setErr(new PrintWriter(err, true));
-            int rc = cl.execute(args);
+            int rc = Main.run(cl, args);
             return new Run(rc, out.toString(StandardCharsets.UTF_8), err.toString());
         } finally {
             System.setOut(old);

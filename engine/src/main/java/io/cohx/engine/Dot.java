@@ -119,6 +119,24 @@ public final class Dot {
                 parts.add("rhs_contracting_dimensions = " + Arrays.toString(d.rhsContract));
             }
             sb.append(String.join(", ", parts)).append('>');
+            DType in = n.in(0).dtype();
+            DType out = n.types[0].dtype();
+            if (e.upcastLowPrecisionDots && (in == DType.BF16 || in == DType.F16) && out != in) {
+                // The XLA CPU runtime rejects e.g. "BF16 x BF16 = F32" dots; an f32 dot of the widened
+                // operands computes the same values (bf16 and f16 are exact in f32).
+                String[] names = new String[2];
+                String[] types = new String[2];
+                for (int i = 0; i < 2; i++) {
+                    Tensor x = n.in(i);
+                    ArrayType wide = new ArrayType(out, x.shape());
+                    names[i] = "%u" + n.id + (i == 0 ? "a" : "b");
+                    types[i] = wide.mlir();
+                    e.line(names[i] + " = \"stablehlo.convert\"(" + e.name(x) + ") : (" + x.type().mlir() + ") -> " + types[i]);
+                }
+                e.line(e.results(n) + " = \"stablehlo.dot_general\"(" + names[0] + ", " + names[1] + ") {" + sb + "} : ("
+                        + types[0] + ", " + types[1] + ") -> " + Emitter.resultTypes(n));
+                return;
+            }
             e.op(n, "stablehlo.dot_general", sb.toString());
         }
 

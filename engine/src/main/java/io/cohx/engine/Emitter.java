@@ -14,9 +14,16 @@ final class Emitter {
     private final StringBuilder sb;
     private final Map<Tensor, String> alias = new HashMap<>();
     private String indent = "    ";
+    /** Convert bf16/f16 dot operands to the f32 result type first (the CPU runtime has no mixed-precision dot). */
+    final boolean upcastLowPrecisionDots;
 
     Emitter(StringBuilder sb) {
+        this(sb, false);
+    }
+
+    Emitter(StringBuilder sb, boolean upcastLowPrecisionDots) {
         this.sb = sb;
+        this.upcastLowPrecisionDots = upcastLowPrecisionDots;
     }
 
     String name(Tensor t) {

@@ -1,5 +1,9 @@
 package io.cohx.engine;
 
+import io.cohx.engine.mesh.Mesh;
+import io.cohx.engine.mesh.MeshException;
+import io.cohx.engine.mesh.PartitionSpec;
+import io.cohx.engine.mesh.ShardedTransfer;
 import io.cohx.pjrt.CompileOptions;
 import io.cohx.pjrt.PjrtBuffer;
 import io.cohx.pjrt.PjrtClient;
@@ -15,8 +19,10 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.channels.FileChannel;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,6 +38,12 @@ import java.util.function.Function;
  * Inputs under a donated prefix are aliased to outputs of the same type, so state such as
  * parameters is updated in place and the passed arrays are consumed.
  *
+ * <p>With {@link Builder#mesh} the function runs on every device of a {@link Mesh}: each input
+ * and output gets a layout (a {@link PartitionSpec}, by path), the program carries Shardy
+ * {@code sdy.sharding} annotations and XLA's SPMD partitioner splits it. Host inputs are put on the
+ * mesh as shards, sharded inputs must already have the expected layout, and outputs come back
+ * sharded. A dimension its axes do not divide is an error naming the tensor before anything compiles.
+ *
  * <p>Set {@code COHX_DUMP_DIR} (or {@link Builder#dumpTo}) to write every compiled module there.
  */
 public final class Jit implements AutoCloseable {
@@ -44,14 +56,19 @@ public final class Jit implements AutoCloseable {
     private final Program.Annotations annotations;
     private final Tree<ArrayType> inputSpec;
     private final Path dumpDir;
+    private final Mesh mesh;
+    private final Function<String, PartitionSpec> inSpecs;
+    private final Function<String, PartitionSpec> outSpecs;
     private final Map<Key, Compiled> cache = new ConcurrentHashMap<>();
     private final AtomicInteger compiles = new AtomicInteger();
 
-    private record Key(List<String> paths, List<ArrayType> types) {}
+    /** Input paths and types, and (under a mesh) their canonical layouts. */
+    private record Key(List<String> paths, List<ArrayType> types, List<PartitionSpec> specs) {}
 
-    /** One compiled specialization. */
+    /** One compiled specialization; the spec lists are empty without a mesh. */
     record Compiled(Program program, String mlir, PjrtLoadedExecutable exe, List<String> inPaths, List<ArrayType> inTypes,
-                    Set<Integer> donatedArgs, List<String> outPaths) {}
+                    Set<Integer> donatedArgs, List<String> outPaths, List<ArrayType> outTypes, List<PartitionSpec> inSpecs,
+                    List<PartitionSpec> outSpecs) {}
 
     private Jit(Builder b) {
         this.name = b.name;
@@ -60,6 +77,12 @@ public final class Jit implements AutoCloseable {
         this.donated = List.copyOf(b.donated);
         this.annotations = b.annotations;
         this.inputSpec = b.inputSpec;
+        this.mesh = b.mesh;
+        this.inSpecs = b.inSpecs;
+        this.outSpecs = b.outSpecs;
+        if (mesh != null && b.annotations != Program.Annotations.NONE) {
+            throw new EngineException(name + ": set either mesh(...) or annotations(...), not both; the mesh writes the sharding annotations");
+        }
         String env = System.getenv("COHX_DUMP_DIR");
         this.dumpDir = b.dumpDir != null ? b.dumpDir : env != null && !env.isBlank() ? Path.of(env) : null;
     }
@@ -77,6 +100,9 @@ public final class Jit implements AutoCloseable {
         private Program.Annotations annotations = Program.Annotations.NONE;
         private Tree<ArrayType> inputSpec;
         private Path dumpDir;
+        private Mesh mesh;
+        private Function<String, PartitionSpec> inSpecs;
+        private Function<String, PartitionSpec> outSpecs;
 
         private Builder(String name, Function<Tree<Tensor>, Tree<Tensor>> fn) {
             this.name = name;
@@ -97,6 +123,18 @@ public final class Jit implements AutoCloseable {
         /** Declares the input types; a call with other types is an error saying what was expected. */
         public Builder inputSpec(Tree<ArrayType> spec) {
             inputSpec = spec;
+            return this;
+        }
+
+        /**
+         * Runs on every device of {@code mesh}: input and output paths map to their layouts
+         * (e.g. parameters and optimizer state by {@code PartitionRules.LLAMA::specFor}, the batch by
+         * {@code PartitionRules.BATCH}, scalars {@link PartitionSpec#REPLICATED}).
+         */
+        public Builder mesh(Mesh mesh, Function<String, PartitionSpec> inputSpecs, Function<String, PartitionSpec> outputSpecs) {
+            this.mesh = mesh;
+            this.inSpecs = inputSpecs;
+            this.outSpecs = outputSpecs;
             return this;
         }
 
@@ -126,9 +164,28 @@ public final class Jit implements AutoCloseable {
         return specialize(inputs).mlir();
     }
 
-    /** Runs the function; outputs stay on the device. */
+    /** The mesh this function runs on; null for one device. */
+    public Mesh mesh() {
+        return mesh;
+    }
+
+    /**
+     * Lays out {@code x} by {@code spec} at this point of a function traced under a mesh
+     * ({@code sdy.sharding_constraint}); its gradient gets the same layout. Use it on activations
+     * where the partitioner's own choice is poor (e.g. keep the batch split over dp and fsdp). Without
+     * a mesh it returns {@code x} unchanged, so the same model code runs on one device.
+     */
+    public static Tensor shardingConstraint(Tensor x, PartitionSpec spec) {
+        return Sharding.constrain(x, spec);
+    }
+
+    /** Runs the function; outputs stay on the device (sharded over the mesh when there is one). */
     public Tree<DeviceArray> call(Tree<?> inputs) {
         Compiled c = specialize(inputs);
+        return mesh == null ? callOne(c, inputs) : callMesh(c, inputs);
+    }
+
+    private Tree<DeviceArray> callOne(Compiled c, Tree<?> inputs) {
         PjrtDevice device = client.addressableDevices().getFirst();
         List<PjrtBuffer> args = new ArrayList<>();
         List<PjrtBuffer> uploaded = new ArrayList<>();
@@ -138,9 +195,10 @@ public final class Jit implements AutoCloseable {
                 Object v = inputs.get(c.inPaths().get(i));
                 PjrtBuffer b;
                 if (v instanceof DeviceArray d) {
-                    if (d.isDeleted()) {
-                        throw new EngineException(name + ": argument '" + c.inPaths().get(i) + "' (" + d.type()
-                                + ") was donated to an earlier call or closed; pass the array that call returned");
+                    checkLive(c.inPaths().get(i), d);
+                    if (d.isSharded()) {
+                        throw new EngineException(name + ": argument '" + c.inPaths().get(i) + "' (" + d.type() + ") is sharded over "
+                                + d.placement() + " but " + name + " runs on one device; pass toHost() of it or build the Jit with mesh(...)");
                     }
                     b = d.buffer();
                 } else {
@@ -171,6 +229,108 @@ public final class Jit implements AutoCloseable {
         }
     }
 
+    private void checkLive(String path, DeviceArray d) {
+        if (d.isDeleted()) {
+            throw new EngineException(name + ": argument '" + path + "' (" + d.type()
+                    + ") was donated to an earlier call or closed; pass the array that call returned");
+        }
+    }
+
+    private Tree<DeviceArray> callMesh(Compiled c, Tree<?> inputs) {
+        int n = mesh.size();
+        // The executable's devices in its own order → their mesh positions (partition numbers).
+        List<PjrtDevice> exeDevices = c.exe().addressableDevices();
+        int[] partition = new int[exeDevices.size()];
+        for (int k = 0; k < partition.length; k++) {
+            partition[k] = mesh.devices().indexOf(exeDevices.get(k));
+            if (partition[k] < 0) {
+                throw new EngineException(name + ": the compiled program runs on device " + exeDevices.get(k).id() + ", which is not in mesh " + mesh);
+            }
+        }
+        List<List<PjrtBuffer>> byInput = new ArrayList<>();
+        List<PjrtBuffer> uploaded = new ArrayList<>();
+        Set<Integer> keep = new HashSet<>();
+        try {
+            for (int i = 0; i < c.inPaths().size(); i++) {
+                String path = c.inPaths().get(i);
+                Object v = inputs.get(path);
+                PartitionSpec want = c.inSpecs().get(i);
+                if (v instanceof DeviceArray d) {
+                    checkLive(path, d);
+                    int rank = d.type().shape().rank();
+                    if (!d.isSharded() || !d.mesh().equals(mesh) || !d.spec().canonical(rank, mesh).equals(want.canonical(rank, mesh))) {
+                        throw new EngineException(name + ": input '" + path + "' (" + d.type() + ") is on " + d.placement()
+                                + " but " + name + " expects mesh " + mesh + " as " + want
+                                + "; reshard it with DeviceArray.reshard(client, mesh, spec, path) or pass it as a host array");
+                    }
+                    byInput.add(d.shards());
+                } else {
+                    NdArray h = (NdArray) v;
+                    List<PjrtBuffer> shards = ShardedTransfer.put(client, mesh, want, path, h.segment(), h.dtype().elementType(),
+                            h.shape().longDims());
+                    uploaded.addAll(shards);
+                    byInput.add(shards);
+                }
+                if (!c.donatedArgs().contains(i)) {
+                    keep.add(i);
+                }
+            }
+            List<List<PjrtBuffer>> args = new ArrayList<>();
+            for (int k = 0; k < partition.length; k++) {
+                List<PjrtBuffer> row = new ArrayList<>();
+                for (List<PjrtBuffer> shards : byInput) {
+                    row.add(shards.get(partition[k]));
+                }
+                args.add(row);
+            }
+            List<List<PjrtBuffer>> outs;
+            try {
+                outs = c.exe().execute(args, keep);
+            } catch (PjrtException e) {
+                throw new EngineException(name + ": running the compiled program failed: " + e.getMessage(), e);
+            }
+            List<DeviceArray> r = new ArrayList<>();
+            for (int j = 0; j < c.outPaths().size(); j++) {
+                PjrtBuffer[] shards = new PjrtBuffer[n];
+                for (int k = 0; k < partition.length; k++) {
+                    shards[partition[k]] = outs.get(k).get(j);
+                }
+                r.add(DeviceArray.ofShards(c.outPaths().get(j), Arrays.asList(shards), c.outTypes().get(j), mesh, c.outSpecs().get(j)));
+            }
+            return Tree.of(c.outPaths(), r);
+        } finally {
+            for (PjrtBuffer b : uploaded) {
+                b.close();
+            }
+        }
+    }
+
+    /**
+     * Per-device memory of this function compiled for inputs of {@code inputTypes} (compiling if
+     * needed, running nothing): the bytes of each input on one device under its layout, and the
+     * plugin's figures for temporaries (activations), outputs and peak — the answer to "will this
+     * fit?" before a long job.
+     */
+    public MemoryReport memoryReport(Tree<ArrayType> inputTypes) {
+        List<String> paths = inputTypes.paths().stream().sorted().toList();
+        List<ArrayType> types = paths.stream().map(inputTypes::get).toList();
+        Compiled c = specialize(paths, types);
+        Map<String, Long> perInput = new LinkedHashMap<>();
+        for (int i = 0; i < paths.size(); i++) {
+            ArrayType t = types.get(i);
+            long[] local = mesh == null ? t.shape().longDims() : c.inSpecs().get(i).localDims(paths.get(i), t.shape().longDims(), mesh);
+            perInput.put(paths.get(i), Arrays.stream(local).reduce(1, (x, y) -> x * y) * t.dtype().elementType().byteSize());
+        }
+        PjrtLoadedExecutable.CompiledMemoryStats s;
+        try {
+            s = c.exe().compiledMemoryStats();
+        } catch (PjrtException e) {
+            throw new EngineException(name + ": the plugin does not report compiled memory statistics: " + e.getMessage(), e);
+        }
+        return new MemoryReport(name, mesh == null ? 1 : mesh.size(), perInput, s.arguments(), s.outputs(), s.aliased(), s.temporaries(),
+                s.peak(), s.generatedCode());
+    }
+
     private Compiled specialize(Tree<?> inputs) {
         // Sorted, so that trees with the same entries in another order share one program.
         List<String> paths = inputs.paths().stream().sorted().toList();
@@ -185,19 +345,43 @@ public final class Jit implements AutoCloseable {
             };
             types.add(t);
         }
+        return specialize(paths, types);
+    }
+
+    private Compiled specialize(List<String> paths, List<ArrayType> types) {
         checkSpec(paths, types);
-        Key key = new Key(paths, types);
+        List<PartitionSpec> specs = List.of();
+        if (mesh != null) {
+            specs = new ArrayList<>();
+            for (int i = 0; i < paths.size(); i++) {
+                PartitionSpec s = specOf(inSpecs, paths.get(i), "input");
+                // Before compiling: every split must divide its dimension (the error names tensor, axis and sizes).
+                s.localDims(paths.get(i), types.get(i).shape().longDims(), mesh);
+                specs.add(s);
+            }
+            specs = List.copyOf(specs);
+        }
+        Key key = new Key(paths, types, specs);
         Compiled c = cache.get(key);
         if (c == null) {
             synchronized (this) {
                 c = cache.get(key);
                 if (c == null) {
-                    c = compile(paths, types);
+                    c = compile(paths, types, specs);
                     cache.put(key, c);
                 }
             }
         }
         return c;
+    }
+
+    private PartitionSpec specOf(Function<String, PartitionSpec> f, String path, String what) {
+        PartitionSpec s = f.apply(path);
+        if (s == null) {
+            throw new MeshException(name + ": no partition spec for " + what + " '" + path + "'; the spec function must return one for every path "
+                    + "(PartitionSpec.REPLICATED to keep it whole)");
+        }
+        return s;
     }
 
     private void checkSpec(List<String> paths, List<ArrayType> types) {
@@ -223,10 +407,21 @@ public final class Jit implements AutoCloseable {
         }
     }
 
-    private Compiled compile(List<String> paths, List<ArrayType> types) {
-        Program prog = Program.trace(name, Tree.of(paths, types), fn);
+    private Compiled compile(List<String> paths, List<ArrayType> types, List<PartitionSpec> inSp) {
+        Tree<ArrayType> inTypes = Tree.of(paths, types);
+        Program prog = mesh == null ? Program.trace(name, inTypes, fn) : Sharding.under(mesh, () -> Program.trace(name, inTypes, fn));
         List<String> outPaths = prog.outputTypes().paths();
         List<ArrayType> outTypes = prog.outputTypes().values();
+        List<PartitionSpec> outSp = List.of();
+        if (mesh != null) {
+            var l = new ArrayList<PartitionSpec>();
+            for (int j = 0; j < outPaths.size(); j++) {
+                PartitionSpec s = specOf(outSpecs, outPaths.get(j), "output");
+                s.localDims("output " + outPaths.get(j), outTypes.get(j).shape().longDims(), mesh);
+                l.add(s);
+            }
+            outSp = List.copyOf(l);
+        }
         Map<Integer, Integer> aliasing = new HashMap<>();
         Set<Integer> used = new HashSet<>();
         for (int i = 0; i < paths.size(); i++) {
@@ -234,9 +429,9 @@ public final class Jit implements AutoCloseable {
                 continue;
             }
             int same = outPaths.indexOf(paths.get(i));
-            int pick = same >= 0 && outTypes.get(same).equals(types.get(i)) && !used.contains(same) ? same : -1;
+            int pick = same >= 0 && aliasable(types.get(i), inSp, i, outTypes.get(same), outSp, same) && !used.contains(same) ? same : -1;
             for (int k = 0; pick < 0 && k < outTypes.size(); k++) {
-                if (!used.contains(k) && outTypes.get(k).equals(types.get(i))) {
+                if (!used.contains(k) && aliasable(types.get(i), inSp, i, outTypes.get(k), outSp, k)) {
                     pick = k;
                 }
             }
@@ -245,20 +440,80 @@ public final class Jit implements AutoCloseable {
                 aliasing.put(i, pick);
             }
         }
-        String text = prog.mlir(annotations, aliasing);
+        Program.Annotations ann = mesh == null ? annotations : meshAnnotations(inTypes, inSp, outPaths, outSp);
+        String text = prog.mlir(client.platformName().equals("cpu") ? new CpuAnnotations(ann) : ann, aliasing);
         int n = compiles.incrementAndGet();
         TOTAL_COMPILES.incrementAndGet();
         dump(text, n);
         PjrtLoadedExecutable exe;
         try {
-            int parts = annotations.numPartitions();
-            exe = client.compile(text, parts == 1 ? CompileOptions.DEFAULT
-                    : CompileOptions.builder().numPartitions(parts).spmd(true).build());
+            int parts = ann.numPartitions();
+            CompileOptions opts;
+            if (mesh != null) {
+                opts = CompileOptions.builder().numPartitions(parts).spmd(true).shardy(true).devices(mesh.deviceIds()).build();
+            } else {
+                opts = parts == 1 ? CompileOptions.DEFAULT : CompileOptions.builder().numPartitions(parts).spmd(true).build();
+            }
+            exe = client.compile(text, opts);
         } catch (PjrtException e) {
             throw new EngineException(name + ": XLA rejected the program" + (dumpDir == null ? " (set COHX_DUMP_DIR to keep it)" : "")
                     + ": " + e.getMessage(), e);
         }
-        return new Compiled(prog, text, exe, paths, types, Set.copyOf(aliasing.keySet()), outPaths);
+        if (mesh != null) {
+            checkOutputShards(exe, outPaths, outTypes, outSp);
+        }
+        return new Compiled(prog, text, exe, paths, types, Set.copyOf(aliasing.keySet()), outPaths, outTypes, inSp, outSp);
+    }
+
+    /** A donated input can take an output's buffer when type and (under a mesh) layout are the same. */
+    private boolean aliasable(ArrayType in, List<PartitionSpec> inSp, int i, ArrayType out, List<PartitionSpec> outSp, int j) {
+        if (!in.equals(out)) {
+            return false;
+        }
+        if (mesh == null) {
+            return true;
+        }
+        int rank = in.shape().rank();
+        return inSp.get(i).canonical(rank, mesh).equals(outSp.get(j).canonical(rank, mesh));
+    }
+
+    private Program.Annotations meshAnnotations(Tree<ArrayType> inTypes, List<PartitionSpec> inSp, List<String> outPaths,
+                                                List<PartitionSpec> outSp) {
+        List<String> inPaths = inTypes.paths();
+        return new Program.Annotations() {
+            @Override
+            public String argument(String path, ArrayType type) {
+                return "sdy.sharding = " + inSp.get(inPaths.indexOf(path)).sdySharding(Sharding.MESH_NAME, type.shape().rank());
+            }
+
+            @Override
+            public String result(String path, ArrayType type) {
+                return "sdy.sharding = " + outSp.get(outPaths.indexOf(path)).sdySharding(Sharding.MESH_NAME, type.shape().rank());
+            }
+
+            @Override
+            public int numPartitions() {
+                return mesh.size();
+            }
+
+            @Override
+            public String moduleHeader() {
+                return mesh.sdyMesh(Sharding.MESH_NAME);
+            }
+        };
+    }
+
+    /** The partitioner must give each output the per-device shape its layout promises. */
+    private void checkOutputShards(PjrtLoadedExecutable exe, List<String> outPaths, List<ArrayType> outTypes, List<PartitionSpec> outSp) {
+        List<long[]> dims = exe.outputDims();
+        for (int j = 0; j < outPaths.size() && j < dims.size(); j++) {
+            long[] want = outSp.get(j).localDims(outPaths.get(j), outTypes.get(j).shape().longDims(), mesh);
+            if (!Arrays.equals(want, dims.get(j))) {
+                exe.close();
+                throw new EngineException(name + ": XLA partitioned output '" + outPaths.get(j) + "' into shards of " + Arrays.toString(dims.get(j))
+                        + " but its layout " + outSp.get(j) + " on mesh " + mesh + " needs " + Arrays.toString(want));
+            }
+        }
     }
 
     private boolean isDonated(String path) {
@@ -293,5 +548,33 @@ public final class Jit implements AutoCloseable {
     public void close() {
         cache.values().forEach(c -> c.exe().close());
         cache.clear();
+    }
+
+    /** The caller's annotations, plus what the CPU runtime needs (no mixed-precision dots). */
+    private record CpuAnnotations(Program.Annotations inner) implements Program.Annotations {
+        @Override
+        public String argument(String path, ArrayType type) {
+            return inner.argument(path, type);
+        }
+
+        @Override
+        public String result(String path, ArrayType type) {
+            return inner.result(path, type);
+        }
+
+        @Override
+        public int numPartitions() {
+            return inner.numPartitions();
+        }
+
+        @Override
+        public String moduleHeader() {
+            return inner.moduleHeader();
+        }
+
+        @Override
+        public boolean upcastLowPrecisionDots() {
+            return true;
+        }
     }
 }

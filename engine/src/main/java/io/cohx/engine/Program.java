@@ -24,6 +24,11 @@ public final class Program {
             return null;
         }
 
+        /** Whether dots of bf16/f16 operands with an f32 result are emitted as f32 dots (for the CPU runtime). */
+        default boolean upcastLowPrecisionDots() {
+            return false;
+        }
+
         default int numPartitions() {
             return 1;
         }
@@ -119,7 +124,7 @@ public final class Program {
             }
         }
         sb.append(") {\n");
-        Emitter e = new Emitter(sb);
+        Emitter e = new Emitter(sb, ann.upcastLowPrecisionDots());
         List<Tensor> outs = outputs.values();
         e.body(graph, outs);
         Tensor[] o = outs.toArray(Tensor[]::new);

@@ -87,6 +87,22 @@ public record PartitionSpec(List<List<String>> dims) {
         return w;
     }
 
+    /**
+     * The same layout written canonically for an array of {@code rank} on {@code mesh}: axes of
+     * size 1 dropped (splitting over them changes nothing) and trailing unsplit dimensions cut.
+     * Two specs place the same data on the same devices exactly when their canonical forms are equal.
+     */
+    public PartitionSpec canonical(int rank, Mesh mesh) {
+        var out = new ArrayList<List<String>>();
+        for (int d = 0; d < rank; d++) {
+            out.add(axes(d).stream().filter(a -> mesh.axisSize(a) > 1).toList());
+        }
+        while (!out.isEmpty() && out.getLast().isEmpty()) {
+            out.removeLast();
+        }
+        return new PartitionSpec(out);
+    }
+
     /** Which shard of dimension {@code d} the device at mesh coordinates {@code coords} holds. */
     public int shardIndex(int d, Mesh mesh, int[] coords) {
         int idx = 0;

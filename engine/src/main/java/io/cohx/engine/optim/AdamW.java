@@ -18,7 +18,7 @@ import java.util.function.Predicate;
  * @param decayMask which parameter paths get weight decay (GPT-J excludes norms and biases)
  */
 public record AdamW(double b1, double b2, double eps, double weightDecay, double clipNorm, boolean bf16Momentum,
-                    Predicate<String> decayMask) {
+                    Predicate<String> decayMask) implements Optimizer {
 
     /** The original's defaults: b1 0.9, b2 0.95, eps 1e-8, weight decay 1e-4, clipping 1.0, f32 moments, decay everywhere. */
     public static AdamW defaults() {
@@ -29,10 +29,8 @@ public record AdamW(double b1, double b2, double eps, double weightDecay, double
         return new AdamW(b1, b2, eps, weightDecay, clipNorm, bf16Momentum, mask);
     }
 
-    /** What one update returns. */
-    public record Update(Tree<Tensor> params, Tree<Tensor> state, Tensor gradNorm) {}
-
     /** Zero state for parameters of {@code types}, as host arrays (put them on the device with the params). */
+    @Override
     public Tree<NdArray> init(Tree<ArrayType> types) {
         DType md = bf16Momentum ? DType.BF16 : DType.F32;
         Tree<NdArray> mu = types.map(t -> NdArray.zeros(md, t.shape().dims()));
@@ -41,6 +39,7 @@ public record AdamW(double b1, double b2, double eps, double weightDecay, double
     }
 
     /** One update of {@code params} by {@code grads} at learning rate {@code lr} (an f32 scalar). */
+    @Override
     public Update apply(Tree<Tensor> params, Tree<Tensor> grads, Tree<Tensor> state, Tensor lr) {
         Tensor norm = globalNorm(grads);
         Tree<Tensor> g = clip(grads, norm, clipNorm);

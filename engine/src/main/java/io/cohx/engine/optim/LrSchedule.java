@@ -29,9 +29,14 @@ public interface LrSchedule {
         };
     }
 
-    /** The "palm" optimizer's schedule: {@code lr / sqrt(max(step, warmup))}. */
+    /** {@code lr / sqrt(max(step, warmup))}. */
     static LrSchedule inverseSqrt(double lr, long warmupSteps) {
         return step -> lr / Math.sqrt(Math.max(step, Math.max(1, warmupSteps)));
+    }
+
+    /** The original "palm" optimizer's schedule: {@code (lr / 0.01) / sqrt(max(step, warmup))}. */
+    static LrSchedule palm(double lr, long warmupSteps) {
+        return inverseSqrt(lr / 0.01, warmupSteps);
     }
 
     static LrSchedule constant(double lr) {

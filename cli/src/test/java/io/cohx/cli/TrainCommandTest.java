@@ -1,0 +1,114 @@
+package io.cohx.cli;
+
+import io.cohx.coh.data.SampleData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static io.cohx.cli.PluginsCommandTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code cohx train} through the real command line: a short run, a config file, and bad input. */
+class TrainCommandTest {
+
+    @Test
+    void shortRunFromAConfigFileWithAFlagOverride(@TempDir Path dir) throws IOException {
+        Path pretrain = SampleData.copyTo(dir.resolve("samples")).get(2);
+        String line = "{\"marker_user\": \"User:\", \"human_0\": \"How do I boil an egg?\", \"marker_gpt\": \"A helpful answer:\","
+                + " \"gpt_1\": \"Put it in boiling water for nine minutes.\", \"fields\": \"[marker_user+human_0+marker_gpt],gpt_1,<|eos|>\"}\n";
+        Path feedback = Files.writeString(dir.resolve("feedback.jsonl"), line.repeat(40));
+        Path cfg = Files.writeString(dir.resolve("train.json"), """
+                {"model": "llama", "update_model_config": "hidden_size=32,intermediate_size=64,num_hidden_layers=1,num_attention_heads=2,vocab_size=50257",
+                 "tokenizer": "gpt2", "total_steps": 50, "seq_length": 32, "batch_size": 2, "log_freq": 1,
+                 "lr": 0.001, "lr_warmup_steps": 1, "lr_decay_steps": 10}
+                """);
+        Path out = dir.resolve("run");
+        var r = run("train", "--config", cfg.toString(), "--total-steps", "2", "--train-data", feedback.toString(),
+                "--pt-train-data", pretrain.toString(), "--eval-data", feedback.toString(), "--pt-eval-data", pretrain.toString(),
+                "--eval-steps", "1", "--log-freq", "2", "--output-dir", out.toString());
+        assertEquals(0, r.rc(), r.out() + r.err());
+        assertTrue(r.out().contains("finished at step 2"), r.out());
+        var lines = Files.readAllLines(out.resolve("metrics.jsonl"));
+        assertEquals(2, lines.size(), "the flag (2 steps, log every 2) won over the file (50 steps, log every 1): " + lines);
+        assertTrue(lines.get(1).contains("\"split\":\"eval\"") && lines.get(1).contains("hf_loss") && lines.get(1).contains("pt_loss"),
+                "eval ran on both eval sets: " + lines.get(1));
+        assertTrue(Files.readString(out.resolve("config.json")).contains("\"total_steps\" : 2"));
+        // Feedback data without a "fields" key is an error naming the file.
+        var bad = run("train", "--config", cfg.toString(), "--total-steps", "1", "--train-data", pretrain.toString(),
+                "--output-dir", dir.resolve("bad").toString());
+        assertEquals(2, bad.rc(), bad.out() + bad.err());
+        assertTrue(bad.err().contains(SampleData.PRETRAIN), bad.err());
+    }
+
+    @Test
+    void sigtermFinishesTheStepSavesAndExitsZero(@TempDir Path dir) throws Exception {
+        String line = "{\"marker_user\": \"User:\", \"human_0\": \"Hi\", \"marker_gpt\": \"A helpful answer:\","
+                + " \"gpt_1\": \"Hello, how can I help?\", \"fields\": \"[marker_user+human_0+marker_gpt],gpt_1,<|eos|>\"}\n";
+        Path feedback = Files.writeString(dir.resolve("feedback.jsonl"), line.repeat(40));
+        Path out = dir.resolve("run");
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        var pb = new ProcessBuilder(javaBin, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "io.cohx.cli.Main",
+                "train", "--tokenizer", "gpt2", "--train-data", feedback.toString(), "--total-steps", "100000", "--seq-length", "16",
+                "--batch-size", "1", "--log-freq", "1", "--output-dir", out.toString(),
+                "--update-model-config", "hidden_size=16,intermediate_size=32,num_hidden_layers=1,num_attention_heads=2,vocab_size=50257")
+                .redirectErrorStream(true);
+        pb.environment().put("PJRT_NPROC", "16");
+        Process p = pb.start();
+        var reader = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+        var seen = new StringBuilder();
+        String l;
+        while ((l = reader.readLine()) != null) {
+            seen.append(l).append('\n');
+            if (l.startsWith("step 3/")) {
+                p.toHandle().destroy(); // SIGTERM (Process.destroy would also close our end of its output)
+                break;
+            }
+        }
+        String rest = String.join("\n", reader.lines().toList());
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "stopped in time");
+        assertEquals(0, p.exitValue(), seen + rest);
+        assertTrue(rest.contains("stopped at step"), seen + rest);
+        Path latest = out.resolve("checkpoints").resolve(Files.readString(out.resolve("checkpoints").resolve("LATEST")).strip());
+        assertTrue(Files.isRegularFile(latest.resolve("manifest.json")) && Files.isRegularFile(latest.resolve("opt_state.safetensors")));
+    }
+
+    @Test
+    void dryRunPrintsPerDeviceMemoryForTheMesh() {
+        var r = run("train", "--dry-run", "--mesh-dim", "1,8,1", "--batch-size", "8", "--seq-length", "32",
+                "--update-model-config", "hidden_size=32,intermediate_size=64,num_hidden_layers=1,num_attention_heads=2,vocab_size=512");
+        assertEquals(0, r.rc(), r.out() + r.err());
+        assertTrue(r.out().contains("on mesh (dp=1, fsdp=8, mp=1) (8 cpu devices)"), r.out());
+        assertTrue(r.out().contains("memory per device (8 devices)") && r.out().contains("parameters") && r.out().contains("optimizer state"),
+                r.out());
+    }
+
+    @Test
+    void unknownFlagSuggestsTheClosest() {
+        var r = run("train", "--totl-steps", "5");
+        assertEquals(2, r.rc());
+        assertTrue(r.err().startsWith("cohx train: unknown option '--totl-steps'; did you mean '--total-steps'?"), r.err());
+    }
+
+    @Test
+    void unknownConfigKeySuggestsTheClosest(@TempDir Path dir) throws IOException {
+        Path cfg = Files.writeString(dir.resolve("c.json"), "{\"bach_size\": 4}");
+        var r = run("train", "--config", cfg.toString());
+        assertEquals(2, r.rc());
+        assertEquals("cohx: " + cfg + ": unknown key 'bach_size'; did you mean 'batch-size'?", r.err().strip());
+    }
+
+    @Test
+    void missingFilesAndBadValuesNameTheFlag(@TempDir Path dir) {
+        var r = run("train", "--tokenizer", "gpt2", "--train-data", dir.resolve("nope.jsonl").toString());
+        assertEquals(2, r.rc());
+        assertEquals("cohx: --train-data " + dir.resolve("nope.jsonl") + ": no such file", r.err().strip());
+        var r2 = run("train", "--tokenizer", "gpt2");
+        assertTrue(r2.err().contains("--train-data is required"), r2.err());
+        var r3 = run("train", "--model", "llama", "--train-data", "x");
+        assertTrue(r3.err().contains("--tokenizer is required for llama"), r3.err());
+    }
+}

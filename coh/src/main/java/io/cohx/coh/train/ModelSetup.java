@@ -1,0 +1,162 @@
+package io.cohx.coh.train;
+
+import io.cohx.engine.ArrayType;
+import io.cohx.engine.DType;
+import io.cohx.engine.DeviceArray;
+import io.cohx.engine.Jit;
+import io.cohx.engine.NdArray;
+import io.cohx.engine.Tree;
+import io.cohx.engine.optim.AdamW;
+import io.cohx.engine.optim.LrSchedule;
+import io.cohx.engine.optim.Optimizer;
+import io.cohx.engine.optim.Palm;
+import io.cohx.models.CausalLm;
+import io.cohx.models.config.ModelConfig;
+import io.cohx.models.config.ModelConfigs;
+import io.cohx.models.tokenizer.Tokenizer;
+import io.cohx.pjrt.PjrtClient;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The model-side decisions of a training run: config, dtype, schedule, and where parameters come from. */
+final class ModelSetup {
+    private ModelSetup() {}
+
+    /** The model config: preset or file, then {@code --update-model-config}, then the FCM flags. */
+    static ModelConfig modelConfig(TrainConfig cfg) {
+        ModelConfig mc = ModelConfigs.resolve(cfg.modelConfig(), cfg.model());
+        if (!mc.modelType().equals(cfg.model())) {
+            throw new TrainingException("--model-config " + cfg.modelConfig() + " is a " + mc.modelType() + " config but --model is " + cfg.model());
+        }
+        if (cfg.updateModelConfig() != null && !cfg.updateModelConfig().isBlank()) {
+            mc = mc.withUpdates(ModelConfigs.parseOverrides(cfg.updateModelConfig(), "--update-model-config"), "--update-model-config");
+        }
+        if (cfg.fcmMaxRatio() > 0) {
+            var fcm = new LinkedHashMap<String, Object>();
+            fcm.put("fcm_min_ratio", cfg.fcmMinRatio());
+            fcm.put("fcm_max_ratio", cfg.fcmMaxRatio());
+            mc = mc.withUpdates(fcm, "--fcm-min-ratio/--fcm-max-ratio");
+        }
+        return mc;
+    }
+
+    static double number(ModelConfig mc, String key) {
+        return mc.toMap().get(key) instanceof Number n ? n.doubleValue() : 0;
+    }
+
+    static boolean hasDropout(ModelConfig mc) {
+        return number(mc, "resid_pdrop") > 0 || number(mc, "embd_pdrop") > 0 || number(mc, "attn_pdrop") > 0;
+    }
+
+    static void checkVocab(Tokenizer tokenizer, ModelConfig mc, String spec) {
+        if (tokenizer.vocabSize() > mc.vocabSize()) {
+            throw new TrainingException("tokenizer " + spec + " has " + tokenizer.vocabSize() + " ids but the model's vocab_size is "
+                    + mc.vocabSize() + "; use a matching tokenizer or --update-model-config vocab_size=" + tokenizer.vocabSize());
+        }
+    }
+
+    static DType dtype(String name) {
+        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+            case "fp32", "f32", "float32" -> DType.F32;
+            case "bf16", "bfloat16" -> DType.BF16;
+            case "fp16", "f16", "float16" -> DType.F16;
+            default -> throw new TrainingException("--dtype " + name + ": use fp32, bf16 or fp16");
+        };
+    }
+
+    static LrSchedule schedule(TrainConfig cfg) {
+        return switch (cfg.optimizer()) {
+            case "adamw" -> LrSchedule.warmupCosine(cfg.initLr(), cfg.lr(), cfg.lrWarmupSteps(), cfg.lrDecaySteps(), cfg.endLr());
+            case "palm" -> LrSchedule.palm(cfg.lr(), cfg.lrWarmupSteps());
+            default -> throw new TrainingException("--optimizer " + cfg.optimizer() + ": use adamw or palm");
+        };
+    }
+
+    /** The original's "adamw" (clip, AdamW, masked decay) or "palm" (clip, unfactored Adafactor, scheduled decay). */
+    static Optimizer optimizer(TrainConfig cfg, CausalLm model) {
+        return switch (cfg.optimizer()) {
+            case "adamw" -> new AdamW(cfg.b1(), cfg.b2(), 1e-8, cfg.weightDecay(), cfg.clipGradient(), cfg.bf16Momentum(), model::decays);
+            case "palm" -> new Palm(cfg.b1(), cfg.b2(), cfg.weightDecay(), cfg.clipGradient(), cfg.bf16Momentum(), model::decays);
+            default -> throw new TrainingException("--optimizer " + cfg.optimizer() + ": use adamw or palm");
+        };
+    }
+
+    static long parameterCount(CausalLm model) {
+        return model.paramTypes().values().stream().mapToLong(t -> t.shape().size()).sum();
+    }
+
+    /** Parameters to start from: {@code --load-checkpoint} (params:: / trainstate_params::) or fresh from the seed. */
+    static Tree<Object> initialParams(TrainConfig cfg, CausalLm model, TrainStep program, PjrtClient client, PrintStream out) {
+        return initialParams(cfg, model, program, client, out, b -> b);
+    }
+
+    /** {@code layout} adds the run's mesh to the init program, so fresh parameters are born sharded. */
+    static Tree<Object> initialParams(TrainConfig cfg, CausalLm model, TrainStep program, PjrtClient client, PrintStream out,
+                                      java.util.function.UnaryOperator<Jit.Builder> layout) {
+        String spec = cfg.loadCheckpoint();
+        if (spec == null || spec.isBlank()) {
+            try (Jit init = layout.apply(Jit.builder("init_params", program.initFunction())).build(client)) {
+                Tree<DeviceArray> p = init.call(Tree.empty());
+                return p.map(x -> (Object) x);
+            }
+        }
+        int sep = spec.indexOf("::");
+        if (sep < 0) {
+            throw new TrainingException("--load-checkpoint " + spec + ": expected KIND::PATH with KIND params, trainstate or trainstate_params");
+        }
+        String kind = spec.substring(0, sep);
+        Path path = Path.of(spec.substring(sep + 2));
+        Tree<NdArray> params = switch (kind) {
+            case "params", "trainstate_params" -> TrainCheckpoint.load(path, false).params();
+            case "hf", "huggingface" -> io.cohx.models.HfWeights.load(path).params();
+            case "meta", "streaming" -> converted(kind, path, model, cfg, out);
+            default -> throw new TrainingException("--load-checkpoint " + spec + ": unknown kind '" + kind
+                    + "'; use params::DIR, trainstate::DIR, trainstate_params::DIR, hf::DIR, meta::DIR or streaming::FILE");
+        };
+        checkShapes(model.paramTypes(), params, path);
+        out.println("loaded parameters from " + path);
+        return params.map(x -> (Object) x);
+    }
+
+    /** Meta .pth folders and streaming files are converted to a cohx folder next to the run first (tensor by tensor). */
+    private static Tree<NdArray> converted(String kind, Path path, CausalLm model, TrainConfig cfg, PrintStream out) {
+        Path tmp = cfg.outputDir().resolve("imported-" + kind);
+        TrainCheckpoint.deleteTreeIfExists(tmp);
+        out.println("converting " + path + " (" + kind + ") into " + tmp);
+        var o = io.cohx.models.convert.Conversions.Options.defaults();
+        if (kind.equals("meta")) {
+            io.cohx.models.convert.Conversions.metaToCohx(path, tmp, o);
+        } else {
+            io.cohx.models.convert.Conversions.streamingToCohx(path, model.config(), tmp, o);
+        }
+        return TrainCheckpoint.load(tmp, false).params();
+    }
+
+    /** Every parameter the model needs is there with its shape; errors name the tensor and both shapes. */
+    static void checkShapes(Tree<ArrayType> want, Tree<NdArray> got, Path source) {
+        for (String p : want.paths()) {
+            if (!got.has(p)) {
+                throw new TrainingException(source + ": no tensor '" + p + "', which the model needs");
+            }
+            int[] a = got.get(p).shape().dims();
+            int[] b = want.get(p).shape().dims();
+            if (!Arrays.equals(a, b)) {
+                throw new TrainingException(source + ": tensor '" + p + "' has shape " + Arrays.toString(a) + " but the model config needs "
+                        + Arrays.toString(b));
+            }
+        }
+        for (String p : got.paths()) {
+            if (!want.has(p)) {
+                throw new TrainingException(source + ": tensor '" + p + "' is not a parameter of this model (is it another model type or config?)");
+            }
+        }
+    }
+
+    static Map<String, Object> describe(ModelConfig mc) {
+        return mc.toMap();
+    }
+}

@@ -1,0 +1,90 @@
+package io.cohx.coh.train;
+
+import io.cohx.coh.data.DataPosition;
+import io.cohx.coh.data.PackedBatch;
+import io.cohx.coh.data.PackedBatches;
+import io.cohx.engine.NdArray;
+
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Prepares the next steps' batches on a host thread while the device computes: each item holds
+ * {@code k} micro-batches per dataset as {@code [k, B, S]} arrays, plus the data positions
+ * <em>after</em> them, which is what a checkpoint taken after that step must store.
+ */
+final class Prefetcher implements AutoCloseable {
+    /** One step's inputs. {@code pt*} are null without a pretraining set. */
+    record Item(NdArray hfTokens, NdArray hfMasks, NdArray ptTokens, NdArray ptMasks,
+                DataPosition hfPosition, DataPosition ptPosition, long epoch) {}
+
+    private record Failure(RuntimeException error) {}
+
+    private final BlockingQueue<Object> queue = new ArrayBlockingQueue<>(2);
+    private final Thread thread;
+    private volatile boolean closed;
+
+    Prefetcher(PackedBatches hf, PackedBatches pt, int accumulate) {
+        thread = Thread.ofPlatform().daemon().name("cohx-prefetch").start(() -> {
+            try {
+                while (!closed) {
+                    NdArray[] h = stack(hf, accumulate);
+                    NdArray[] p = pt == null ? new NdArray[2] : stack(pt, accumulate);
+                    Item item = new Item(h[0], h[1], p[0], p[1], hf.position(), pt == null ? null : pt.position(), hf.epoch());
+                    while (!closed && !queue.offer(item, 100, TimeUnit.MILLISECONDS)) {
+                        // wait for the trainer to take one
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                queue.clear();
+                queue.offer(new Failure(e));
+            }
+        });
+    }
+
+    private static NdArray[] stack(PackedBatches it, int k) {
+        int[] tokens = null;
+        float[] masks = null;
+        int b = 0, s = 0;
+        for (int i = 0; i < k; i++) {
+            PackedBatch batch = it.next();
+            if (tokens == null) {
+                b = batch.batch();
+                s = batch.seq();
+                tokens = new int[k * b * s];
+                masks = new float[k * b * s];
+            }
+            System.arraycopy(batch.tokens(), 0, tokens, i * b * s, b * s);
+            System.arraycopy(batch.lossMasks(), 0, masks, i * b * s, b * s);
+        }
+        return new NdArray[] {NdArray.of(tokens, k, b, s), NdArray.of(masks, k, b, s)};
+    }
+
+    /** The next step's batches (blocks until ready); rethrows a data error from the reader. */
+    Item next() {
+        try {
+            Object o = queue.take();
+            if (o instanceof Failure f) {
+                throw f.error();
+            }
+            return (Item) o;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TrainingException("interrupted while waiting for data", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        thread.interrupt();
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package io.cohx.coh.train;
+
+import io.cohx.models.CausalLm;
+import io.cohx.models.config.ModelConfigs;
+import io.cohx.pjrt.testing.TestPlugins;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** --load-checkpoint kinds and the checks on what they load. */
+class ModelSetupTest {
+    static final Path GOLDEN_LLAMA = Path.of("../models/src/test/resources/golden/llama");
+
+    static TrainConfig cfg(Path out, String modelConfig, String load) {
+        return new TrainConfig("llama", modelConfig, null, load, "gpt2", List.of(), List.of(), List.of(), List.of(), "text", 16, 1, 0.01,
+                "adamw", 1e-3, 0, 1e-4, 1, 10, 0.9, 0.95, 0, 1, false, 1, "fp32", 1, 1, 0, 0, 0, "1,-1,1", 1, 0, 0, false, out, false);
+    }
+
+    @Test
+    void hfFolderLoadsIntoTheCanonicalTreeAndMismatchesAreNamed(@TempDir Path out) {
+        var sink = new PrintStream(new ByteArrayOutputStream());
+        var mc = ModelConfigs.resolve(GOLDEN_LLAMA.toString(), "llama");
+        CausalLm model = CausalLm.of(mc);
+        var c = cfg(out, GOLDEN_LLAMA.toString(), "hf::" + GOLDEN_LLAMA);
+        var params = ModelSetup.initialParams(c, model, null, TestPlugins.cpuClient(1), sink);
+        assertEquals(model.paramTypes().paths().stream().sorted().toList(), params.paths().stream().sorted().toList());
+        // The same weights against a bigger model: the error names the tensor and both shapes.
+        CausalLm bigger = CausalLm.of(mc.withUpdates(java.util.Map.of("hidden_size", 128), "test"));
+        var e = assertThrows(RuntimeException.class, () -> ModelSetup.initialParams(c, bigger, null, TestPlugins.cpuClient(1), sink));
+        assertTrue(e.getMessage().contains("shape") && e.getMessage().contains("128"), e.getMessage());
+        var bad = assertThrows(TrainingException.class,
+                () -> ModelSetup.initialParams(cfg(out, "debug", "torch::x"), model, null, TestPlugins.cpuClient(1), sink));
+        assertTrue(bad.getMessage().contains("unknown kind 'torch'") && bad.getMessage().contains("hf::DIR"), bad.getMessage());
+    }
+}
