@@ -33,6 +33,24 @@ final class PyJson {
         len = 0;
     }
 
+    /** Makes room for {@code more} bytes and returns the buffer to write them into at {@link #length()}. */
+    byte[] room(int more) {
+        ensure(more);
+        return buf;
+    }
+
+    /** Sets the end after bytes were written directly into {@link #room(int)}. */
+    void setLength(int newLength) {
+        len = newLength;
+    }
+
+    /** Appends {@code b[from, from + n)} as is. */
+    void appendRaw(byte[] b, int from, int n) {
+        ensure(n);
+        System.arraycopy(b, from, buf, len, n);
+        len += n;
+    }
+
     /** Drops the remembered escapes (call between records so memory stays flat). */
     void forget() {
         escaped.clear();
@@ -72,44 +90,49 @@ final class PyJson {
     }
 
     private void escape(String s) {
-        int n = s.length();
-        ensure(n + 2);
-        buf[len++] = '"';
-        for (int i = 0; i < n; i++) {
+        ensure(maxEscaped(s.length()));
+        len = escape(s, 0, s.length(), buf, len);
+    }
+
+    /** Room {@link #escape(String, int, int, byte[], int)} may need for {@code chars} characters. */
+    static int maxEscaped(int chars) {
+        return 6 * chars + 2;
+    }
+
+    /**
+     * Writes {@code s[from, to)} as a quoted JSON string the way {@code json.dumps} does into
+     * {@code dst} at {@code pos}, which must have {@link #maxEscaped} room; returns the new end.
+     * Printable ASCII other than quote and backslash (nearly all text) is copied as is.
+     */
+    static int escape(String s, int from, int to, byte[] dst, int pos) {
+        int p = pos;
+        dst[p++] = '"';
+        for (int i = from; i < to; i++) {
             char c = s.charAt(i);
             if (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\') {
-                if (len == buf.length) {
-                    ensure(1);
-                }
-                buf[len++] = (byte) c;
+                dst[p++] = (byte) c;
                 continue;
             }
-            ensure(6);
+            dst[p++] = '\\';
             switch (c) {
-                case '"' -> two('"');
-                case '\\' -> two('\\');
-                case '\n' -> two('n');
-                case '\r' -> two('r');
-                case '\t' -> two('t');
-                case '\b' -> two('b');
-                case '\f' -> two('f');
+                case '"' -> dst[p++] = '"';
+                case '\\' -> dst[p++] = '\\';
+                case '\n' -> dst[p++] = 'n';
+                case '\r' -> dst[p++] = 'r';
+                case '\t' -> dst[p++] = 't';
+                case '\b' -> dst[p++] = 'b';
+                case '\f' -> dst[p++] = 'f';
                 default -> {
-                    buf[len++] = '\\';
-                    buf[len++] = 'u';
-                    buf[len++] = HEX[(c >> 12) & 15];
-                    buf[len++] = HEX[(c >> 8) & 15];
-                    buf[len++] = HEX[(c >> 4) & 15];
-                    buf[len++] = HEX[c & 15];
+                    dst[p++] = 'u';
+                    dst[p++] = HEX[(c >> 12) & 15];
+                    dst[p++] = HEX[(c >> 8) & 15];
+                    dst[p++] = HEX[(c >> 4) & 15];
+                    dst[p++] = HEX[c & 15];
                 }
             }
         }
-        ensure(1);
-        buf[len++] = '"';
-    }
-
-    private void two(char c) {
-        buf[len++] = '\\';
-        buf[len++] = (byte) c;
+        dst[p++] = '"';
+        return p;
     }
 
     private void put(char c) {

@@ -1,0 +1,224 @@
+package io.cohx.coh.data;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One batch of input records of {@code cohx pack} on its way to the output files, worked on by a
+ * pool thread in two steps: {@link #parse()} (decode, parse, find each record's split) and
+ * {@link #pack(long[])} (turn records into sequences and JSON lines), the second once the record
+ * numbers of all earlier batches are known, since a record's seeded choices depend on its number
+ * within its split. What must happen in input order (reporting problems, which may stop a
+ * {@code --strict} run, counting, writing) is left to the single writer, {@link PackJob}.
+ */
+final class PackBatch {
+
+    /** A problem of one record, reported by the writer in input order. */
+    record Problem(String reason, String where, String detail) {
+    }
+
+    /** What one pack run packs with; shared by all batches and threads (read-only). */
+    record Setup(FeedbackDataset dataset, FeedbackPacker packer, DialogueFormatter dialogue, long seed) {
+    }
+
+    private final Setup setup;
+    private final InputFile file;
+    private final RecordBatches.Batch batch;
+
+    /** Per item: the record (a JsonNode, or chosen/rejected strings for the dialogue fast path) or null. */
+    private Object[] records;
+    private Split[] splits;
+    private int[] numbers;
+    private Problem[] itemProblems;
+    /** Records per split in this batch (after {@link #parse()}). */
+    private final long[] recordCount = new long[2];
+    private final List<Split> splitOrder = new ArrayList<>(2);
+
+    // Results of pack(): per split, the JSON lines and their end offsets, sequences per type, skips.
+    final PyJson[] out = {new PyJson(), new PyJson()};
+    final DialogueFormatter.LineEnds[] ends = {new DialogueFormatter.LineEnds(), new DialogueFormatter.LineEnds()};
+    final long[][] sequences = new long[2][FeedbackType.values().length];
+    @SuppressWarnings("unchecked")
+    final Map<String, Long>[] skipped = new Map[] {new TreeMap<String, Long>(), new TreeMap<String, Long>()};
+    final List<Problem> problems = new ArrayList<>();
+
+    PackBatch(Setup setup, InputFile file, RecordBatches.Batch batch) {
+        this.setup = setup;
+        this.file = file;
+        this.batch = batch;
+    }
+
+    long recordCount(Split s) {
+        return recordCount[s.ordinal()];
+    }
+
+    /** The splits of this batch's records in order of first appearance. */
+    List<Split> splitOrder() {
+        return splitOrder;
+    }
+
+    private String where(long line) {
+        return file.path() + ":" + line;
+    }
+
+    /** Decodes and parses every item and gives each record its split and number within the batch. */
+    PackBatch parse() {
+        int n = batch.count;
+        records = new Object[n];
+        splits = new Split[n];
+        numbers = new int[n];
+        itemProblems = new Problem[n];
+        for (int i = 0; i < n; i++) {
+            Object record = null;
+            JsonNode node = null;
+            if (!batch.isArray() && setup.dialogue() != null) {
+                String text = RecordBatches.text(batch, i);
+                if (text.isBlank()) {
+                    continue;
+                }
+                record = dialogueStrings(text);
+                if (record == null) {
+                    var parsed = RecordBatches.parse(text);
+                    if (parsed.problem() != null) {
+                        itemProblems[i] = new Problem("malformed JSON", where(batch.line(i)), parsed.problem());
+                        continue;
+                    }
+                    node = parsed.node();
+                    record = node;
+                }
+            } else {
+                var parsed = RecordBatches.record(batch, i);
+                if (parsed.problem() != null) {
+                    itemProblems[i] = new Problem("malformed JSON", where(batch.line(i)), parsed.problem());
+                    continue;
+                }
+                if (parsed.node() == null) {
+                    continue;
+                }
+                node = parsed.node();
+                record = node;
+            }
+            Split own = setup.dataset() == FeedbackDataset.SUMMARY ? Split.fromRecord(node) : null;
+            Split split = own != null ? own : file.split();
+            if (split == null) {
+                itemProblems[i] = new Problem("no split", where(batch.line(i)), "the record has no 'split' field and the"
+                        + " file name says neither train nor test; pass --input " + setup.dataset().cliName()
+                        + ".train=" + file.path());
+                continue;
+            }
+            records[i] = record;
+            splits[i] = split;
+            if (recordCount[split.ordinal()] == 0) {
+                splitOrder.add(split);
+            }
+            numbers[i] = (int) recordCount[split.ordinal()]++;
+        }
+        return this;
+    }
+
+    /**
+     * The HH-RLHF fields of a line by streaming through it, or null when the line is anything but
+     * an object with string {@code chosen} and {@code rejected} (then the general path parses it
+     * again and reports or packs it exactly as it does every other record).
+     */
+    private static String[] dialogueStrings(String line) {
+        try (JsonParser p = RecordBatches.JSON.getFactory().createParser(line)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            String chosen = null;
+            String rejected = null;
+            JsonToken t;
+            while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken value = p.nextToken();
+                boolean isChosen = name.equals("chosen");
+                if (isChosen || name.equals("rejected")) {
+                    if (value != JsonToken.VALUE_STRING) {
+                        return null;
+                    }
+                    if (isChosen) {
+                        chosen = p.getText();
+                    } else {
+                        rejected = p.getText();
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
+            return t == JsonToken.END_OBJECT && chosen != null && rejected != null ? new String[] {chosen, rejected} : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Packs every record into JSON lines; {@code base} holds, per split, the number of records
+     * of the dataset before this batch (so record numbers, and with them the seeded choices,
+     * are those of a one-by-one run).
+     */
+    PackBatch pack(long[] base) {
+        var chosen = new DialogueFormatter.Turns();
+        var rejected = new DialogueFormatter.Turns();
+        DialogueFormatter dialogue = setup.dialogue();
+        FeedbackType[] dialogueTypes = dialogue == null ? null : dialogue.types();
+        for (int i = 0; i < batch.count; i++) {
+            if (itemProblems[i] != null) {
+                problems.add(itemProblems[i]);
+                continue;
+            }
+            Object record = records[i];
+            if (record == null) {
+                continue;
+            }
+            Split split = splits[i];
+            int s = split.ordinal();
+            PyJson json = out[s];
+            if (record instanceof String[] texts) {
+                chosen.parse(texts[0]);
+                rejected.parse(texts[1]);
+                dialogue.write(chosen, rejected, json, ends[s]);
+                for (FeedbackType type : dialogueTypes) {
+                    sequences[s][type.ordinal()] += dialogue.pairs();
+                }
+                continue;
+            }
+            FeedbackPacker.Packed packed;
+            try {
+                packed = setup.packer().pack((JsonNode) record, SeededChoice.forRecord(setup.seed(),
+                        setup.dataset().cliName(), split.label(), base[s] + numbers[i]));
+            } catch (RecordFields.BadField e) {
+                String reason = "bad field '" + e.field + "'";
+                skipped[s].merge(reason, 1L, Long::sum);
+                problems.add(new Problem(reason, where(batch.line(i)), e.getMessage()));
+                continue;
+            }
+            if (packed.skipReason() != null) {
+                skipped[s].merge(packed.skipReason(), 1L, Long::sum);
+                continue;
+            }
+            for (CohSequence seq : packed.sequences()) {
+                json.appendLine(seq.entries());
+                ends[s].add(json.length());
+                sequences[s][seq.type().ordinal()]++;
+            }
+            json.forget();
+        }
+        if (batch.trailingProblem != null) {
+            problems.add(new Problem("malformed JSON", where(batch.trailingLine), batch.trailingProblem));
+        }
+        records = null;
+        return this;
+    }
+
+    /** {@code base} plus this batch's records per split: the base of the next batch. */
+    long[] nextBase(long[] base) {
+        return new long[] {base[0] + recordCount[0], base[1] + recordCount[1]};
+    }
+}
