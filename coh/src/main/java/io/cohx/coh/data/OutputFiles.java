@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -70,6 +71,42 @@ final class OutputFiles implements AutoCloseable {
             if (count == 0) {
                 return;
             }
+            int len = count(ends, count);
+            if (len >= BUFFER / 2) {
+                flush();
+                writeFully(ByteBuffer.wrap(bytes, from, len));
+                return;
+            }
+            if (len > buffer.remaining()) {
+                flush();
+            }
+            buffer.put(bytes, from, len);
+        }
+
+        /**
+         * {@link #writeLines(byte[], int, int[], int)} from {@code bytes} (position to limit,
+         * which are left as they are): the same bytes can go to several files with no more copies.
+         */
+        void writeLines(ByteBuffer bytes, int[] ends, int count) throws IOException {
+            if (count == 0) {
+                return;
+            }
+            int len = count(ends, count);
+            ByteBuffer src = bytes.duplicate();
+            src.limit(src.position() + len);
+            if (len >= BUFFER / 2) {
+                flush();
+                writeFully(src);
+                return;
+            }
+            if (len > buffer.remaining()) {
+                flush();
+            }
+            buffer.put(src);
+        }
+
+        /** Books {@code count} lines ending at {@code ends} (relative to the current end); returns their length. */
+        private int count(int[] ends, int count) {
             if (offsets != null) {
                 if (lines + count > offsets.length) {
                     offsets = Arrays.copyOf(offsets, Math.toIntExact(Math.max(offsets.length * 2L, lines + count)));
@@ -83,19 +120,16 @@ final class OutputFiles implements AutoCloseable {
             int len = ends[count - 1];
             lines += count;
             position += len;
-            if (len >= BUFFER / 2) {
-                flush();
-                writeFully(ByteBuffer.wrap(bytes, from, len));
-                return;
-            }
-            if (len > buffer.remaining()) {
-                flush();
-            }
-            buffer.put(bytes, from, len);
+            return len;
         }
 
         long lines() {
             return lines;
+        }
+
+        /** Where line {@code i} ends (offsets kept). */
+        private long end(int i) {
+            return i + 1 < lines ? offsets[i + 1] : position;
         }
 
         private void writeFully(ByteBuffer b) throws IOException {
@@ -118,17 +152,7 @@ final class OutputFiles implements AutoCloseable {
             if (sync == null) {
                 return;
             }
-            try {
-                sync.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while syncing " + name);
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof IOException io) {
-                    throw io;
-                }
-                throw new IllegalStateException("syncing " + name + " failed", e.getCause());
-            }
+            await(sync, name);
         }
     }
 
@@ -180,10 +204,12 @@ final class OutputFiles implements AutoCloseable {
 
     /**
      * Writes {@code shuffledName}: the lines of {@code name} (finished here if it is not yet) in
-     * the order {@code rng} draws. Reads through a memory map, so files larger than the heap work,
-     * and copies each line once, from the map into the output buffer.
+     * the order {@code rng} draws. Reads through a memory map, so files larger than the heap work;
+     * the output is cut into {@code parts} consecutive ranges that {@code pool} fills at once, each
+     * copying its lines from the map into its own buffer and writing that at its file position.
      */
-    long writeShuffled(String name, String shuffledName, SeededChoice rng) throws IOException {
+    long writeShuffled(String name, String shuffledName, SeededChoice rng, ExecutorService pool, int parts)
+            throws IOException {
         finish(name);
         Lines source = open.get(name);
         int n = Math.toIntExact(source.lines);
@@ -193,30 +219,80 @@ final class OutputFiles implements AutoCloseable {
         }
         rng.shuffle(order);
         Lines target = lines(shuffledName, false);
-        try (var ch = FileChannel.open(staging.resolve(name), StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
+        try (var ch = FileChannel.open(staging.resolve(name), StandardOpenOption.READ); Arena arena = Arena.ofShared()) {
             MemorySegment map = ch.map(FileChannel.MapMode.READ_ONLY, 0, Math.max(source.position, 1), arena);
-            ByteBuffer out = target.buffer;
-            MemorySegment outSegment = MemorySegment.ofBuffer(out);
-            for (int i : order) {
-                long from = source.offsets[i];
-                long to = i + 1 < n ? source.offsets[i + 1] : source.position;
-                int len = Math.toIntExact(to - from);
-                if (len > out.remaining()) {
-                    target.flush();
+            int k = Math.max(1, Math.min(parts, n / 4096));
+            var tasks = new ArrayList<Future<?>>(k);
+            long start = 0;
+            for (int part = 0; part < k; part++) {
+                int from = (int) ((long) n * part / k);
+                int to = (int) ((long) n * (part + 1) / k);
+                long at = start;
+                for (int j = from; j < to; j++) {
+                    start += source.end(order[j]) - source.offsets[order[j]];
                 }
-                if (len > out.remaining()) {
-                    target.writeFully(map.asSlice(from, len).asByteBuffer());
-                } else {
-                    MemorySegment.copy(map, ValueLayout.JAVA_BYTE, from, outSegment, ValueLayout.JAVA_BYTE, out.position(),
-                            len);
-                    out.position(out.position() + len);
-                }
-                target.position += len;
+                tasks.add(pool.submit(() -> {
+                    copyLines(map, source, order, from, to, target.channel, at);
+                    return null;
+                }));
             }
+            for (Future<?> t : tasks) {
+                await(t, shuffledName);
+            }
+            target.position = start;
             target.lines = n;
         }
         finish(shuffledName);
         return n;
+    }
+
+    /** Writes lines {@code order[from, to)} of {@code source} (mapped at {@code map}) at {@code position}. */
+    private static void copyLines(MemorySegment map, Lines source, int[] order, int from, int to, FileChannel out,
+                                  long position) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER);
+        MemorySegment seg = MemorySegment.ofBuffer(buf);
+        long at = position;
+        for (int j = from; j < to; j++) {
+            int i = order[j];
+            long start = source.offsets[i];
+            int len = Math.toIntExact(source.end(i) - start);
+            if (len > buf.remaining()) {
+                at += writeAt(buf.flip(), out, at);
+                buf.clear();
+            }
+            if (len > buf.remaining()) {
+                at += writeAt(map.asSlice(start, len).asByteBuffer(), out, at);
+            } else {
+                MemorySegment.copy(map, ValueLayout.JAVA_BYTE, start, seg, ValueLayout.JAVA_BYTE, buf.position(), len);
+                buf.position(buf.position() + len);
+            }
+        }
+        writeAt(buf.flip(), out, at);
+    }
+
+    private static long writeAt(ByteBuffer b, FileChannel out, long position) throws IOException {
+        long done = 0;
+        while (b.hasRemaining()) {
+            done += out.write(b, position + done);
+        }
+        return done;
+    }
+
+    private static void await(Future<?> task, String name) throws IOException {
+        try {
+            task.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while writing " + name);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("writing " + name + " failed", e.getCause());
+        }
     }
 
     /** Finishes and syncs every file, then moves each into the output folder. */

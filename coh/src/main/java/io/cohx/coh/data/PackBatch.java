@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.TreeMap;
 
 /**
@@ -23,8 +24,27 @@ final class PackBatch {
     record Problem(String reason, String where, String detail) {
     }
 
-    /** What one pack run packs with; shared by all batches and threads (read-only). */
-    record Setup(FeedbackDataset dataset, FeedbackPacker packer, DialogueFormatter dialogue, long seed) {
+    /**
+     * What one pack run packs with, shared by all batches and threads: read-only but for
+     * {@code spare}, output buffers of written batches that later batches reuse (they grow to a
+     * few megabytes; allocating them afresh per batch cost more than filling them).
+     */
+    record Setup(FeedbackDataset dataset, FeedbackPacker packer, DialogueFormatter dialogue, long seed,
+                 Queue<Output> spare) {
+    }
+
+    /** The JSON lines of a batch per split, and their end offsets. */
+    static final class Output {
+        final PyJson[] json = {new PyJson(), new PyJson()};
+        final DialogueFormatter.LineEnds[] ends = {new DialogueFormatter.LineEnds(), new DialogueFormatter.LineEnds()};
+
+        private void clear() {
+            for (int s = 0; s < 2; s++) {
+                json[s].reset();
+                json[s].forget();
+                ends[s].clear();
+            }
+        }
     }
 
     private final Setup setup;
@@ -41,8 +61,7 @@ final class PackBatch {
     private final List<Split> splitOrder = new ArrayList<>(2);
 
     // Results of pack(): per split, the JSON lines and their end offsets, sequences per type, skips.
-    final PyJson[] out = {new PyJson(), new PyJson()};
-    final DialogueFormatter.LineEnds[] ends = {new DialogueFormatter.LineEnds(), new DialogueFormatter.LineEnds()};
+    final Output output;
     final long[][] sequences = new long[2][FeedbackType.values().length];
     @SuppressWarnings("unchecked")
     final Map<String, Long>[] skipped = new Map[] {new TreeMap<String, Long>(), new TreeMap<String, Long>()};
@@ -52,6 +71,14 @@ final class PackBatch {
         this.setup = setup;
         this.file = file;
         this.batch = batch;
+        Output reused = setup.spare().poll();
+        this.output = reused != null ? reused : new Output();
+    }
+
+    /** Hands the output buffers to a later batch; call once the lines are written. */
+    void release() {
+        output.clear();
+        setup.spare().offer(output);
     }
 
     long recordCount(Split s) {
@@ -179,11 +206,11 @@ final class PackBatch {
             }
             Split split = splits[i];
             int s = split.ordinal();
-            PyJson json = out[s];
+            PyJson json = output.json[s];
             if (record instanceof String[] texts) {
                 chosen.parse(texts[0]);
                 rejected.parse(texts[1]);
-                dialogue.write(chosen, rejected, json, ends[s]);
+                dialogue.write(chosen, rejected, json, output.ends[s]);
                 for (FeedbackType type : dialogueTypes) {
                     sequences[s][type.ordinal()] += dialogue.pairs();
                 }
@@ -205,7 +232,7 @@ final class PackBatch {
             }
             for (CohSequence seq : packed.sequences()) {
                 json.appendLine(seq.entries());
-                ends[s].add(json.length());
+                output.ends[s].add(json.length());
                 sequences[s][seq.type().ordinal()]++;
             }
             json.forget();

@@ -3,12 +3,14 @@ package io.cohx.coh.data;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -52,6 +54,8 @@ public final class PackJob {
         return "eval_" + types + ".jsonl";
     }
 
+    /** The writer's copy of a batch's lines in native memory (grown as needed). */
+    private ByteBuffer direct = ByteBuffer.allocateDirect(1 << 20);
     public PackReport run() {
         String types = request.options().feedback().text();
         var problems = new InputProblems(request.strict(), log);
@@ -80,7 +84,7 @@ public final class PackJob {
                     report.file(all, out.lines(all, true).lines());
                     String shuffled = split.label() + "_" + types + "_shuffled.jsonl";
                     var rng = new SeededChoice(request.options().seed() + ":shuffle:" + split.label());
-                    report.file(shuffled, out.writeShuffled(all, shuffled, rng));
+                    report.file(shuffled, out.writeShuffled(all, shuffled, rng, pool, THREADS));
                 }
             }
             out.commit();
@@ -103,7 +107,7 @@ public final class PackJob {
                              InputProblems problems, ProgressLine progress, ExecutorService pool) throws IOException {
         var setup = new PackBatch.Setup(dataset, dataset.packer(request.options()),
                 dataset == FeedbackDataset.DIALOGUE ? DialogueFormatter.forOptions(request.options()) : null,
-                request.options().seed());
+                request.options().seed(), new ConcurrentLinkedQueue<>());
         long problemsBefore = problems.total();
         CompletableFuture<long[]> base = CompletableFuture.completedFuture(new long[2]);
         for (InputFile file : files) {
@@ -186,14 +190,21 @@ public final class PackJob {
             batch.skipped[s].forEach((reason, n) -> counts.skipped.merge(reason, n, Long::sum));
         }
         for (Split split : Split.values()) {
-            var ends = batch.ends[split.ordinal()];
+            var ends = batch.output.ends[split.ordinal()];
             if (ends.count == 0) {
                 continue;
             }
-            byte[] bytes = batch.out[split.ordinal()].bytes();
-            out.lines(datasetFile(dataset, split, types), false).writeLines(bytes, 0, ends.at, ends.count);
-            out.lines(combinedFile(split, types), true).writeLines(bytes, 0, ends.at, ends.count);
+            // One copy into native memory, written from there to both files.
+            int len = ends.at[ends.count - 1];
+            if (direct.capacity() < len) {
+                direct = ByteBuffer.allocateDirect(Math.max(len, 2 * direct.capacity()));
+            }
+            direct.clear();
+            direct.put(batch.output.json[split.ordinal()].bytes(), 0, len).flip();
+            out.lines(datasetFile(dataset, split, types), false).writeLines(direct, ends.at, ends.count);
+            out.lines(combinedFile(split, types), true).writeLines(direct, ends.at, ends.count);
         }
+        batch.release();
         long total = report.totalRecords();
         progress.tick(() -> String.format("pack: %s, %,d records, %,d sequences, %,.0f records/s",
                 dataset.cliName(), total, report.totalSequences(), total / progress.seconds()));

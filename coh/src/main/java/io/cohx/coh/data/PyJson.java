@@ -113,25 +113,47 @@ final class PyJson {
                 dst[p++] = (byte) c;
                 continue;
             }
-            dst[p++] = '\\';
-            switch (c) {
-                case '"' -> dst[p++] = '"';
-                case '\\' -> dst[p++] = '\\';
-                case '\n' -> dst[p++] = 'n';
-                case '\r' -> dst[p++] = 'r';
-                case '\t' -> dst[p++] = 't';
-                case '\b' -> dst[p++] = 'b';
-                case '\f' -> dst[p++] = 'f';
-                default -> {
-                    dst[p++] = 'u';
-                    dst[p++] = HEX[(c >> 12) & 15];
-                    dst[p++] = HEX[(c >> 8) & 15];
-                    dst[p++] = HEX[(c >> 4) & 15];
-                    dst[p++] = HEX[c & 15];
-                }
-            }
+            p = escapeOne(c, dst, p);
         }
         dst[p++] = '"';
+        return p;
+    }
+
+    /** {@link #escape(String, int, int, byte[], int)} for {@code chars[from, to)}. */
+    static int escape(char[] chars, int from, int to, byte[] dst, int pos) {
+        int p = pos;
+        dst[p++] = '"';
+        for (int i = from; i < to; i++) {
+            char c = chars[i];
+            if (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\') {
+                dst[p++] = (byte) c;
+                continue;
+            }
+            p = escapeOne(c, dst, p);
+        }
+        dst[p++] = '"';
+        return p;
+    }
+
+    private static int escapeOne(char c, byte[] dst, int pos) {
+        int p = pos;
+        dst[p++] = '\\';
+        switch (c) {
+            case '"' -> dst[p++] = '"';
+            case '\\' -> dst[p++] = '\\';
+            case '\n' -> dst[p++] = 'n';
+            case '\r' -> dst[p++] = 'r';
+            case '\t' -> dst[p++] = 't';
+            case '\b' -> dst[p++] = 'b';
+            case '\f' -> dst[p++] = 'f';
+            default -> {
+                dst[p++] = 'u';
+                dst[p++] = HEX[(c >> 12) & 15];
+                dst[p++] = HEX[(c >> 8) & 15];
+                dst[p++] = HEX[(c >> 4) & 15];
+                dst[p++] = HEX[c & 15];
+            }
+        }
         return p;
     }
 
