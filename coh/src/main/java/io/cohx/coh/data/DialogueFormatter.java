@@ -19,8 +19,8 @@ final class DialogueFormatter {
     private static final byte[] FIELDS_KEY = ", \"fields\": \"".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] LINE_END = "\"}\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] COMMA = {','};
-    private static final String HUMAN = "Human:";
-    private static final String ASSISTANT = "Assistant:";
+    private static final char[] HUMAN = "Human:".toCharArray();
+    private static final char[] ASSISTANT = "Assistant:".toCharArray();
 
     private final PackOptions o;
     /** Per marker pair: {@code {"marker_user": "...", "marker_gpt": "...", "marker_gpt_bad": "..."}} without the brace. */
@@ -176,68 +176,117 @@ final class DialogueFormatter {
 
         /** Splits {@code d} on "Human:" then "Assistant:" and strips, like Python's str.split/strip. */
         void parse(String d) {
+            parse(d.toCharArray(), 0, d.length());
+        }
+
+        /** {@link #parse(String)} for the text {@code d[from, from + length)}. */
+        void parse(char[] d, int from, int length) {
             clear();
-            int from = d.indexOf(HUMAN);
-            while (from >= 0) {
-                int start = from + HUMAN.length();
-                int next = d.indexOf(HUMAN, start);
-                int end = next < 0 ? d.length() : next;
-                int a = d.indexOf(ASSISTANT, start);
-                if (a >= 0 && a + ASSISTANT.length() <= end) {
-                    int answerStart = a + ASSISTANT.length();
-                    int a2 = d.indexOf(ASSISTANT, answerStart);
-                    int answerEnd = a2 >= 0 && a2 + ASSISTANT.length() <= end ? a2 : end;
-                    add(d, start, a, answerStart, answerEnd);
-                } else {
-                    add(d, start, end, -1, -1);
+            int n = markers(d, from, from + length);
+            // Each "Human:" starts a part that runs to the next one; in it, the text before the
+            // first "Assistant:" is the human turn and the text up to a second one the answer.
+            int m = 0;
+            while (m < n && marks[m] >= 0) {
+                m++;
+            }
+            while (m < n) {
+                int start = ~marks[m] + HUMAN.length;
+                int next = m + 1;
+                int a1 = -1;
+                int a2 = -1;
+                while (next < n && marks[next] >= 0) {
+                    if (a1 < 0) {
+                        a1 = marks[next];
+                    } else if (a2 < 0) {
+                        a2 = marks[next];
+                    }
+                    next++;
                 }
-                from = next;
+                int partEnd = next < n ? ~marks[next] : from + length;
+                if (a1 >= 0) {
+                    add(d, start, a1, a1 + ASSISTANT.length, a2 >= 0 ? a2 : partEnd);
+                } else {
+                    add(d, start, partEnd, -1, -1);
+                }
+                m = next;
             }
         }
 
-        private void add(String d, int hs, int he, int as, int ae) {
+        /** Positions of "Human:" (as {@code ~pos}) and "Assistant:" (as {@code pos}) in order. */
+        private int[] marks = new int[32];
+
+        /**
+         * Finds every "Human:" and "Assistant:" in {@code d[from, to)} with one pass over the
+         * colons: both end in the only colon they hold, so two occurrences can never overlap and
+         * these are exactly the occurrences {@code str.split} uses. Returns how many.
+         */
+        private int markers(char[] d, int from, int to) {
+            int n = 0;
+            for (int i = from; i < to; i++) {
+                if (d[i] != ':') {
+                    continue;
+                }
+                int mark;
+                if (endsWith(d, from, i, HUMAN)) {
+                    mark = ~(i + 1 - HUMAN.length);
+                } else if (endsWith(d, from, i, ASSISTANT)) {
+                    mark = i + 1 - ASSISTANT.length;
+                } else {
+                    continue;
+                }
+                if (n == marks.length) {
+                    marks = java.util.Arrays.copyOf(marks, n * 2);
+                }
+                marks[n++] = mark;
+            }
+            return n;
+        }
+
+        /** Whether {@code d[.., colon]} ends with {@code p} (whose last char is the colon) within {@code from}. */
+        private static boolean endsWith(char[] d, int from, int colon, char[] p) {
+            int start = colon + 1 - p.length;
+            if (start < from) {
+                return false;
+            }
+            for (int k = p.length - 2; k >= 0; k--) {
+                if (d[start + k] != p[k]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private void add(char[] d, int hs, int he, int as, int ae) {
             if (4 * count + 4 > at.length) {
                 at = java.util.Arrays.copyOf(at, at.length * 2);
             }
             int i = 4 * count;
-            int[] h = escapeStripped(d, hs, he);
-            at[i] = h[0];
-            at[i + 1] = h[1];
+            at[i] = text.length();
+            at[i + 1] = escapeStripped(d, hs, he);
             if (as < 0) {
                 at[i + 2] = 0;
                 at[i + 3] = -1;
             } else {
-                int[] a = escapeStripped(d, as, ae);
-                at[i + 2] = a[0];
-                at[i + 3] = a[1];
+                at[i + 2] = text.length();
+                at[i + 3] = escapeStripped(d, as, ae);
             }
             count++;
         }
 
-        private final int[] range = new int[2];
-        private char[] chars = new char[256];
-
-        private int[] escapeStripped(String d, int from, int to) {
+        /** Escapes {@code d[from, to)} stripped of Python whitespace onto {@link #text}; returns the byte count. */
+        private int escapeStripped(char[] d, int from, int to) {
             int s = from;
             int e = to;
-            while (e > s && PyText.isSpace(d.charAt(e - 1))) {
+            while (e > s && PyText.isSpace(d[e - 1])) {
                 e--;
             }
-            while (s < e && PyText.isSpace(d.charAt(s))) {
+            while (s < e && PyText.isSpace(d[s])) {
                 s++;
             }
-            int n = e - s;
-            if (chars.length < n) {
-                chars = new char[Math.max(n, chars.length * 2)];
-            }
-            // A bulk copy, then a loop over an array: much faster than charAt per character.
-            d.getChars(s, e, chars, 0);
             int start = text.length();
-            byte[] b = text.room(PyJson.maxEscaped(n));
-            text.setLength(PyJson.escape(chars, 0, n, b, start));
-            range[0] = start;
-            range[1] = text.length() - start;
-            return range;
+            byte[] b = text.room(PyJson.maxEscaped(e - s));
+            text.setLength(PyJson.escape(d, s, e, b, start));
+            return text.length() - start;
         }
     }
 

@@ -1,9 +1,6 @@
 package io.cohx.coh.data;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -37,8 +34,11 @@ final class PackBatch {
     static final class Output {
         final PyJson[] json = {new PyJson(), new PyJson()};
         final DialogueFormatter.LineEnds[] ends = {new DialogueFormatter.LineEnds(), new DialogueFormatter.LineEnds()};
+        /** The decoded dialogue texts of the batch's records. */
+        final DialogueLine texts = new DialogueLine();
 
         private void clear() {
+            texts.clear();
             for (int s = 0; s < 2; s++) {
                 json[s].reset();
                 json[s].forget();
@@ -51,8 +51,13 @@ final class PackBatch {
     private final InputFile file;
     private final RecordBatches.Batch batch;
 
-    /** Per item: the record (a JsonNode, or chosen/rejected strings for the dialogue fast path) or null. */
+    /** Marks a record whose dialogue texts are in {@link Output#texts} at {@link #textAt}. */
+    private static final Object DIALOGUE_TEXTS = new Object();
+
+    /** Per item: the record (a JsonNode, or {@link #DIALOGUE_TEXTS}) or null. */
     private Object[] records;
+    /** Per item: chosen from, length, rejected from, length in {@link Output#texts}. */
+    private int[] textAt;
     private Split[] splits;
     private int[] numbers;
     private Problem[] itemProblems;
@@ -63,8 +68,7 @@ final class PackBatch {
     // Results of pack(): per split, the JSON lines and their end offsets, sequences per type, skips.
     final Output output;
     final long[][] sequences = new long[2][FeedbackType.values().length];
-    @SuppressWarnings("unchecked")
-    final Map<String, Long>[] skipped = new Map[] {new TreeMap<String, Long>(), new TreeMap<String, Long>()};
+    final List<Map<String, Long>> skipped = List.of(new TreeMap<>(), new TreeMap<>());
     final List<Problem> problems = new ArrayList<>();
 
     PackBatch(Setup setup, InputFile file, RecordBatches.Batch batch) {
@@ -101,24 +105,20 @@ final class PackBatch {
         splits = new Split[n];
         numbers = new int[n];
         itemProblems = new Problem[n];
+        boolean dialogue = setup.dialogue() != null;
+        DialogueLine texts = output.texts;
+        if (dialogue) {
+            textAt = new int[4 * n];
+        }
         for (int i = 0; i < n; i++) {
-            Object record = null;
+            Object record;
             JsonNode node = null;
-            if (!batch.isArray() && setup.dialogue() != null) {
-                String text = RecordBatches.text(batch, i);
-                if (text.isBlank()) {
-                    continue;
-                }
-                record = dialogueStrings(text);
-                if (record == null) {
-                    var parsed = RecordBatches.parse(text);
-                    if (parsed.problem() != null) {
-                        itemProblems[i] = new Problem("malformed JSON", where(batch.line(i)), parsed.problem());
-                        continue;
-                    }
-                    node = parsed.node();
-                    record = node;
-                }
+            if (dialogue && !batch.isArray() && texts.read(batch.data, batch.starts[i], batch.ends[i])) {
+                record = DIALOGUE_TEXTS;
+                textAt[4 * i] = texts.chosenFrom;
+                textAt[4 * i + 1] = texts.chosenLength;
+                textAt[4 * i + 2] = texts.rejectedFrom;
+                textAt[4 * i + 3] = texts.rejectedLength;
             } else {
                 var parsed = RecordBatches.record(batch, i);
                 if (parsed.problem() != null) {
@@ -130,6 +130,15 @@ final class PackBatch {
                 }
                 node = parsed.node();
                 record = node;
+                JsonNode c = node.get("chosen");
+                JsonNode r = node.get("rejected");
+                if (dialogue && c != null && c.isTextual() && r != null && r.isTextual()) {
+                    record = DIALOGUE_TEXTS;
+                    textAt[4 * i] = texts.append(c.textValue());
+                    textAt[4 * i + 1] = c.textValue().length();
+                    textAt[4 * i + 2] = texts.append(r.textValue());
+                    textAt[4 * i + 3] = r.textValue().length();
+                }
             }
             Split own = setup.dataset() == FeedbackDataset.SUMMARY ? Split.fromRecord(node) : null;
             Split split = own != null ? own : file.split();
@@ -147,42 +156,6 @@ final class PackBatch {
             numbers[i] = (int) recordCount[split.ordinal()]++;
         }
         return this;
-    }
-
-    /**
-     * The HH-RLHF fields of a line by streaming through it, or null when the line is anything but
-     * an object with string {@code chosen} and {@code rejected} (then the general path parses it
-     * again and reports or packs it exactly as it does every other record).
-     */
-    private static String[] dialogueStrings(String line) {
-        try (JsonParser p = RecordBatches.JSON.getFactory().createParser(line)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                return null;
-            }
-            String chosen = null;
-            String rejected = null;
-            JsonToken t;
-            while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-                String name = p.currentName();
-                JsonToken value = p.nextToken();
-                boolean isChosen = name.equals("chosen");
-                if (isChosen || name.equals("rejected")) {
-                    if (value != JsonToken.VALUE_STRING) {
-                        return null;
-                    }
-                    if (isChosen) {
-                        chosen = p.getText();
-                    } else {
-                        rejected = p.getText();
-                    }
-                } else {
-                    p.skipChildren();
-                }
-            }
-            return t == JsonToken.END_OBJECT && chosen != null && rejected != null ? new String[] {chosen, rejected} : null;
-        } catch (IOException e) {
-            return null;
-        }
     }
 
     /**
@@ -207,9 +180,10 @@ final class PackBatch {
             Split split = splits[i];
             int s = split.ordinal();
             PyJson json = output.json[s];
-            if (record instanceof String[] texts) {
-                chosen.parse(texts[0]);
-                rejected.parse(texts[1]);
+            if (record == DIALOGUE_TEXTS) {
+                char[] text = output.texts.text;
+                chosen.parse(text, textAt[4 * i], textAt[4 * i + 1]);
+                rejected.parse(text, textAt[4 * i + 2], textAt[4 * i + 3]);
                 dialogue.write(chosen, rejected, json, output.ends[s]);
                 for (FeedbackType type : dialogueTypes) {
                     sequences[s][type.ordinal()] += dialogue.pairs();
@@ -222,12 +196,12 @@ final class PackBatch {
                         setup.dataset().cliName(), split.label(), base[s] + numbers[i]));
             } catch (RecordFields.BadField e) {
                 String reason = "bad field '" + e.field + "'";
-                skipped[s].merge(reason, 1L, Long::sum);
+                skipped.get(s).merge(reason, 1L, Long::sum);
                 problems.add(new Problem(reason, where(batch.line(i)), e.getMessage()));
                 continue;
             }
             if (packed.skipReason() != null) {
-                skipped[s].merge(packed.skipReason(), 1L, Long::sum);
+                skipped.get(s).merge(packed.skipReason(), 1L, Long::sum);
                 continue;
             }
             for (CohSequence seq : packed.sequences()) {
@@ -241,6 +215,7 @@ final class PackBatch {
             problems.add(new Problem("malformed JSON", where(batch.trailingLine), batch.trailingProblem));
         }
         records = null;
+        textAt = null;
         return this;
     }
 

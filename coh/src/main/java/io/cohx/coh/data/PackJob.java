@@ -41,9 +41,17 @@ public final class PackJob {
     /** Batches (about 1 MB of input each) read ahead of the one being written. */
     private static final int IN_FLIGHT = 2 * THREADS + 2;
 
+    private int batchBytes = RecordBatches.BATCH_BYTES;
+
     public PackJob(Request request, PrintStream log) {
         this.request = request;
         this.log = log;
+    }
+
+    /** Reads input in batches of {@code bytes} (tests: tiny batches must not change any output). */
+    PackJob batchBytes(int bytes) {
+        batchBytes = bytes;
+        return this;
     }
 
     public static String trainFile(String types) {
@@ -112,7 +120,7 @@ public final class PackJob {
         CompletableFuture<long[]> base = CompletableFuture.completedFuture(new long[2]);
         for (InputFile file : files) {
             var pending = new ArrayDeque<CompletableFuture<PackBatch>>();
-            try (var batches = new RecordBatches(file.path())) {
+            try (var batches = new RecordBatches(file.path(), batchBytes)) {
                 RecordBatches.Batch batch;
                 while ((batch = batches.next()) != null) {
                     var work = new PackBatch(setup, file, batch);
@@ -187,7 +195,7 @@ public final class PackJob {
                     counts.sequences.merge(type, n, Long::sum);
                 }
             }
-            batch.skipped[s].forEach((reason, n) -> counts.skipped.merge(reason, n, Long::sum));
+            batch.skipped.get(s).forEach((reason, n) -> counts.skipped.merge(reason, n, Long::sum));
         }
         for (Split split : Split.values()) {
             var ends = batch.output.ends[split.ordinal()];

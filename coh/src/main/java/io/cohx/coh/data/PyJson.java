@@ -15,6 +15,14 @@ import java.util.Map;
 final class PyJson {
 
     private static final byte[] HEX = "0123456789abcdef".getBytes();
+    /** The characters json.dumps writes as themselves: printable ASCII but quote and backslash. */
+    private static final boolean[] PLAIN = new boolean[128];
+
+    static {
+        for (char c = 0x20; c <= 0x7e; c++) {
+            PLAIN[c] = c != '"' && c != '\\';
+        }
+    }
 
     private byte[] buf = new byte[1 << 14];
     private int len;
@@ -125,7 +133,7 @@ final class PyJson {
         dst[p++] = '"';
         for (int i = from; i < to; i++) {
             char c = chars[i];
-            if (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\') {
+            if (c < 128 && PLAIN[c]) {
                 dst[p++] = (byte) c;
                 continue;
             }

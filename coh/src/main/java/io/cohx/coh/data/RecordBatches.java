@@ -25,8 +25,8 @@ final class RecordBatches implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
 
     /** Bytes of lines per batch (a longer line makes a batch of its own). */
-    private static final int BATCH_BYTES = 1 << 20;
-    /** Elements per batch of a JSON array file. */
+    static final int BATCH_BYTES = 1 << 20;
+    /** Elements per batch of a JSON array file at {@link #BATCH_BYTES}. */
     private static final int BATCH_ELEMENTS = 1024;
 
     /**
@@ -75,14 +75,24 @@ final class RecordBatches implements AutoCloseable {
     private final InputStream in;
     private final boolean array;
     private JsonParser arrayParser;
-    private byte[] buf = new byte[BATCH_BYTES];
+    private final int batchBytes;
+    private final int batchElements;
+    private byte[] buf;
     private int filled;
     private boolean eof;
     private boolean skipLineFeed;
     private long nextLine = 1;
 
     RecordBatches(Path file) throws IOException {
+        this(file, BATCH_BYTES);
+    }
+
+    /** With batches of {@code batchBytes} (tests use tiny ones to cross every boundary case). */
+    RecordBatches(Path file, int batchBytes) throws IOException {
         this.file = file;
+        this.batchBytes = batchBytes;
+        this.batchElements = Math.max(1, (int) ((long) BATCH_ELEMENTS * batchBytes / BATCH_BYTES));
+        this.buf = new byte[batchBytes];
         this.in = RecordReader.open(file);
         in.mark(1 << 12);
         int c;
@@ -108,13 +118,15 @@ final class RecordBatches implements AutoCloseable {
                     filled += n;
                 }
             }
-            int i = 0;
             if (skipLineFeed && filled > 0) {
+                // The last batch ended at a \r: a \n right after it belongs to that line break.
                 skipLineFeed = false;
                 if (buf[0] == '\n') {
-                    i = 1;
+                    System.arraycopy(buf, 1, buf, 0, --filled);
+                    continue;
                 }
             }
+            int i = 0;
             var batch = new Batch();
             batch.starts = new int[1024];
             batch.ends = new int[1024];
@@ -155,7 +167,7 @@ final class RecordBatches implements AutoCloseable {
             }
             batch.data = buf;
             int rest = end - lineStart;
-            buf = new byte[Math.max(BATCH_BYTES, rest * 2)];
+            buf = new byte[Math.max(batchBytes, rest * 2)];
             System.arraycopy(batch.data, lineStart, buf, 0, rest);
             filled = rest;
             nextLine += batch.count;
@@ -175,7 +187,7 @@ final class RecordBatches implements AutoCloseable {
         var lines = new ArrayList<Long>();
         var problems = new ArrayList<String>();
         var batch = new Batch();
-        while (nodes.size() < BATCH_ELEMENTS) {
+        while (nodes.size() < batchElements) {
             try {
                 JsonToken token = arrayParser.nextToken();
                 if (token == null || token == JsonToken.END_ARRAY) {
