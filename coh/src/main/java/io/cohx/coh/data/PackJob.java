@@ -117,10 +117,16 @@ public final class PackJob {
                 dataset == FeedbackDataset.DIALOGUE ? DialogueFormatter.forOptions(request.options()) : null,
                 request.options().seed(), new ConcurrentLinkedQueue<>());
         long problemsBefore = problems.total();
+        // About 4.5 output bytes per input byte and sequence per record: aux (dozens of sequences
+        // per record) reads smaller batches, so the batches in flight stay within tens of MB.
+        int phrases = dataset.phrases().good().size();
+        long perRecord = (long) request.options().feedback().inOrder(dataset.typeOrder()).size()
+                * (request.options().feedback().aux() ? phrases : 1);
+        int bytes = (int) Math.max(1, Math.min(batchBytes, RecordBatches.BATCH_BYTES * 4L / perRecord));
         CompletableFuture<long[]> base = CompletableFuture.completedFuture(new long[2]);
         for (InputFile file : files) {
             var pending = new ArrayDeque<CompletableFuture<PackBatch>>();
-            try (var batches = new RecordBatches(file.path(), batchBytes)) {
+            try (var batches = new RecordBatches(file.path(), bytes)) {
                 RecordBatches.Batch batch;
                 while ((batch = batches.next()) != null) {
                     var work = new PackBatch(setup, file, batch);
