@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             PackCommand.class,
             ConvertCommand.class,
+            ServeCommand.class,
+            GenerateCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -33,10 +33,25 @@ public final class Attention {
      * Combine it with {@link #causalMask} by logical and.
      */
     public static Tensor forgetfulMask(Tensor key, int batch, int seq, double minRatio, double maxRatio) {
-        Tensor ratio = Rng.uniform(Rng.foldIn(key, 0), DType.F32, Shape.of(batch, 1, 1, 1), minRatio, maxRatio);
-        Tensor u = Rng.uniform(Rng.foldIn(key, 1), DType.F32, Shape.of(batch, 1, seq, seq), 0, 1);
+        // One draw for both: the extra column's first row is the sequence's ratio (a separate
+        // derived key would deepen the hash chain XLA fuses into the attention kernels).
+        Tensor draw = Rng.uniform(key, DType.F32, Shape.of(batch, 1, seq, seq + 1), 0, 1);
+        Tensor ratio = draw.slice(2, 0, 1).slice(3, seq, seq + 1).mul(maxRatio - minRatio).add(minRatio);
+        Tensor u = draw.slice(3, 0, seq);
         Tensor keyZero = Shapes.iota(DType.S32, Shape.of(1, 1, 1, seq), 3).eq(0);
         return u.ge(ratio).or(keyZero);
+    }
+
+    /**
+     * {@code mask pred[B, 1, S, S]} repeated for each of {@code heads}, as a materialized array.
+     * A random mask broadcast straight into the softmax's fused reductions makes XLA's CPU
+     * compiler take minutes (it re-derives the threefry bits inside the reduction kernels); a
+     * product with ones (bf16, exact for 0/1) is not fused, so the bits are computed once.
+     */
+    public static Tensor perHead(Tensor mask, int heads) {
+        Tensor m = mask.select(Constants.scalar(1, DType.BF16), Constants.scalar(0, DType.BF16));
+        Tensor ones = Constants.full(1, DType.BF16, Shape.of(1, heads));
+        return Dot.einsum("bxqk,xh->bhqk", m, ones).gt(0.5);
     }
 
     /**

@@ -40,6 +40,27 @@ public interface CausalLm {
     /** Logits {@code f32[B,S,V]} for input ids {@code s32[B,S]} (no KV cache; training and scoring). */
     Tensor logits(Tree<Tensor> params, Tensor inputIds, ForwardOptions options);
 
+    /**
+     * The KV cache of {@link #decode}: per block {@code h.<i>.k} and {@code h.<i>.v}, each
+     * {@code [batch, length, heads, head_dim]} in {@code dtype} (the compute dtype). Zeros are a
+     * valid empty cache; see {@link KvCache} for the left-padded layout.
+     */
+    default Tree<ArrayType> cacheTypes(int batch, int length, io.cohx.engine.DType dtype) {
+        return KvCache.types(config(), batch, length, dtype);
+    }
+
+    /**
+     * One cached step (prefill when S > 1, a decode step when S = 1): logits {@code f32[B,S,V]}
+     * for {@code tokens s32[B,S]} written at cache columns {@code column..column+S-1} of rows
+     * whose first real token is at column {@code start s32[B]} (left padding; positions are
+     * {@code column - start}), and the updated cache. The logits equal those of {@link #logits}
+     * on the unpadded rows. Runs in inference mode whatever {@code options.train()} says.
+     */
+    Step decode(Tree<Tensor> params, Tree<Tensor> cache, Tensor tokens, Tensor column, Tensor start, ForwardOptions options);
+
+    /** The result of {@link #decode}. */
+    record Step(Tensor logits, Tree<Tensor> cache) {}
+
     /** Whether weight decay applies to the parameter at {@code path} (GPT-J: not to norms and biases). */
     boolean decays(String path);
 

@@ -63,9 +63,21 @@ public final class ForwardPass {
         return options.computeDtype();
     }
 
-    /** The key of random site {@code site} in block {@code layer} (-1 outside blocks). */
+    /**
+     * The key of random site {@code site} in block {@code layer} (-1 outside blocks), folded in
+     * one step: XLA's CPU compiler fuses the scalar key derivation into every kernel that uses the
+     * random bits, and chains of four threefry hashes (fold, fold, fold, bits) took it minutes.
+     */
     Tensor key(String site, int layer) {
-        return Rng.foldIn(Rng.foldIn(options.rngKey(), site.hashCode()), layer + 1L);
+        int code = switch (site) {
+            case "embd" -> 1;
+            case "attn_weights" -> 2;
+            case "attn_out" -> 3;
+            case "mlp_out" -> 4;
+            case "fcm" -> 5;
+            default -> throw new IllegalArgumentException("unknown random site " + site);
+        };
+        return Rng.foldIn(options.rngKey(), ((long) code << 24) | (layer + 1L));
     }
 
     /** Dropout at {@code rate} in training, the identity otherwise. */
@@ -78,14 +90,17 @@ public final class ForwardPass {
         return options.train() && rate > 0 ? key("attn_weights", layer) : null;
     }
 
-    /** Which keys each query sees in {@code layer}: causal, and in training the forgetful mask too. */
-    public Tensor visible(int layer, int batch, int seq) {
+    /**
+     * Which keys each query sees in {@code layer}: causal ({@code pred[1, 1, S, S]}), and in
+     * training the forgetful mask too ({@code pred[B, heads, S, S]}, one draw shared by the heads).
+     */
+    public Tensor visible(int layer, int batch, int heads, int seq) {
         Tensor causal = Attention.causalMask(seq);
         if (!fcm) {
             return causal;
         }
         Tensor forget = Attention.forgetfulMask(key("fcm", layer), batch, seq, options.fcmMinRatio(), options.fcmMaxRatio());
-        return causal.and(forget);
+        return Attention.perHead(causal.and(forget), heads);
     }
 
     /**

@@ -2,6 +2,7 @@ package io.cohx.models;
 
 import io.cohx.engine.Constants;
 import io.cohx.engine.DType;
+import io.cohx.engine.Indexing;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Shapes;
 import io.cohx.engine.Tensor;
@@ -14,7 +15,8 @@ import io.cohx.engine.Tensor;
  * The angle tables are built on the host, like the references' numpy tables: angles rounded to
  * f32, then their cosine and sine.
  *
- * @param cos {@code f32[S, 1, dim/2, 1]}
+ * @param cos {@code f32[S, 1, dim/2, 1]} (one position per sequence index) or
+ *            {@code f32[B, S, 1, dim/2, 1]} (a position per row and index, see {@link #at})
  * @param sin same shape
  */
 public record Rotary(Tensor cos, Tensor sin) {
@@ -37,6 +39,21 @@ public record Rotary(Tensor cos, Tensor sin) {
     }
 
     /**
+     * Tables for per-row positions {@code s32[B, S]} (each in {@code 0..tableLength-1}): the rows
+     * of the {@link #of} table of {@code tableLength} positions, so a token at position t is
+     * rotated by exactly the same numbers as in a full forward pass.
+     */
+    public static Rotary at(Tensor positions, int tableLength, int dim, double theta) {
+        Rotary table = of(tableLength, dim, theta);
+        int b = positions.dim(0);
+        int s = positions.dim(1);
+        int half = dim / 2;
+        Tensor c = Indexing.take(table.cos.reshape(tableLength, half), positions).reshape(b, s, 1, half, 1);
+        Tensor sn = Indexing.take(table.sin.reshape(tableLength, half), positions).reshape(b, s, 1, half, 1);
+        return new Rotary(c, sn);
+    }
+
+    /**
      * Rotates the first {@code dim} dims of each head of {@code x [B, S, H, D]} (the rest pass
      * through, as GPT-J's partial rotary). Computed in f32, returned in x's dtype.
      */
@@ -45,7 +62,7 @@ public record Rotary(Tensor cos, Tensor sin) {
         int s = x.dim(1);
         int h = x.dim(2);
         int d = x.dim(3);
-        int half = cos.dim(2);
+        int half = cos.dim(cos.rank() - 2);
         int dim = 2 * half;
         Tensor rot = dim == d ? x : x.slice(3, 0, dim);
         Tensor pairs = rot.convert(DType.F32).reshape(b, s, h, half, 2);

@@ -23,7 +23,8 @@ class GoldenParityTest {
      * bf16 compute vs the library's bf16 run. Both round activations to 8 bits but in different
      * places (cohx accumulates matmuls and attention in f32 and returns f32 logits; Flax returns
      * bf16 logits), so they agree only to a few bf16 ulps of the logits (|logit| < 3, ulp 1/64):
-     * measured 0.030 (LLaMA) and 0.020 (GPT-J) max abs, loss 5e-4 and 1.5e-3.
+     * measured 0.030-0.036 (LLaMA) and 0.018-0.020 (GPT-J) max abs,
+     * loss 1e-4 to 1.5e-3 (bf16 dots on the CPU plugin vary slightly from run to run).
      */
     static final double BF16_LOGIT_TOL = 0.08;
     static final double BF16_LOSS_TOL = 0.005;

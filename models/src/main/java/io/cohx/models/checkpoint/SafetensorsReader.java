@@ -80,6 +80,10 @@ public final class SafetensorsReader implements TensorReader {
             if (st.size() == 1) {
                 return st.getFirst();
             }
+            Path model = path.resolve("model.safetensors");
+            if (st.contains(model)) {
+                return model; // Hugging Face's name for single-file weights; other files are not weights
+            }
             throw new CheckpointException(st.isEmpty()
                     ? "folder " + path + " has no .safetensors file"
                     : "folder " + path + " has " + st.size() + " .safetensors files but no *.safetensors.index.json"

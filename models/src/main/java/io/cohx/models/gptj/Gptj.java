@@ -5,13 +5,13 @@ import io.cohx.engine.DType;
 import io.cohx.engine.Tensor;
 import io.cohx.engine.Tree;
 import io.cohx.engine.mesh.PartitionRules;
-import io.cohx.models.Attention;
 import io.cohx.models.CausalLm;
 import io.cohx.models.ForwardOptions;
 import io.cohx.models.ForwardPass;
 import io.cohx.models.Layers;
 import io.cohx.models.ParamInit;
-import io.cohx.models.Rotary;
+import io.cohx.models.KvCache;
+import io.cohx.models.SelfAttention;
 import io.cohx.models.config.GptjConfig;
 import io.cohx.models.params.ParamTree;
 
@@ -23,6 +23,9 @@ import io.cohx.models.params.ParamTree;
  * 6B: the rows past the tokenizer's 50257 tokens are padding that training pushes down).
  */
 public final class Gptj implements CausalLm {
+    /** GPT-J's rotary base (fixed in the reference and in Hugging Face's implementation). */
+    private static final double ROPE_THETA = 10000.0;
+
     private final GptjConfig config;
     private final Tree<ArrayType> types;
 
@@ -55,13 +58,26 @@ public final class Gptj implements CausalLm {
     public Tensor logits(Tree<Tensor> params, Tensor inputIds, ForwardOptions options) {
         GptjConfig c = config;
         ForwardPass pass = ForwardPass.of(c, inputIds, options, c.embdPdrop(), c.residPdrop(), c.attnPdrop());
-        Rotary rotary = Rotary.of(inputIds.dim(1), c.rotaryDim(), 10000.0);
+        SelfAttention attn = SelfAttention.full(pass, inputIds.dim(1), c.rotaryDim(), ROPE_THETA, c.attnPdrop());
+        return forward(params, inputIds, pass, attn);
+    }
+
+    @Override
+    public Step decode(Tree<Tensor> params, Tree<Tensor> cache, Tensor tokens, Tensor column, Tensor start, ForwardOptions options) {
+        ForwardPass pass = ForwardPass.of(config, tokens, ForwardOptions.EVAL.withDtype(options.computeDtype()));
+        KvCache kv = new KvCache(cache, tokens.dim(1), column, start, config.rotaryDim(), ROPE_THETA);
+        Tensor logits = forward(params, tokens, pass, kv);
+        return new Step(logits, kv.updated());
+    }
+
+    private Tensor forward(Tree<Tensor> params, Tensor inputIds, ForwardPass pass, SelfAttention attn) {
+        GptjConfig c = config;
         Tensor wte = params.get("transformer.wte.embedding");
         Tensor x = Layers.embed(wte, inputIds, pass.dtype());
         x = pass.dropout(x, c.embdPdrop(), "embd", -1);
         for (int i = 0; i < c.nLayer(); i++) {
             int layer = i;
-            x = pass.block(x, params.subtree("transformer.h." + i), (h, p) -> block(h, p, layer, pass, rotary));
+            x = pass.block(x, params.subtree("transformer.h." + i), (h, p) -> block(h, p, layer, pass, attn));
         }
         x = Layers.layerNorm(x, params.get("transformer.ln_f.scale"), params.get("transformer.ln_f.bias"),
                 c.layerNormEpsilon());
@@ -71,18 +87,17 @@ public final class Gptj implements CausalLm {
         return Layers.dense(x, params.get("lm_head.kernel"), params.get("lm_head.bias"), DType.F32);
     }
 
-    private Tensor block(Tensor x, Tree<Tensor> p, int layer, ForwardPass pass, Rotary rotary) {
+    private Tensor block(Tensor x, Tree<Tensor> p, int layer, ForwardPass pass, SelfAttention attn) {
         GptjConfig c = config;
         int b = x.dim(0);
         int s = x.dim(1);
         int heads = c.nHead();
         int hd = c.nEmbd() / heads;
         Tensor h = Layers.layerNorm(x, p.get("ln_1.scale"), p.get("ln_1.bias"), c.layerNormEpsilon());
-        Tensor q = rotary.apply(Layers.dense(h, p.get("attn.q_proj.kernel")).reshape(b, s, heads, hd));
-        Tensor k = rotary.apply(Layers.dense(h, p.get("attn.k_proj.kernel")).reshape(b, s, heads, hd));
+        Tensor q = attn.rotate(Layers.dense(h, p.get("attn.q_proj.kernel")).reshape(b, s, heads, hd));
+        Tensor k = attn.rotate(Layers.dense(h, p.get("attn.k_proj.kernel")).reshape(b, s, heads, hd));
         Tensor v = Layers.dense(h, p.get("attn.v_proj.kernel")).reshape(b, s, heads, hd);
-        Tensor a = Attention.attend(q, k, v, pass.visible(layer, b, s), c.attnPdrop(),
-                pass.attentionDropoutKey(c.attnPdrop(), layer));
+        Tensor a = attn.attend(layer, q, k, v);
         a = Layers.dense(a.reshape(b, s, c.nEmbd()), p.get("attn.out_proj.kernel"));
         a = pass.dropout(a, c.residPdrop(), "attn_out", layer);
         Tensor f = Layers.geluNew(Layers.dense(h, p.get("mlp.fc_in.kernel"), p.get("mlp.fc_in.bias"), h.dtype()));

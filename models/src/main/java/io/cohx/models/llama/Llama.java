@@ -5,13 +5,13 @@ import io.cohx.engine.DType;
 import io.cohx.engine.Tensor;
 import io.cohx.engine.Tree;
 import io.cohx.engine.mesh.PartitionRules;
-import io.cohx.models.Attention;
 import io.cohx.models.CausalLm;
 import io.cohx.models.ForwardOptions;
 import io.cohx.models.ForwardPass;
 import io.cohx.models.Layers;
 import io.cohx.models.ParamInit;
-import io.cohx.models.Rotary;
+import io.cohx.models.KvCache;
+import io.cohx.models.SelfAttention;
 import io.cohx.models.config.LlamaConfig;
 import io.cohx.models.params.ParamTree;
 
@@ -51,32 +51,43 @@ public final class Llama implements CausalLm {
     public Tensor logits(Tree<Tensor> params, Tensor inputIds, ForwardOptions options) {
         LlamaConfig c = config;
         ForwardPass pass = ForwardPass.of(c, inputIds, options, c.embdPdrop(), c.residPdrop(), c.attnPdrop());
-        int seq = inputIds.dim(1);
-        Rotary rotary = Rotary.of(seq, c.hiddenSize() / c.numAttentionHeads(), c.ropeTheta());
+        SelfAttention attn = SelfAttention.full(pass, inputIds.dim(1), c.headDim(), c.ropeTheta(), c.attnPdrop());
+        return forward(params, inputIds, pass, attn);
+    }
+
+    @Override
+    public Step decode(Tree<Tensor> params, Tree<Tensor> cache, Tensor tokens, Tensor column, Tensor start, ForwardOptions options) {
+        ForwardPass pass = ForwardPass.of(config, tokens, ForwardOptions.EVAL.withDtype(options.computeDtype()));
+        KvCache kv = new KvCache(cache, tokens.dim(1), column, start, config.headDim(), config.ropeTheta());
+        Tensor logits = forward(params, tokens, pass, kv);
+        return new Step(logits, kv.updated());
+    }
+
+    private Tensor forward(Tree<Tensor> params, Tensor inputIds, ForwardPass pass, SelfAttention attn) {
+        LlamaConfig c = config;
         Tensor wte = params.get("transformer.wte.embedding");
         Tensor x = Layers.embed(wte, inputIds, pass.dtype());
         x = pass.dropout(x, c.embdPdrop(), "embd", -1);
         for (int i = 0; i < c.numHiddenLayers(); i++) {
             int layer = i;
-            x = pass.block(x, params.subtree("transformer.h." + i), (h, p) -> block(h, p, layer, pass, rotary));
+            x = pass.block(x, params.subtree("transformer.h." + i), (h, p) -> block(h, p, layer, pass, attn));
         }
         x = Layers.rmsNorm(x, params.get("transformer.ln_f.kernel"), c.rmsNormEps());
         Tensor head = c.tieWordEmbeddings() ? wte.transpose(1, 0) : params.get("lm_head.kernel");
         return Layers.dense(x, head, DType.F32);
     }
 
-    private Tensor block(Tensor x, Tree<Tensor> p, int layer, ForwardPass pass, Rotary rotary) {
+    private Tensor block(Tensor x, Tree<Tensor> p, int layer, ForwardPass pass, SelfAttention attn) {
         LlamaConfig c = config;
         int b = x.dim(0);
         int s = x.dim(1);
         int heads = c.numAttentionHeads();
         int hd = c.hiddenSize() / heads;
         Tensor h = Layers.rmsNorm(x, p.get("attention_norm.kernel"), c.rmsNormEps());
-        Tensor q = rotary.apply(Layers.dense(h, p.get("attention.wq.kernel")).reshape(b, s, heads, hd));
-        Tensor k = rotary.apply(Layers.dense(h, p.get("attention.wk.kernel")).reshape(b, s, heads, hd));
+        Tensor q = attn.rotate(Layers.dense(h, p.get("attention.wq.kernel")).reshape(b, s, heads, hd));
+        Tensor k = attn.rotate(Layers.dense(h, p.get("attention.wk.kernel")).reshape(b, s, heads, hd));
         Tensor v = Layers.dense(h, p.get("attention.wv.kernel")).reshape(b, s, heads, hd);
-        Tensor a = Attention.attend(q, k, v, pass.visible(layer, b, s), c.attnPdrop(),
-                pass.attentionDropoutKey(c.attnPdrop(), layer));
+        Tensor a = attn.attend(layer, q, k, v);
         a = Layers.dense(a.reshape(b, s, c.hiddenSize()), p.get("attention.wo.kernel"));
         x = x.add(pass.dropout(a, c.residPdrop(), "attn_out", layer));
         Tensor m = Layers.rmsNorm(x, p.get("ffn_norm.kernel"), c.rmsNormEps());

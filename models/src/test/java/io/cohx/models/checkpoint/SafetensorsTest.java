@@ -44,6 +44,24 @@ class SafetensorsTest {
     }
 
     @Test
+    void aFolderWithModelSafetensorsAndOtherFilesReadsTheModel(@TempDir Path dir) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            var tensors = sample(a);
+            var infos = tensors.stream().map(TensorInfo::of).toList();
+            var m = byName(tensors);
+            SafetensorsWriter.write(dir.resolve("model.safetensors"), infos, Map.of("format", "pt"), (info, ar) -> m.get(info.name()),
+                    WriteProgress.NONE);
+            SafetensorsWriter.write(dir.resolve("extra.safetensors"), infos.subList(0, 1), Map.of(), (info, ar) -> m.get(info.name()),
+                    WriteProgress.NONE);
+            assertEquals(dir.resolve("model.safetensors"), SafetensorsReader.resolve(dir));
+            Files.delete(dir.resolve("model.safetensors"));
+            Files.copy(dir.resolve("extra.safetensors"), dir.resolve("other.safetensors"));
+            var e = assertThrows(CheckpointException.class, () -> SafetensorsReader.resolve(dir));
+            assertTrue(e.getMessage().contains("2 .safetensors files but no"), e.getMessage());
+        }
+    }
+
+    @Test
     void roundTripIsBitExactWithAlignedHeader(@TempDir Path dir) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             var tensors = sample(a);

@@ -1,0 +1,95 @@
+package io.cohx.cli;
+
+import io.cohx.coh.serve.ServedModel;
+import io.cohx.engine.DType;
+import io.cohx.models.generate.Buckets;
+import io.cohx.models.generate.Generator;
+import io.cohx.models.generate.Sampling;
+import io.cohx.models.tokenizer.Tokenizer;
+import io.cohx.pjrt.PjrtClient;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code cohx generate}: one prompt in, the model's continuation streamed to stdout as it is generated. */
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Generate a continuation of --prompt with a KV cache, streaming the text to stdout.")
+final class GenerateCommand implements Callable<Integer> {
+    @Option(names = "--prompt", required = true, description = "The text to continue (e.g. 'User: ... A helpful answer:').")
+    String prompt;
+    @Option(names = "--max-new-tokens", defaultValue = "64", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
+    int maxNewTokens;
+    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default: ${DEFAULT-VALUE}).")
+    double temperature;
+    @Option(names = "--top-k", defaultValue = "0", description = "Keep the k most likely tokens; 0 = off (default: ${DEFAULT-VALUE}).")
+    int topK;
+    @Option(names = "--top-p", defaultValue = "1.0", description = "Nucleus sampling mass; 1 = off (default: ${DEFAULT-VALUE}).")
+    double topP;
+    @Option(names = "--stop", paramLabel = "TEXT", description = "Stop at this text (not printed); repeatable.")
+    List<String> stop = new ArrayList<>();
+    @Option(names = "--add-bos-token", defaultValue = "true", negatable = true, fallbackValue = "true",
+            description = "Start the prompt with the tokenizer's bos token (default: ${DEFAULT-VALUE}).")
+    boolean addBos;
+    @Option(names = "--dtype", defaultValue = "fp32", description = "Compute dtype: fp32, bf16, fp16 (default: ${DEFAULT-VALUE}).")
+    String dtype;
+    @Mixin
+    ModelOptions model;
+    @Mixin
+    PlatformOptions platform;
+
+    @Override
+    public Integer call() throws Exception {
+        Sampling sampling;
+        try {
+            sampling = new Sampling(temperature, topK, topP, model.seed);
+        } catch (IllegalArgumentException e) {
+            throw new CohxUserError(e.getMessage().replace("temperature", "--temperature").replace("top_p", "--top-p")
+                    .replace("top_k", "--top-k"));
+        }
+        if (maxNewTokens < 1) {
+            throw new CohxUserError("--max-new-tokens must be >= 1, got " + maxNewTokens);
+        }
+        DType dt = switch (dtype) {
+            case "fp32" -> DType.F32;
+            case "bf16" -> DType.BF16;
+            case "fp16" -> DType.F16;
+            default -> throw new CohxUserError("--dtype " + dtype + ": use fp32, bf16 or fp16");
+        };
+        var out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        try (PjrtClient client = platform.client(1)) {
+            ServedModel m = model.load(client);
+            Tokenizer tok = model.tokenizer(m);
+            int[] ids = tok.encode(prompt);
+            if (addBos && tok.bosId() >= 0) {
+                int[] b = new int[ids.length + 1];
+                b[0] = tok.bosId();
+                System.arraycopy(ids, 0, b, 1, ids.length);
+                ids = b;
+            }
+            if (ids.length == 0) {
+                throw new CohxUserError("--prompt is empty and the tokenizer has no bos token; give some text");
+            }
+            int cache = ids.length + maxNewTokens;
+            if (cache > m.model().config().maxPositions()) {
+                throw new CohxUserError("the prompt (" + ids.length + " tokens) plus --max-new-tokens " + maxNewTokens + " exceeds the model's "
+                        + m.model().config().maxPositions() + " positions");
+            }
+            try (var gen = new Generator(m.model(), m.params(), tok, client, 1, cache, new Buckets(List.of(ids.length)), dt)) {
+                var result = gen.generate(List.of(new Generator.Request(ids, maxNewTokens, sampling, stop, piece -> {
+                    out.print(piece);
+                    out.flush();
+                    return true;
+                }))).getFirst();
+                out.println();
+                System.err.println("cohx generate: " + result.tokens().length + " tokens, stopped by " + result.finish().name().toLowerCase());
+            }
+        }
+        return 0;
+    }
+}

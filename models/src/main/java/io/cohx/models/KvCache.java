@@ -1,0 +1,99 @@
+package io.cohx.models;
+
+import io.cohx.engine.ArrayType;
+import io.cohx.engine.Constants;
+import io.cohx.engine.DType;
+import io.cohx.engine.Shape;
+import io.cohx.engine.Shapes;
+import io.cohx.engine.Tensor;
+import io.cohx.engine.Tree;
+import io.cohx.models.config.ModelConfig;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Attention over a key/value cache kept on the device, for generation. The cache holds, per
+ * block, {@code h.<i>.k} and {@code h.<i>.v} of {@code [B, L, H, D]} in the compute dtype;
+ * a step writes its {@code S} new tokens' keys and values at columns {@code column ..
+ * column+S-1} (one column for every row) and attends over the columns {@code start[b] ..
+ * column+i}.
+ *
+ * <p>Rows are <b>left-padded</b>: row b's first real token sits at column {@code start[b]}
+ * and has position 0, so a token's position is {@code column - start[b]}; columns before
+ * {@code start[b]} (padding, or whatever an earlier batch left there) are never visible, nor
+ * are columns after the current one. That is why a cache can be reused by the next batch
+ * without clearing it, and why all rows can share one write column.
+ */
+public final class KvCache implements SelfAttention {
+    private final Tree<Tensor> cache;
+    private final Tensor column;
+    private final Tensor start;
+    private final Tensor visible;
+    private final Rotary rotary;
+    private final Map<String, Tensor> updated = new LinkedHashMap<>();
+
+    /**
+     * @param cache     the cache tree ({@link #types})
+     * @param seq       tokens per row in this step (S)
+     * @param column    s32 scalar: the cache column of the step's first token
+     * @param start     s32[B]: each row's first real column
+     * @param rotaryDim dims of each head that are rotated
+     * @param theta     rotary base
+     */
+    public KvCache(Tree<Tensor> cache, int seq, Tensor column, Tensor start, int rotaryDim, double theta) {
+        this.cache = cache;
+        this.column = column;
+        this.start = start;
+        Tensor first = cache.values().getFirst();
+        int b = first.dim(0);
+        int length = first.dim(1);
+        if (start.rank() != 1 || start.dim(0) != b || start.dtype() != DType.S32) {
+            throw new IllegalArgumentException("start must be s32[" + b + "] (one first column per cache row), got " + start.type());
+        }
+        if (column.rank() != 0 || column.dtype() != DType.S32) {
+            throw new IllegalArgumentException("column must be an s32 scalar, got " + column.type());
+        }
+        Tensor cols = Shapes.iota(DType.S32, Shape.of(1, seq), 1).add(column);        // [1, S]
+        Tensor positions = cols.sub(start.reshape(b, 1)).max(0).min(length - 1);      // [B, S]
+        this.rotary = Rotary.at(positions, length, rotaryDim, theta);
+        Tensor key = Shapes.iota(DType.S32, Shape.of(1, 1, 1, length), 3);
+        Tensor query = cols.reshape(1, 1, seq, 1);
+        this.visible = key.ge(start.reshape(b, 1, 1, 1)).and(key.le(query));           // [B, 1, S, L]
+    }
+
+    /** Cache entries for {@code config}'s model: {@code batch} rows of {@code length} columns in {@code dtype}. */
+    public static Tree<ArrayType> types(ModelConfig config, int batch, int length, DType dtype) {
+        var t = new ArrayType(dtype, Shape.of(batch, length, config.numHeads(), config.headDim()));
+        Tree<ArrayType> r = Tree.empty();
+        for (int i = 0; i < config.numLayers(); i++) {
+            r = r.with("h." + i + ".k", t).with("h." + i + ".v", t);
+        }
+        return r;
+    }
+
+    @Override
+    public Tensor rotate(Tensor x) {
+        return rotary.apply(x);
+    }
+
+    @Override
+    public Tensor attend(int layer, Tensor q, Tensor k, Tensor v) {
+        Tensor zero = Constants.scalar(0, DType.S32);
+        Tensor kc = cache.get("h." + layer + ".k");
+        Tensor vc = cache.get("h." + layer + ".v");
+        kc = Shapes.dynamicUpdateSlice(kc, k.convert(kc.dtype()), zero, column, zero, zero);
+        vc = Shapes.dynamicUpdateSlice(vc, v.convert(vc.dtype()), zero, column, zero, zero);
+        updated.put("h." + layer + ".k", kc);
+        updated.put("h." + layer + ".v", vc);
+        return Attention.attend(q, kc.convert(q.dtype()), vc.convert(q.dtype()), visible, 0, null);
+    }
+
+    /** The cache after the step (every layer must have attended). */
+    public Tree<Tensor> updated() {
+        if (updated.size() != cache.size()) {
+            throw new IllegalStateException("only " + updated.size() / 2 + " of " + cache.size() / 2 + " layers used the cache");
+        }
+        return Tree.of(updated);
+    }
+}

@@ -1,0 +1,318 @@
+package io.cohx.models.generate;
+
+import io.cohx.engine.ArrayType;
+import io.cohx.engine.DType;
+import io.cohx.engine.DeviceArray;
+import io.cohx.engine.Jit;
+import io.cohx.engine.NdArray;
+import io.cohx.engine.Rng;
+import io.cohx.engine.Tensor;
+import io.cohx.engine.Tree;
+import io.cohx.models.CausalLm;
+import io.cohx.models.ForwardOptions;
+import io.cohx.models.tokenizer.Tokenizer;
+import io.cohx.pjrt.PjrtClient;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Batched text generation with a KV cache on the device. One compiled program does both the
+ * prefill (all prompt tokens at once) and each decode step (one token per row): it runs the
+ * model over the new tokens, writes their keys and values into the cache, and samples the next
+ * token of every row ({@link Sampler}); only {@code B} token ids and log-probs come back to the
+ * host per step. The cache is donated to every call, so it is updated in place, and it is kept
+ * from one batch to the next (see {@link io.cohx.models.KvCache} for why stale columns are harmless).
+ *
+ * <p>Shapes are fixed per generator: {@code batchSize} rows (short batches get idle rows) and a
+ * cache of {@code cacheLength} columns; prompts are left-padded to the smallest of
+ * {@code promptBuckets}. So a generator compiles one program per prompt bucket plus one decode
+ * step. Not thread-safe: one batch at a time (the server's scheduler owns one).
+ */
+public final class Generator implements AutoCloseable {
+    private final CausalLm model;
+    private final Tree<Object> params;
+    private final Tokenizer tokenizer;
+    private final PjrtClient client;
+    private final int batchSize;
+    private final int cacheLength;
+    private final Buckets promptBuckets;
+    private final DType dtype;
+    private final Jit step;
+    private Tree<DeviceArray> cache;
+
+    /** What to generate for one row. {@code stop} strings end the row (they are not part of the text). */
+    public record Request(int[] prompt, int maxNewTokens, Sampling sampling, List<String> stop, Sink sink) {
+        public Request {
+            if (prompt.length == 0) {
+                throw new IllegalArgumentException("a prompt needs at least one token (add a bos token to an empty prompt)");
+            }
+            if (maxNewTokens < 0) {
+                throw new IllegalArgumentException("max new tokens must be >= 0, got " + maxNewTokens);
+            }
+            stop = List.copyOf(stop);
+            sink = sink == null ? Sink.NONE : sink;
+        }
+
+        public Request(int[] prompt, int maxNewTokens, Sampling sampling) {
+            this(prompt, maxNewTokens, sampling, List.of(), Sink.NONE);
+        }
+    }
+
+    /** Receives a row's text as it is generated; returns false when nobody wants more (the row is cancelled). */
+    @FunctionalInterface
+    public interface Sink {
+        Sink NONE = piece -> true;
+
+        boolean accept(String piece);
+    }
+
+    /**
+     * What one row produced: tokens (without eos), their log-probs, the most likely token at each
+     * step with its log-prob, the text (without the stop string), and why it ended.
+     */
+    public record Result(int[] tokens, float[] logprobs, int[] best, float[] bestLogprobs, String text, FinishReason finish) {}
+
+    /**
+     * @param params      the model's parameters (device arrays are used in place; host arrays are uploaded once)
+     * @param tokenizer   turns tokens into text for stop strings and streaming; its eos ends a row
+     */
+    public Generator(CausalLm model, Tree<?> params, Tokenizer tokenizer, PjrtClient client, int batchSize, int cacheLength,
+                     Buckets promptBuckets, DType dtype) {
+        if (promptBuckets.max() >= cacheLength) {
+            throw new IllegalArgumentException("the longest prompt (" + promptBuckets.max() + ") must be shorter than the cache ("
+                    + cacheLength + " tokens) to leave room for generated tokens");
+        }
+        if (cacheLength > model.config().maxPositions()) {
+            throw new IllegalArgumentException("a cache of " + cacheLength + " tokens exceeds the model's " + model.config().maxPositions()
+                    + " positions");
+        }
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.client = client;
+        this.batchSize = batchSize;
+        this.cacheLength = cacheLength;
+        this.promptBuckets = promptBuckets;
+        this.dtype = dtype;
+        this.params = upload(client, params);
+        ForwardOptions options = ForwardOptions.EVAL.withDtype(dtype);
+        this.step = Jit.builder("generate_step", t -> {
+            CausalLm.Step s = model.decode(t.subtree("params"), t.subtree("cache"), t.get("tokens"), t.get("column"),
+                    t.get("start"), options);
+            Tensor logits = s.logits();
+            int b = logits.dim(0);
+            Tensor last = logits.slice(1, logits.dim(1) - 1, logits.dim(1)).reshape(b, logits.dim(2));
+            Sampler.Sample pick = Sampler.sample(last, t.get("temperature"), t.get("top_k"), t.get("top_p"), t.get("keys"), t.get("index"));
+            return Tree.<Tensor>empty().nest("cache", s.cache()).with("next", pick.tokens()).with("logprob", pick.logprobs())
+                    .with("best", pick.best()).with("best_logprob", pick.bestLogprobs());
+        }).donate("cache").build(client);
+    }
+
+    /** Uploads host arrays once so every step reuses the device copies. */
+    static Tree<Object> upload(PjrtClient client, Tree<?> params) {
+        return params.map(v -> v instanceof NdArray a ? (Object) DeviceArray.put(client, a) : v);
+    }
+
+    public int batchSize() {
+        return batchSize;
+    }
+
+    public int cacheLength() {
+        return cacheLength;
+    }
+
+    public Buckets promptBuckets() {
+        return promptBuckets;
+    }
+
+    /** Compiles the programs for every prompt bucket now (the server's pre_compile) by generating one token per bucket. */
+    public void warmUp() {
+        for (int p : promptBuckets.sizes()) {
+            generate(List.of(new Request(new int[p], 1, Sampling.GREEDY)));
+        }
+    }
+
+    /** Generates every row of {@code rows} (at most the batch size) together; blocks until all rows are done. */
+    public List<Result> generate(List<Request> rows) {
+        if (rows.isEmpty() || rows.size() > batchSize) {
+            throw new IllegalArgumentException("a batch holds 1.." + batchSize + " rows, got " + rows.size());
+        }
+        int longest = rows.stream().mapToInt(r -> r.prompt().length).max().orElseThrow();
+        if (longest > promptBuckets.max()) {
+            throw new IllegalArgumentException("a prompt of " + longest + " tokens exceeds the longest compiled prompt length "
+                    + promptBuckets.max());
+        }
+        int width = promptBuckets.fit(longest);
+        List<Row> state = new ArrayList<>();
+        int[] tokens = new int[batchSize * width];
+        int[] start = new int[batchSize];
+        float[] temperature = new float[batchSize];
+        int[] topK = new int[batchSize];
+        float[] topP = new float[batchSize];
+        double[] keys = new double[batchSize * 2];
+        Arrays.fill(topP, 1);
+        Arrays.fill(start, width - 1);
+        for (int b = 0; b < rows.size(); b++) {
+            Request r = rows.get(b);
+            int n = r.prompt().length;
+            System.arraycopy(r.prompt(), 0, tokens, b * width + width - n, n);
+            start[b] = width - n;
+            temperature[b] = (float) r.sampling().temperature();
+            topK[b] = r.sampling().topK();
+            topP[b] = (float) r.sampling().topP();
+            NdArray key = Rng.keyData(r.sampling().seed());
+            keys[2 * b] = key.get(0);
+            keys[2 * b + 1] = key.get(1);
+            state.add(new Row(r, Math.min(r.maxNewTokens(), cacheLength - width), tokenizer));
+        }
+        Tree<Object> fixed = Tree.<Object>empty().nest("params", params)
+                .with("start", NdArray.of(start, batchSize))
+                .with("temperature", NdArray.of(temperature, batchSize))
+                .with("top_k", NdArray.of(topK, batchSize))
+                .with("top_p", NdArray.of(topP, batchSize))
+                .with("keys", NdArray.of(DType.U32, keys, batchSize, 2));
+        state.forEach(Row::startIfEmpty);
+        NdArray input = NdArray.of(tokens, batchSize, width);
+        for (int column = 0, index = 0; column < cacheLength && state.stream().anyMatch(Row::active); index++) {
+            Tree<DeviceArray> out = call(fixed.with("tokens", input).with("column", NdArray.scalar(DType.S32, column))
+                    .with("index", NdArray.scalar(DType.S32, index)));
+            int[] next;
+            float[] lp;
+            int[] best;
+            float[] bestLp;
+            try (DeviceArray n = out.get("next"); DeviceArray l = out.get("logprob"); DeviceArray bt = out.get("best");
+                 DeviceArray bl = out.get("best_logprob")) {
+                next = n.toHost().toIntArray();
+                lp = l.toHost().toFloatArray();
+                best = bt.toHost().toIntArray();
+                bestLp = bl.toHost().toFloatArray();
+            }
+            for (int b = 0; b < state.size(); b++) {
+                state.get(b).accept(next[b], lp[b], best[b], bestLp[b]);
+            }
+            column += input.shape().dim(1);
+            input = NdArray.of(next, batchSize, 1);
+        }
+        List<Result> results = new ArrayList<>();
+        for (Row r : state) {
+            results.add(r.finish(FinishReason.LENGTH));
+        }
+        return results;
+    }
+
+    private Tree<DeviceArray> call(Tree<Object> inputs) {
+        if (cache == null || cache.values().stream().anyMatch(DeviceArray::isDeleted)) {
+            if (cache != null) {
+                cache.values().forEach(DeviceArray::close);
+            }
+            Tree<ArrayType> types = model.cacheTypes(batchSize, cacheLength, dtype);
+            cache = types.map(t -> DeviceArray.put(client, NdArray.zeros(t)));
+        }
+        Tree<DeviceArray> out = step.call(inputs.nest("cache", cache));
+        cache = out.subtree("cache");
+        return out;
+    }
+
+    /** Frees the cache, the uploaded parameters and the compiled programs. */
+    @Override
+    public void close() {
+        if (cache != null) {
+            cache.values().forEach(DeviceArray::close);
+        }
+        step.close();
+    }
+
+    /** The host side of one row: its budget, stop strings, streamed text and result. */
+    private static final class Row {
+        private final Request request;
+        private final int budget;
+        private final Tokenizer.IncrementalDecoder decoder;
+        private final StopMatcher stops;
+        private final int eos;
+        private final List<Integer> tokens = new ArrayList<>();
+        private final List<Float> logprobs = new ArrayList<>();
+        private final List<Integer> best = new ArrayList<>();
+        private final List<Float> bestLogprobs = new ArrayList<>();
+        private FinishReason finish;
+
+        Row(Request request, int budget, Tokenizer tokenizer) {
+            this.request = request;
+            this.budget = budget;
+            this.decoder = tokenizer == null ? null : tokenizer.incrementalDecoder();
+            this.stops = new StopMatcher(request.stop());
+            this.eos = tokenizer == null ? -1 : tokenizer.eosId();
+        }
+
+        boolean active() {
+            return finish == null;
+        }
+
+        void startIfEmpty() {
+            if (budget == 0) {
+                finish = FinishReason.LENGTH;
+            }
+        }
+
+        void accept(int token, float logprob, int bestToken, float bestLogprob) {
+            if (finish != null) {
+                return;
+            }
+            if (token == eos) {
+                end(FinishReason.EOS);
+                return;
+            }
+            tokens.add(token);
+            logprobs.add(logprob);
+            best.add(bestToken);
+            bestLogprobs.add(bestLogprob);
+            if (decoder != null) {
+                String shown = stops.push(decoder.push(token));
+                if (!shown.isEmpty() && !request.sink().accept(shown)) {
+                    finish = FinishReason.CANCELLED;
+                    return;
+                }
+                if (stops.stopped()) {
+                    finish = FinishReason.STOP;
+                    return;
+                }
+            }
+            if (tokens.size() >= budget) {
+                end(FinishReason.LENGTH);
+            }
+        }
+
+        private void end(FinishReason why) {
+            finish = why;
+            if (decoder != null) {
+                String rest = stops.push(decoder.flush());
+                rest += stops.finish();
+                if (!rest.isEmpty() && !request.sink().accept(rest)) {
+                    finish = FinishReason.CANCELLED;
+                }
+                if (stops.stopped() && why != FinishReason.CANCELLED) {
+                    finish = FinishReason.STOP;
+                }
+            }
+        }
+
+        Result finish(FinishReason ifRunning) {
+            if (finish == null) {
+                end(ifRunning);
+            }
+            return new Result(ints(tokens), floats(logprobs), ints(best), floats(bestLogprobs), decoder == null ? "" : stops.text(), finish);
+        }
+
+        private static int[] ints(List<Integer> xs) {
+            return xs.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        private static float[] floats(List<Float> xs) {
+            float[] r = new float[xs.size()];
+            for (int i = 0; i < r.length; i++) {
+                r[i] = xs.get(i);
+            }
+            return r;
+        }
+    }
+}
