@@ -19,9 +19,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 
@@ -29,11 +31,17 @@ import java.util.zip.GZIPOutputStream;
  * Throughput of {@code cohx pack} (records/s) on a generated HH-RLHF-format file, against the
  * reference algorithm in Python ({@code tools/reference/pack_reference.py}) on the same input.
  * Prints one JSON line per measurement. Usage: {@code PackBench [records] [feedback types]}
- * (default 100000 and p,n,pn,np: with aux the output of 100k records is several GB).
+ * (default 100000 and p,n,pn,np: with aux the output of 100k records is several GB). Both sides
+ * read the same gzip file and write the same files (checked byte for byte); each is timed as the
+ * best of three runs into a fresh folder. The Python side processes each record twice (once per
+ * output file, as the reference packer did) and does not fsync; the Java side packs each record
+ * once and fsyncs every file before moving it into place.
  * The input cycles the built-in sample dialogues, each copy tagged with its number so no two
  * records are equal. Run from the repository root so the Python script is found.
  */
 public final class PackBench {
+
+    private static final int RUNS = 3;
 
     public static void main(String[] args) throws Exception {
         int records = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
@@ -45,45 +53,85 @@ public final class PackBench {
             var inputs = Map.of(FeedbackDataset.DIALOGUE, List.of(new InputFile(input, Split.TRAIN)));
             var options = PackOptions.defaults().withFeedback(types);
             var quiet = new PrintStream(new ByteArrayOutputStream());
-            double best = Double.MAX_VALUE;
+            double[] javaRuns = new double[RUNS];
             long sequences = 0;
-            for (int run = 0; run < 3; run++) {
-                Path out = work.resolve("java-" + run);
+            Path javaOut = work.resolve("java");
+            for (int run = 0; run < RUNS; run++) {
+                delete(javaOut);
                 long t0 = System.nanoTime();
-                var report = new PackJob(new PackJob.Request(List.of(FeedbackDataset.DIALOGUE), inputs, options, out, false,
-                        null), quiet).run();
-                best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+                var report = new PackJob(new PackJob.Request(List.of(FeedbackDataset.DIALOGUE), inputs, options, javaOut,
+                        false, null), quiet).run();
+                javaRuns[run] = (System.nanoTime() - t0) / 1e9;
                 sequences = report.totalSequences();
-                delete(out);
             }
+            double best = Arrays.stream(javaRuns).min().orElseThrow();
+            long outputBytes = size(javaOut);
             System.out.printf("{\"bench\":\"pack_java\",\"records\":%d,\"input_bytes\":%d,\"feedback\":\"%s\","
-                            + "\"sequences\":%d,\"seconds\":%.3f,\"records_per_s\":%.0f,\"runs\":3}%n",
-                    records, bytes, types, sequences, best, records / best);
+                            + "\"sequences\":%d,\"output_bytes\":%d,\"seconds\":%.3f,\"records_per_s\":%.0f,"
+                            + "\"run_seconds\":%s}%n", records, bytes, types, sequences, outputBytes, best, records / best, list(javaRuns));
 
             Path script = Path.of("tools/reference/pack_reference.py");
             if (!Files.exists(script)) {
                 System.out.println("{\"bench\":\"pack_python\",\"skipped\":\"run from the repository root\"}");
                 return;
             }
-            Path out = work.resolve("python");
-            long t0 = System.nanoTime();
-            var p = new ProcessBuilder("python3", script.toString(), "--input", "dialogue.train=" + input,
-                    "--include-feedback", types, "--output-dir", out.toString()).inheritIO().start();
-            int code = p.waitFor();
-            double py = (System.nanoTime() - t0) / 1e9;
-            if (code != 0) {
-                System.out.println("{\"bench\":\"pack_python\",\"failed\":" + code + "}");
-                return;
+            // The same input, feedback types and output files (per-dataset, combined, shuffled), best
+            // of the same number of runs, each into a fresh folder.
+            double[] pyRuns = new double[RUNS];
+            Path pyOut = work.resolve("python");
+            for (int run = 0; run < RUNS; run++) {
+                delete(pyOut);
+                long t0 = System.nanoTime();
+                var p = new ProcessBuilder("python3", script.toString(), "--input", "dialogue.train=" + input,
+                        "--include-feedback", types, "--output-dir", pyOut.toString()).inheritIO().start();
+                int code = p.waitFor();
+                pyRuns[run] = (System.nanoTime() - t0) / 1e9;
+                if (code != 0) {
+                    System.out.println("{\"bench\":\"pack_python\",\"failed\":" + code + "}");
+                    return;
+                }
             }
-            new PackJob(new PackJob.Request(List.of(FeedbackDataset.DIALOGUE), inputs, options, work.resolve("check"),
-                    false, null), quiet).run();
-            boolean same = Files.mismatch(out.resolve("train_" + types + "_shuffled.jsonl"),
-                    work.resolve("check").resolve("train_" + types + "_shuffled.jsonl")) == -1;
-            System.out.printf("{\"bench\":\"pack_python_reference\",\"records\":%d,\"seconds\":%.3f,\"records_per_s\":%.0f,"
-                    + "\"identical_output\":%b}%n", records, py, records / py, same);
+            double py = Arrays.stream(pyRuns).min().orElseThrow();
+            boolean same = sameFiles(pyOut, javaOut);
+            System.out.printf("{\"bench\":\"pack_python_reference\",\"records\":%d,\"output_bytes\":%d,\"seconds\":%.3f,"
+                    + "\"records_per_s\":%.0f,\"run_seconds\":%s,\"identical_output\":%b}%n", records, size(pyOut), py,
+                    records / py, list(pyRuns), same);
             System.out.printf("{\"bench\":\"pack_speedup\",\"java_over_python\":%.1f,\"goal\":20}%n", py / best);
         } finally {
             delete(work);
+        }
+    }
+
+    private static String list(double[] seconds) {
+        return Arrays.stream(seconds).mapToObj(x -> String.format("%.3f", x)).collect(Collectors.joining(",", "[", "]"));
+    }
+
+    /** Whether both folders hold the same file names with the same bytes. */
+    static boolean sameFiles(Path a, Path b) throws IOException {
+        List<String> names;
+        try (Stream<Path> s = Files.list(a)) {
+            names = s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+        try (Stream<Path> s = Files.list(b)) {
+            if (!names.equals(s.map(p -> p.getFileName().toString()).sorted().toList())) {
+                return false;
+            }
+        }
+        for (String name : names) {
+            if (Files.mismatch(a.resolve(name), b.resolve(name)) != -1) {
+                return false;
+            }
+        }
+        return !names.isEmpty();
+    }
+
+    static long size(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            long total = 0;
+            for (Path p : s.toList()) {
+                total += Files.size(p);
+            }
+            return total;
         }
     }
 

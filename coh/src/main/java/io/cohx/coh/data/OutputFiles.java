@@ -1,6 +1,7 @@
 package io.cohx.coh.data;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -15,8 +16,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
 /**
@@ -24,17 +28,24 @@ import java.util.stream.Stream;
  * staging folder inside the output folder and is moved into place (atomically, one by one) only
  * after all of them are complete and synced; {@link #close()} without {@link #commit()} removes
  * the staging folder, so a failed run leaves the output folder as it was.
+ *
+ * <p>Each file is synced exactly once, but as soon as it is complete ({@link #finish}) and on a
+ * background thread, so the disk writes back one file while the next is still being produced;
+ * {@link #commit()} waits for all of them before the first rename.
  */
 final class OutputFiles implements AutoCloseable {
 
+    private static final int BUFFER = 1 << 20;
+
     /** One JSON-lines file being written; remembers where each line starts when asked to. */
-    static final class Lines implements AutoCloseable {
+    static final class Lines {
         final String name;
         private final FileChannel channel;
-        private final ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+        private final ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
         private long position;
         private long lines;
         private long[] offsets;
+        private Future<?> sync;
 
         Lines(String name, Path file, boolean keepOffsets) throws IOException {
             this.name = name;
@@ -49,52 +60,110 @@ final class OutputFiles implements AutoCloseable {
 
         /** Appends bytes {@code [from, from + len)} of {@code line}: one line ending with a newline. */
         void write(byte[] line, int from, int len) throws IOException {
+            writeLines(line, from, new int[] {len}, 1);
+        }
+
+        /**
+         * Appends {@code count} lines from {@code bytes}: the first starts at {@code from}, line
+         * {@code i} ends (after its newline) at {@code from + ends[i]}.
+         */
+        void writeLines(byte[] bytes, int from, int[] ends, int count) throws IOException {
+            if (count == 0) {
+                return;
+            }
+            int len = count(ends, count);
+            if (len >= BUFFER / 2) {
+                flush();
+                writeFully(ByteBuffer.wrap(bytes, from, len));
+                return;
+            }
+            if (len > buffer.remaining()) {
+                flush();
+            }
+            buffer.put(bytes, from, len);
+        }
+
+        /**
+         * {@link #writeLines(byte[], int, int[], int)} from {@code bytes} (position to limit,
+         * which are left as they are): the same bytes can go to several files with no more copies.
+         */
+        void writeLines(ByteBuffer bytes, int[] ends, int count) throws IOException {
+            if (count == 0) {
+                return;
+            }
+            int len = count(ends, count);
+            ByteBuffer src = bytes.duplicate();
+            src.limit(src.position() + len);
+            if (len >= BUFFER / 2) {
+                flush();
+                writeFully(src);
+                return;
+            }
+            if (len > buffer.remaining()) {
+                flush();
+            }
+            buffer.put(src);
+        }
+
+        /** Books {@code count} lines ending at {@code ends} (relative to the current end); returns their length. */
+        private int count(int[] ends, int count) {
             if (offsets != null) {
-                if (lines == offsets.length) {
-                    offsets = Arrays.copyOf(offsets, offsets.length * 2);
+                if (lines + count > offsets.length) {
+                    offsets = Arrays.copyOf(offsets, Math.toIntExact(Math.max(offsets.length * 2L, lines + count)));
                 }
-                offsets[(int) lines] = position;
+                int at = (int) lines;
+                offsets[at] = position;
+                for (int i = 1; i < count; i++) {
+                    offsets[at + i] = position + ends[i - 1];
+                }
             }
-            lines++;
+            int len = ends[count - 1];
+            lines += count;
             position += len;
-            int off = from;
-            int end = from + len;
-            while (off < end) {
-                int n = Math.min(buffer.remaining(), end - off);
-                buffer.put(line, off, n);
-                off += n;
-                if (!buffer.hasRemaining()) {
-                    flush();
-                }
-            }
+            return len;
         }
 
         long lines() {
             return lines;
         }
 
+        /** Where line {@code i} ends (offsets kept). */
+        private long end(int i) {
+            return i + 1 < lines ? offsets[i + 1] : position;
+        }
+
+        private void writeFully(ByteBuffer b) throws IOException {
+            while (b.hasRemaining()) {
+                channel.write(b);
+            }
+        }
+
         private void flush() throws IOException {
             buffer.flip();
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
-            }
+            writeFully(buffer);
             buffer.clear();
         }
 
-        @Override
-        public void close() throws IOException {
-            if (channel.isOpen()) {
-                flush();
-                channel.force(true);
-                channel.close();
+        private boolean finished() {
+            return sync != null;
+        }
+
+        private void awaitSync() throws IOException {
+            if (sync == null) {
+                return;
             }
+            await(sync, name);
         }
     }
 
     private final Path outputDir;
     private final Path staging;
     private final Map<String, Lines> open = new LinkedHashMap<>();
-    private final List<String> finished = new ArrayList<>();
+    private final ExecutorService syncer = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "cohx-pack-sync");
+        t.setDaemon(true);
+        return t;
+    });
     private boolean committed;
 
     OutputFiles(Path outputDir) throws IOException {
@@ -118,48 +187,31 @@ final class OutputFiles implements AutoCloseable {
     }
 
     /**
-     * Writes {@code name} as the concatenation of the finished files {@code parts} (a kernel-side
-     * copy; the combined file of all datasets is exactly that) and remembers its line offsets.
+     * Marks {@code name} complete: writes out its buffer and starts its one fsync in the
+     * background. Nothing more may be written to it.
      */
-    long concat(String name, List<String> parts) throws IOException {
-        Path target = staging.resolve(name);
-        var combined = new Lines(name, target, false);
-        combined.channel.close();
-        long total = 0;
-        for (String part : parts) {
-            total += open.get(part).lines;
+    void finish(String name) throws IOException {
+        Lines l = open.get(name);
+        if (l.finished()) {
+            return;
         }
-        combined.offsets = new long[Math.toIntExact(Math.max(total, 1))];
-        try (var out = FileChannel.open(target, StandardOpenOption.WRITE)) {
-            for (String part : parts) {
-                Lines l = open.get(part);
-                l.close();
-                System.arraycopy(l.offsets, 0, combined.offsets, (int) combined.lines, (int) l.lines);
-                for (int i = 0; i < l.lines; i++) {
-                    combined.offsets[(int) combined.lines + i] += combined.position;
-                }
-                try (var in = FileChannel.open(staging.resolve(part), StandardOpenOption.READ)) {
-                    long done = 0;
-                    while (done < l.position) {
-                        done += in.transferTo(done, l.position - done, out);
-                    }
-                }
-                combined.lines += l.lines;
-                combined.position += l.position;
-            }
-            out.force(true);
-        }
-        open.put(name, combined);
-        return combined.lines;
+        l.flush();
+        l.sync = syncer.submit(() -> {
+            l.channel.force(true);
+            return null;
+        });
     }
 
     /**
-     * Writes {@code shuffledName}: the lines of the (finished) file {@code name} in the order
-     * {@code rng} draws. Reads through a memory map so files larger than the heap work.
+     * Writes {@code shuffledName}: the lines of {@code name} (finished here if it is not yet) in
+     * the order {@code rng} draws. Reads through a memory map, so files larger than the heap work;
+     * the output is cut into {@code parts} consecutive ranges that {@code pool} fills at once, each
+     * copying its lines from the map into its own buffer and writing that at its file position.
      */
-    long writeShuffled(String name, String shuffledName, SeededChoice rng) throws IOException {
+    long writeShuffled(String name, String shuffledName, SeededChoice rng, ExecutorService pool, int parts)
+            throws IOException {
+        finish(name);
         Lines source = open.get(name);
-        source.close();
         int n = Math.toIntExact(source.lines);
         int[] order = new int[n];
         for (int i = 0; i < n; i++) {
@@ -167,33 +219,94 @@ final class OutputFiles implements AutoCloseable {
         }
         rng.shuffle(order);
         Lines target = lines(shuffledName, false);
-        try (var ch = FileChannel.open(staging.resolve(name), StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
+        try (var ch = FileChannel.open(staging.resolve(name), StandardOpenOption.READ); Arena arena = Arena.ofShared()) {
             MemorySegment map = ch.map(FileChannel.MapMode.READ_ONLY, 0, Math.max(source.position, 1), arena);
-            byte[] buf = new byte[1 << 16];
-            for (int i : order) {
-                long from = source.offsets[i];
-                long to = i + 1 < n ? source.offsets[i + 1] : source.position;
-                int len = Math.toIntExact(to - from);
-                if (buf.length < len) {
-                    buf = new byte[Math.max(len, buf.length * 2)];
+            int k = Math.max(1, Math.min(parts, n / 4096));
+            var tasks = new ArrayList<Future<?>>(k);
+            long start = 0;
+            for (int part = 0; part < k; part++) {
+                int from = (int) ((long) n * part / k);
+                int to = (int) ((long) n * (part + 1) / k);
+                long at = start;
+                for (int j = from; j < to; j++) {
+                    start += source.end(order[j]) - source.offsets[order[j]];
                 }
-                MemorySegment.copy(map, ValueLayout.JAVA_BYTE, from, buf, 0, len);
-                target.write(buf, len);
+                tasks.add(pool.submit(() -> {
+                    copyLines(map, source, order, from, to, target.channel, at);
+                    return null;
+                }));
             }
+            for (Future<?> t : tasks) {
+                await(t, shuffledName);
+            }
+            target.position = start;
+            target.lines = n;
         }
-        target.close();
+        finish(shuffledName);
         return n;
     }
 
-    /** Closes (syncs) every file and moves it into the output folder. */
+    /** Writes lines {@code order[from, to)} of {@code source} (mapped at {@code map}) at {@code position}. */
+    private static void copyLines(MemorySegment map, Lines source, int[] order, int from, int to, FileChannel out,
+                                  long position) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER);
+        MemorySegment seg = MemorySegment.ofBuffer(buf);
+        long at = position;
+        for (int j = from; j < to; j++) {
+            int i = order[j];
+            long start = source.offsets[i];
+            int len = Math.toIntExact(source.end(i) - start);
+            if (len > buf.remaining()) {
+                at += writeAt(buf.flip(), out, at);
+                buf.clear();
+            }
+            if (len > buf.remaining()) {
+                at += writeAt(map.asSlice(start, len).asByteBuffer(), out, at);
+            } else {
+                MemorySegment.copy(map, ValueLayout.JAVA_BYTE, start, seg, ValueLayout.JAVA_BYTE, buf.position(), len);
+                buf.position(buf.position() + len);
+            }
+        }
+        writeAt(buf.flip(), out, at);
+    }
+
+    private static long writeAt(ByteBuffer b, FileChannel out, long position) throws IOException {
+        long done = 0;
+        while (b.hasRemaining()) {
+            done += out.write(b, position + done);
+        }
+        return done;
+    }
+
+    private static void await(Future<?> task, String name) throws IOException {
+        try {
+            task.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while writing " + name);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("writing " + name + " failed", e.getCause());
+        }
+    }
+
+    /** Finishes and syncs every file, then moves each into the output folder. */
     void commit() throws IOException {
         for (Lines l : open.values()) {
-            l.close();
+            finish(l.name);
+        }
+        for (Lines l : open.values()) {
+            l.awaitSync();
+            l.channel.close();
         }
         for (Lines l : open.values()) {
             Files.move(staging.resolve(l.name), outputDir.resolve(l.name), StandardCopyOption.ATOMIC_MOVE,
                     StandardCopyOption.REPLACE_EXISTING);
-            finished.add(l.name);
         }
         try (var dir = FileChannel.open(outputDir, StandardOpenOption.READ)) {
             dir.force(true);
@@ -207,11 +320,17 @@ final class OutputFiles implements AutoCloseable {
     public void close() {
         for (Lines l : open.values()) {
             try {
-                l.close();
-            } catch (IOException ignored) {
+                l.awaitSync();
+            } catch (IOException | RuntimeException ignored) {
                 // Closing after a failure; the staging folder is deleted below anyway.
             }
+            try {
+                l.channel.close();
+            } catch (IOException ignored) {
+                // As above.
+            }
         }
+        syncer.shutdown();
         try (Stream<Path> walk = Files.walk(staging)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);

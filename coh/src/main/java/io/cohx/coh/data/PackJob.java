@@ -1,12 +1,18 @@
 package io.cohx.coh.data;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.EnumMap;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * {@code cohx pack}: reads the feedback datasets, turns every record into Chain of Hindsight
@@ -30,11 +36,22 @@ public final class PackJob {
     private final Request request;
     private final PrintStream log;
     private final PackReport report = new PackReport();
-    private final PyJson json = new PyJson();
+    /** Threads that parse and pack; this one reads and writes. */
+    private static final int THREADS = Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
+    /** Batches (about 1 MB of input each) read ahead of the one being written. */
+    private static final int IN_FLIGHT = 2 * THREADS + 2;
+
+    private int batchBytes = RecordBatches.BATCH_BYTES;
 
     public PackJob(Request request, PrintStream log) {
         this.request = request;
         this.log = log;
+    }
+
+    /** Reads input in batches of {@code bytes} (tests: tiny batches must not change any output). */
+    PackJob batchBytes(int bytes) {
+        batchBytes = bytes;
+        return this;
     }
 
     public static String trainFile(String types) {
@@ -45,10 +62,17 @@ public final class PackJob {
         return "eval_" + types + ".jsonl";
     }
 
+    /** The writer's copy of a batch's lines in native memory (grown as needed). */
+    private ByteBuffer direct = ByteBuffer.allocateDirect(1 << 20);
     public PackReport run() {
         String types = request.options().feedback().text();
         var problems = new InputProblems(request.strict(), log);
         var progress = new ProgressLine(log);
+        ExecutorService pool = Executors.newFixedThreadPool(THREADS, r -> {
+            Thread t = new Thread(r, "cohx-pack");
+            t.setDaemon(true);
+            return t;
+        });
         try (var out = new OutputFiles(request.outputDir())) {
             for (FeedbackDataset dataset : request.datasets()) {
                 List<InputFile> files = request.inputs().get(dataset);
@@ -59,54 +83,75 @@ public final class PackJob {
                     }
                     files = request.hub().fetch(dataset);
                 }
-                packDataset(dataset, files, types, out, problems, progress);
+                packDataset(dataset, files, types, out, problems, progress, pool);
             }
             progress.done();
             for (Split split : Split.values()) {
-                String all = split == Split.TRAIN ? trainFile(types) : evalFile(types);
-                var parts = request.datasets().stream().map(d -> datasetFile(d, split, types)).filter(out::has).toList();
-                if (!parts.isEmpty()) {
-                    report.file(all, out.concat(all, parts));
+                String all = combinedFile(split, types);
+                if (out.has(all)) {
+                    report.file(all, out.lines(all, true).lines());
                     String shuffled = split.label() + "_" + types + "_shuffled.jsonl";
                     var rng = new SeededChoice(request.options().seed() + ":shuffle:" + split.label());
-                    report.file(shuffled, out.writeShuffled(all, shuffled, rng));
+                    report.file(shuffled, out.writeShuffled(all, shuffled, rng, pool, THREADS));
                 }
             }
             out.commit();
         } catch (IOException e) {
             throw new DataException("cannot write to " + request.outputDir() + ": " + e.getMessage(), e);
+        } finally {
+            pool.shutdownNow();
         }
         return report;
     }
 
+    /**
+     * Packs the files of one dataset: this thread reads batches of lines and hands each to the
+     * pool to parse, number and pack, then writes the finished batches in input order, which is
+     * also where problems are reported and records counted, so the files, the log and a
+     * {@code --strict} stop are those of a one-record-at-a-time run. A bounded number of batches
+     * is in flight, so memory stays flat however large the input.
+     */
     private void packDataset(FeedbackDataset dataset, List<InputFile> files, String types, OutputFiles out,
-                             InputProblems problems, ProgressLine progress) throws IOException {
-        FeedbackPacker packer = dataset.packer(request.options());
-        var index = new EnumMap<Split, Long>(Split.class);
+                             InputProblems problems, ProgressLine progress, ExecutorService pool) throws IOException {
+        var setup = new PackBatch.Setup(dataset, dataset.packer(request.options()),
+                dataset == FeedbackDataset.DIALOGUE ? DialogueFormatter.forOptions(request.options()) : null,
+                request.options().seed(), new ConcurrentLinkedQueue<>());
         long problemsBefore = problems.total();
+        // About 4.5 output bytes per input byte and sequence per record: aux (dozens of sequences
+        // per record) reads smaller batches, so the batches in flight stay within tens of MB.
+        int phrases = dataset.phrases().good().size();
+        long perRecord = (long) request.options().feedback().inOrder(dataset.typeOrder()).size()
+                * (request.options().feedback().aux() ? phrases : 1);
+        int bytes = (int) Math.max(1, Math.min(batchBytes, RecordBatches.BATCH_BYTES * 4L / perRecord));
+        CompletableFuture<long[]> base = CompletableFuture.completedFuture(new long[2]);
         for (InputFile file : files) {
-            RecordReader.read(file.path(), problems, (record, line) -> {
-                Split own = dataset == FeedbackDataset.SUMMARY ? Split.fromRecord(record) : null;
-                Split split = own != null ? own : file.split();
-                if (split == null) {
-                    problems.report("no split", file.path() + ":" + line, "the record has no 'split' field and the"
-                            + " file name says neither train nor test; pass --input " + dataset.cliName()
-                            + ".train=" + file.path());
-                    return;
+            var pending = new ArrayDeque<CompletableFuture<PackBatch>>();
+            try (var batches = new RecordBatches(file.path(), bytes)) {
+                RecordBatches.Batch batch;
+                while ((batch = batches.next()) != null) {
+                    var work = new PackBatch(setup, file, batch);
+                    var parsed = CompletableFuture.supplyAsync(work::parse, pool);
+                    var before = base;
+                    base = parsed.thenCombine(before, PackBatch::nextBase);
+                    pending.add(parsed.thenCombineAsync(before, PackBatch::pack, pool));
+                    while (pending.size() > IN_FLIGHT) {
+                        write(dataset, await(pending.poll()), types, out, problems, progress);
+                    }
                 }
-                long i = index.merge(split, 1L, Long::sum) - 1;
-                var counts = report.counts(dataset, split);
-                counts.records++;
-                packRecord(dataset, packer, record, split, i, file.path() + ":" + line, types, out, problems, counts);
-                long total = report.totalRecords();
-                progress.tick(() -> String.format("pack: %s %s, %,d records, %,d sequences, %,.0f records/s",
-                        dataset.cliName(), split.label(), total, report.totalSequences(), total / progress.seconds()));
-            });
+            } catch (IOException e) {
+                throw new DataException("cannot read " + file.path() + ": " + e.getMessage(), e);
+            } catch (UncheckedIOException e) {
+                throw new DataException("cannot read " + file.path() + ": " + e.getCause().getMessage(), e);
+            }
+            while (!pending.isEmpty()) {
+                write(dataset, await(pending.poll()), types, out, problems, progress);
+            }
         }
         for (Split split : Split.values()) {
             String name = datasetFile(dataset, split, types);
             if (out.has(name)) {
-                report.file(name, out.lines(name, true).lines());
+                report.file(name, out.lines(name, false).lines());
+                out.finish(name);
             }
         }
         var train = report.get(dataset, Split.TRAIN);
@@ -122,35 +167,65 @@ public final class PackJob {
         }
     }
 
-    private void packRecord(FeedbackDataset dataset, FeedbackPacker packer, JsonNode record, Split split, long index,
-                            String where, String types, OutputFiles out, InputProblems problems,
-                            PackReport.SplitCounts counts) {
-        FeedbackPacker.Packed packed;
+    private static PackBatch await(CompletableFuture<PackBatch> done) {
         try {
-            packed = packer.pack(record, SeededChoice.forRecord(request.options().seed(), dataset.cliName(),
-                    split.label(), index));
-        } catch (RecordFields.BadField e) {
-            counts.skipped.merge("bad field '" + e.field + "'", 1L, Long::sum);
-            problems.report("bad field '" + e.field + "'", where, e.getMessage());
-            return;
-        }
-        if (packed.skipReason() != null) {
-            counts.skipped.merge(packed.skipReason(), 1L, Long::sum);
-            return;
-        }
-        try {
-            var own = out.lines(datasetFile(dataset, split, types), true);
-            json.reset();
-            for (CohSequence seq : packed.sequences()) {
-                int start = json.length();
-                json.appendLine(seq.entries());
-                own.write(json.bytes(), start, json.length() - start);
-                counts.sequences.merge(seq.type(), 1L, Long::sum);
+            return done.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
             }
-            json.forget();
-        } catch (IOException e) {
-            throw new DataException("cannot write to " + request.outputDir() + ": " + e.getMessage(), e);
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
         }
+    }
+
+    /**
+     * The in-order half of a batch: its problems (the first is fatal with {@code --strict}), its
+     * counts, and its lines appended to the dataset's file and to the combined file of the split
+     * (which thus holds every dataset in order without being copied afterwards).
+     */
+    private void write(FeedbackDataset dataset, PackBatch batch, String types, OutputFiles out, InputProblems problems,
+                       ProgressLine progress) throws IOException {
+        for (PackBatch.Problem p : batch.problems) {
+            problems.report(p.reason(), p.where(), p.detail());
+        }
+        for (Split split : batch.splitOrder()) {
+            int s = split.ordinal();
+            var counts = report.counts(dataset, split);
+            counts.records += batch.recordCount(split);
+            for (FeedbackType type : FeedbackType.values()) {
+                long n = batch.sequences[s][type.ordinal()];
+                if (n > 0) {
+                    counts.sequences.merge(type, n, Long::sum);
+                }
+            }
+            batch.skipped.get(s).forEach((reason, n) -> counts.skipped.merge(reason, n, Long::sum));
+        }
+        for (Split split : Split.values()) {
+            var ends = batch.output.ends[split.ordinal()];
+            if (ends.count == 0) {
+                continue;
+            }
+            // One copy into native memory, written from there to both files.
+            int len = ends.at[ends.count - 1];
+            if (direct.capacity() < len) {
+                direct = ByteBuffer.allocateDirect(Math.max(len, 2 * direct.capacity()));
+            }
+            direct.clear();
+            direct.put(batch.output.json[split.ordinal()].bytes(), 0, len).flip();
+            out.lines(datasetFile(dataset, split, types), false).writeLines(direct, ends.at, ends.count);
+            out.lines(combinedFile(split, types), true).writeLines(direct, ends.at, ends.count);
+        }
+        batch.release();
+        long total = report.totalRecords();
+        progress.tick(() -> String.format("pack: %s, %,d records, %,d sequences, %,.0f records/s",
+                dataset.cliName(), total, report.totalSequences(), total / progress.seconds()));
+    }
+
+    private static String combinedFile(Split split, String types) {
+        return split == Split.TRAIN ? trainFile(types) : evalFile(types);
     }
 
     private static String datasetFile(FeedbackDataset dataset, Split split, String types) {

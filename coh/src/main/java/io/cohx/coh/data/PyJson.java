@@ -15,6 +15,14 @@ import java.util.Map;
 final class PyJson {
 
     private static final byte[] HEX = "0123456789abcdef".getBytes();
+    /** The characters json.dumps writes as themselves: printable ASCII but quote and backslash. */
+    private static final boolean[] PLAIN = new boolean[128];
+
+    static {
+        for (char c = 0x20; c <= 0x7e; c++) {
+            PLAIN[c] = c != '"' && c != '\\';
+        }
+    }
 
     private byte[] buf = new byte[1 << 14];
     private int len;
@@ -31,6 +39,24 @@ final class PyJson {
 
     void reset() {
         len = 0;
+    }
+
+    /** Makes room for {@code more} bytes and returns the buffer to write them into at {@link #length()}. */
+    byte[] room(int more) {
+        ensure(more);
+        return buf;
+    }
+
+    /** Sets the end after bytes were written directly into {@link #room(int)}. */
+    void setLength(int newLength) {
+        len = newLength;
+    }
+
+    /** Appends {@code b[from, from + n)} as is. */
+    void appendRaw(byte[] b, int from, int n) {
+        ensure(n);
+        System.arraycopy(b, from, buf, len, n);
+        len += n;
     }
 
     /** Drops the remembered escapes (call between records so memory stays flat). */
@@ -72,44 +98,71 @@ final class PyJson {
     }
 
     private void escape(String s) {
-        int n = s.length();
-        ensure(n + 2);
-        buf[len++] = '"';
-        for (int i = 0; i < n; i++) {
-            char c = s.charAt(i);
-            if (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\') {
-                if (len == buf.length) {
-                    ensure(1);
-                }
-                buf[len++] = (byte) c;
-                continue;
-            }
-            ensure(6);
-            switch (c) {
-                case '"' -> two('"');
-                case '\\' -> two('\\');
-                case '\n' -> two('n');
-                case '\r' -> two('r');
-                case '\t' -> two('t');
-                case '\b' -> two('b');
-                case '\f' -> two('f');
-                default -> {
-                    buf[len++] = '\\';
-                    buf[len++] = 'u';
-                    buf[len++] = HEX[(c >> 12) & 15];
-                    buf[len++] = HEX[(c >> 8) & 15];
-                    buf[len++] = HEX[(c >> 4) & 15];
-                    buf[len++] = HEX[c & 15];
-                }
-            }
-        }
-        ensure(1);
-        buf[len++] = '"';
+        ensure(maxEscaped(s.length()));
+        len = escape(s, 0, s.length(), buf, len);
     }
 
-    private void two(char c) {
-        buf[len++] = '\\';
-        buf[len++] = (byte) c;
+    /** Room {@link #escape(String, int, int, byte[], int)} may need for {@code chars} characters. */
+    static int maxEscaped(int chars) {
+        return 6 * chars + 2;
+    }
+
+    /**
+     * Writes {@code s[from, to)} as a quoted JSON string the way {@code json.dumps} does into
+     * {@code dst} at {@code pos}, which must have {@link #maxEscaped} room; returns the new end.
+     * Printable ASCII other than quote and backslash (nearly all text) is copied as is.
+     */
+    static int escape(String s, int from, int to, byte[] dst, int pos) {
+        int p = pos;
+        dst[p++] = '"';
+        for (int i = from; i < to; i++) {
+            char c = s.charAt(i);
+            if (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\') {
+                dst[p++] = (byte) c;
+                continue;
+            }
+            p = escapeOne(c, dst, p);
+        }
+        dst[p++] = '"';
+        return p;
+    }
+
+    /** {@link #escape(String, int, int, byte[], int)} for {@code chars[from, to)}. */
+    static int escape(char[] chars, int from, int to, byte[] dst, int pos) {
+        int p = pos;
+        dst[p++] = '"';
+        for (int i = from; i < to; i++) {
+            char c = chars[i];
+            if (c < 128 && PLAIN[c]) {
+                dst[p++] = (byte) c;
+                continue;
+            }
+            p = escapeOne(c, dst, p);
+        }
+        dst[p++] = '"';
+        return p;
+    }
+
+    private static int escapeOne(char c, byte[] dst, int pos) {
+        int p = pos;
+        dst[p++] = '\\';
+        switch (c) {
+            case '"' -> dst[p++] = '"';
+            case '\\' -> dst[p++] = '\\';
+            case '\n' -> dst[p++] = 'n';
+            case '\r' -> dst[p++] = 'r';
+            case '\t' -> dst[p++] = 't';
+            case '\b' -> dst[p++] = 'b';
+            case '\f' -> dst[p++] = 'f';
+            default -> {
+                dst[p++] = 'u';
+                dst[p++] = HEX[(c >> 12) & 15];
+                dst[p++] = HEX[(c >> 8) & 15];
+                dst[p++] = HEX[(c >> 4) & 15];
+                dst[p++] = HEX[c & 15];
+            }
+        }
+        return p;
     }
 
     private void put(char c) {

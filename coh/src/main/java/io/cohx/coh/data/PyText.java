@@ -49,6 +49,9 @@ final class PyText {
 
     /** Python's {@code str.isspace()} for one UTF-16 unit (all such characters are in the BMP). */
     static boolean isSpace(char c) {
+        if (c > ' ' && c < 0x85) {
+            return false;
+        }
         if (c <= ' ') {
             return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
         }

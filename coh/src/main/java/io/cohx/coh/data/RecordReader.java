@@ -1,17 +1,10 @@
 package io.cohx.coh.data;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedInputStream;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.GZIPInputStream;
@@ -30,8 +23,6 @@ public final class RecordReader {
         void accept(JsonNode record, long line);
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private RecordReader() {
     }
 
@@ -49,79 +40,25 @@ public final class RecordReader {
     }
 
     public static void read(Path file, InputProblems problems, Sink sink) {
-        try (InputStream in = open(file)) {
-            in.mark(1 << 12);
-            int c;
-            do {
-                c = in.read();
-            } while (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == 0xef || c == 0xbb || c == 0xbf);
-            in.reset();
-            if (c == '[') {
-                readArray(file, in, problems, sink);
-            } else {
-                readLines(file, in, problems, sink);
+        try (var batches = new RecordBatches(file)) {
+            RecordBatches.Batch batch;
+            while ((batch = batches.next()) != null) {
+                for (int i = 0; i < batch.count; i++) {
+                    var parsed = RecordBatches.record(batch, i);
+                    if (parsed.problem() != null) {
+                        problems.report("malformed JSON", batches.where(batch.line(i)), parsed.problem());
+                    } else if (parsed.node() != null) {
+                        sink.accept(parsed.node(), batch.line(i));
+                    }
+                }
+                if (batch.trailingProblem != null) {
+                    problems.report("malformed JSON", batches.where(batch.trailingLine), batch.trailingProblem);
+                }
             }
         } catch (IOException e) {
             throw new DataException("cannot read " + file + ": " + e.getMessage(), e);
         } catch (UncheckedIOException e) {
             throw new DataException("cannot read " + file + ": " + e.getCause().getMessage(), e);
-        }
-    }
-
-    private static void readLines(Path file, InputStream in, InputProblems problems, Sink sink) throws IOException {
-        var reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16);
-        String line;
-        long number = 0;
-        while ((line = reader.readLine()) != null) {
-            number++;
-            if (number == 1 && !line.isEmpty() && line.charAt(0) == '\uFEFF') {
-                line = line.substring(1);
-            }
-            if (line.isBlank()) {
-                continue;
-            }
-            JsonNode node;
-            try {
-                node = JSON.readTree(line);
-            } catch (JsonProcessingException e) {
-                problems.report("malformed JSON", file + ":" + number,
-                        "not valid JSON (" + e.getOriginalMessage() + ")");
-                continue;
-            }
-            if (!node.isObject()) {
-                problems.report("malformed JSON", file + ":" + number,
-                        "expected a JSON object, found " + node.getNodeType().name().toLowerCase());
-                continue;
-            }
-            sink.accept(node, number);
-        }
-    }
-
-    private static void readArray(Path file, InputStream in, InputProblems problems, Sink sink) throws IOException {
-        try (JsonParser parser = JSON.getFactory().createParser(in)) {
-            parser.nextToken();
-            JsonToken token;
-            while (true) {
-                try {
-                    token = parser.nextToken();
-                    if (token == null || token == JsonToken.END_ARRAY) {
-                        return;
-                    }
-                    long line = parser.currentTokenLocation().getLineNr();
-                    JsonNode node = parser.readValueAsTree();
-                    if (node == null || !node.isObject()) {
-                        problems.report("malformed JSON", file + ":" + line, "array element is not a JSON object");
-                        continue;
-                    }
-                    sink.accept(node, line);
-                } catch (JsonProcessingException e) {
-                    // A broken array cannot be resynchronised: report once and stop this file.
-                    long line = e.getLocation() == null ? -1 : e.getLocation().getLineNr();
-                    problems.report("malformed JSON", file + ":" + line,
-                            "not valid JSON (" + e.getOriginalMessage() + "); the rest of this file is skipped");
-                    return;
-                }
-            }
         }
     }
 }

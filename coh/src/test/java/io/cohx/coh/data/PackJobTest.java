@@ -70,6 +70,24 @@ class PackJobTest {
         assertEquals(2, report.get(FeedbackDataset.SUMMARY, Split.EVAL).records(), "valid1 and valid2 records");
     }
 
+    /**
+     * Batches of one line (one array element) each: record numbers, and with them the seeded
+     * task phrases of webgpt and summary, must still be those of a one-by-one run.
+     */
+    @ParameterizedTest
+    @CsvSource({"all-aux, 'p,n,pn,np,aux', 42", "plain, 'p,n,pn,np', 7"})
+    void oneRecordBatchesGiveTheGoldenFilesToo(String golden, String feedback, long seed) throws IOException {
+        Path out = tmp.resolve("tiny");
+        var inputs = fixtures();
+        var request = new PackJob.Request(List.copyOf(inputs.keySet()), inputs,
+                PackOptions.defaults().withFeedback(feedback).withSeed(seed), out, false, null);
+        new PackJob(request, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).batchBytes(1).run();
+        Path expected = resource("expected/" + golden);
+        for (String name : names(expected)) {
+            assertArrayEquals(Files.readAllBytes(expected.resolve(name)), Files.readAllBytes(out.resolve(name)), name);
+        }
+    }
+
     private static List<String> names(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
