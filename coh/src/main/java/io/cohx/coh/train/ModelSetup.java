@@ -20,7 +20,6 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.Map;
 
 /** The model-side decisions of a training run: config, dtype, schedule, and where parameters come from. */
 final class ModelSetup {
@@ -154,9 +153,5 @@ final class ModelSetup {
                 throw new TrainingException(source + ": tensor '" + p + "' is not a parameter of this model (is it another model type or config?)");
             }
         }
-    }
-
-    static Map<String, Object> describe(ModelConfig mc) {
-        return mc.toMap();
     }
 }

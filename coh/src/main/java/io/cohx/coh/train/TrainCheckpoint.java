@@ -160,7 +160,7 @@ public final class TrainCheckpoint {
         var values = new ArrayList<NdArray>();
         for (TensorInfo info : r.tensors()) {
             HostTensor t = r.read(info.name(), null);
-            NdArray a = NdArray.zeros(new ArrayType(toEngineType(t.dtype(), r.source(), info.name()), Shape.of(t.shape())));
+            NdArray a = NdArray.zeros(new ArrayType(toEngineType(t.dtype()), Shape.of(t.shape())));
             MemorySegment.copy(t.data(), 0, a.segment(), 0, t.byteSize());
             paths.add(info.name());
             values.add(a);
@@ -182,7 +182,7 @@ public final class TrainCheckpoint {
         };
     }
 
-    static io.cohx.engine.DType toEngineType(DType t, Path file, String tensor) {
+    static io.cohx.engine.DType toEngineType(DType t) {
         return switch (t) {
             case F32 -> io.cohx.engine.DType.F32;
             case BF16 -> io.cohx.engine.DType.BF16;

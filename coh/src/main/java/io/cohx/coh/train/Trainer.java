@@ -183,10 +183,7 @@ public final class Trainer {
             if (path.equals("tokens") || path.equals("masks")) {
                 return PartitionRules.BATCH;
             }
-            if (path.startsWith("params.") || path.startsWith("opt.") || !path.contains(".") && model.paramTypes().has(path)) {
-                return model.partitionRules().specFor(path);
-            }
-            if (model.paramTypes().has(path)) {
+            if (path.startsWith("params.") || path.startsWith("opt.") || model.paramTypes().has(path)) { // has(): init's outputs
                 return model.partitionRules().specFor(path);
             }
             return PartitionSpec.REPLICATED;
