@@ -44,15 +44,26 @@ public final class HubDatasets {
     private final String revision;
     private final Path cacheDir;
     private final PrintStream log;
-    private final HttpClient http;
+    /**
+     * Made on the first download: an HTTP client starts a selector thread that sits in native
+     * code, and the JVM waits about 300 ms for such threads when it exits, so a run that
+     * downloads nothing (every dataset given with --input) must not have one.
+     */
+    private HttpClient http;
 
     public HubDatasets(String endpoint, String revision, Path cacheDir, PrintStream log) {
         this.endpoint = endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1) : endpoint;
         this.revision = revision;
         this.cacheDir = cacheDir;
         this.log = log;
-        this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
-                .connectTimeout(Duration.ofSeconds(20)).build();
+    }
+
+    private synchronized HttpClient http() {
+        if (http == null) {
+            http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
+                    .connectTimeout(Duration.ofSeconds(20)).build();
+        }
+        return http;
     }
 
     /** The endpoint to use: the flag if given, else COHX_HF_ENDPOINT, else HF_ENDPOINT, else the public Hub. */
@@ -195,7 +206,7 @@ public final class HubDatasets {
         }
         HttpResponse<T> response;
         try {
-            response = http.send(request.build(), handler);
+            response = http().send(request.build(), handler);
         } catch (IOException e) {
             throw new DataException("cannot reach the Hugging Face Hub at " + endpoint + " (" + e + "): check the network,"
                     + " point --hub-endpoint or COHX_HF_ENDPOINT at a mirror, or pass local files with --input", e);
