@@ -5,9 +5,10 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -36,7 +37,7 @@ public final class PackJob {
     private final Request request;
     private final PrintStream log;
     private final PackReport report = new PackReport();
-    /** Threads that parse and pack; this one reads and writes. */
+    /** Threads that parse and pack; a reader thread reads, this one writes. */
     private static final int THREADS = Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
     /** Batches (about 1 MB of input each) read ahead of the one being written. */
     private static final int IN_FLIGHT = 2 * THREADS + 2;
@@ -46,6 +47,14 @@ public final class PackJob {
     public PackJob(Request request, PrintStream log) {
         this.request = request;
         this.log = log;
+    }
+
+    private OutputFiles.Tuning tuning = OutputFiles.Tuning.DEFAULT;
+
+    /** Writes the files so (tests: every way of writing must give the same files). */
+    PackJob tuning(OutputFiles.Tuning t) {
+        tuning = t;
+        return this;
     }
 
     /** Reads input in batches of {@code bytes} (tests: tiny batches must not change any output). */
@@ -62,8 +71,6 @@ public final class PackJob {
         return "eval_" + types + ".jsonl";
     }
 
-    /** The writer's copy of a batch's lines in native memory (grown as needed). */
-    private ByteBuffer direct = ByteBuffer.allocateDirect(1 << 20);
     public PackReport run() {
         String types = request.options().feedback().text();
         var problems = new InputProblems(request.strict(), log);
@@ -73,7 +80,7 @@ public final class PackJob {
             t.setDaemon(true);
             return t;
         });
-        try (var out = new OutputFiles(request.outputDir())) {
+        try (var out = new OutputFiles(request.outputDir(), tuning)) {
             for (FeedbackDataset dataset : request.datasets()) {
                 List<InputFile> files = request.inputs().get(dataset);
                 if (files == null || files.isEmpty()) {
@@ -92,7 +99,7 @@ public final class PackJob {
                     report.file(all, out.lines(all, true).lines());
                     String shuffled = split.label() + "_" + types + "_shuffled.jsonl";
                     var rng = new SeededChoice(request.options().seed() + ":shuffle:" + split.label());
-                    report.file(shuffled, out.writeShuffled(all, shuffled, rng, pool, THREADS));
+                    report.file(shuffled, out.writeShuffled(all, shuffled, rng, THREADS));
                 }
             }
             out.commit();
@@ -105,11 +112,11 @@ public final class PackJob {
     }
 
     /**
-     * Packs the files of one dataset: this thread reads batches of lines and hands each to the
-     * pool to parse, number and pack, then writes the finished batches in input order, which is
-     * also where problems are reported and records counted, so the files, the log and a
-     * {@code --strict} stop are those of a one-record-at-a-time run. A bounded number of batches
-     * is in flight, so memory stays flat however large the input.
+     * Packs the files of one dataset: a reader thread ({@link #read}) reads batches of lines and
+     * hands each to the pool to parse, number and pack; this thread writes the finished batches
+     * in input order, which is also where problems are reported and records counted, so the
+     * files, the log and a {@code --strict} stop are those of a one-record-at-a-time run. A
+     * bounded number of batches is in flight, so memory stays flat however large the input.
      */
     private void packDataset(FeedbackDataset dataset, List<InputFile> files, String types, OutputFiles out,
                              InputProblems problems, ProgressLine progress, ExecutorService pool) throws IOException {
@@ -123,28 +130,28 @@ public final class PackJob {
         long perRecord = (long) request.options().feedback().inOrder(dataset.typeOrder()).size()
                 * (request.options().feedback().aux() ? phrases : 1);
         int bytes = (int) Math.max(1, Math.min(batchBytes, RecordBatches.BATCH_BYTES * 4L / perRecord));
-        CompletableFuture<long[]> base = CompletableFuture.completedFuture(new long[2]);
-        for (InputFile file : files) {
-            var pending = new ArrayDeque<CompletableFuture<PackBatch>>();
-            try (var batches = new RecordBatches(file.path(), bytes)) {
-                RecordBatches.Batch batch;
-                while ((batch = batches.next()) != null) {
-                    var work = new PackBatch(setup, file, batch);
-                    var parsed = CompletableFuture.supplyAsync(work::parse, pool);
-                    var before = base;
-                    base = parsed.thenCombine(before, PackBatch::nextBase);
-                    pending.add(parsed.thenCombineAsync(before, PackBatch::pack, pool));
-                    while (pending.size() > IN_FLIGHT) {
-                        write(dataset, await(pending.poll()), types, out, problems, progress);
-                    }
+        var queue = new ArrayBlockingQueue<Read>(IN_FLIGHT);
+        Thread reader = Thread.ofPlatform().name("cohx-pack-read").daemon()
+                .start(() -> read(setup, files, bytes, pool, queue));
+        try {
+            for (Read next = queue.take(); next != Read.END; next = queue.take()) {
+                if (next.failure() instanceof RuntimeException e) {
+                    throw e;
                 }
-            } catch (IOException e) {
-                throw new DataException("cannot read " + file.path() + ": " + e.getMessage(), e);
-            } catch (UncheckedIOException e) {
-                throw new DataException("cannot read " + file.path() + ": " + e.getCause().getMessage(), e);
+                if (next.failure() instanceof Error e) {
+                    throw e;
+                }
+                write(dataset, await(next.batch()), types, out, problems, progress);
             }
-            while (!pending.isEmpty()) {
-                write(dataset, await(pending.poll()), types, out, problems, progress);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DataException("interrupted while packing " + dataset.cliName(), e);
+        } finally {
+            reader.interrupt();
+            try {
+                reader.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
         for (Split split : Split.values()) {
@@ -164,6 +171,51 @@ public final class PackJob {
         if (dataset.hasEvalSplit() && report.get(dataset, Split.EVAL).records() == 0) {
             log.println("warning: " + dataset.cliName() + " has no eval records; no " + dataset.filePrefix()
                     + "_eval file is written");
+        }
+    }
+
+    /** What the reader hands the writer: a batch on its way through the pool, the end, or a failure. */
+    private record Read(CompletableFuture<PackBatch> batch, Throwable failure) {
+        static final Read END = new Read(null, null);
+    }
+
+    /**
+     * The reading half of {@link #packDataset}, on a thread of its own so that reading and
+     * decompressing the input overlaps writing the output: reads the files' batches in order,
+     * hands each to the pool to parse and pack (numbered after all earlier batches) and queues
+     * it for the writer; then {@link Read#END}, or the failure that stopped it. Stops quietly when
+     * interrupted (the writer has failed).
+     */
+    private static void read(PackBatch.Setup setup, List<InputFile> files, int bytes, ExecutorService pool,
+                             BlockingQueue<Read> queue) {
+        CompletableFuture<long[]> base = CompletableFuture.completedFuture(new long[2]);
+        Read last = Read.END;
+        try {
+            for (InputFile file : files) {
+                try (var batches = new RecordBatches(file.path(), bytes)) {
+                    RecordBatches.Batch batch;
+                    while ((batch = batches.next()) != null) {
+                        var work = new PackBatch(setup, file, batch);
+                        var parsed = CompletableFuture.supplyAsync(work::parse, pool);
+                        var before = base;
+                        base = parsed.thenCombine(before, PackBatch::nextBase);
+                        queue.put(new Read(parsed.thenCombineAsync(before, PackBatch::pack, pool), null));
+                    }
+                } catch (IOException e) {
+                    throw new DataException("cannot read " + file.path() + ": " + e.getMessage(), e);
+                } catch (UncheckedIOException e) {
+                    throw new DataException("cannot read " + file.path() + ": " + e.getCause().getMessage(), e);
+                }
+            }
+        } catch (InterruptedException e) {
+            return;
+        } catch (RuntimeException | Error e) {
+            last = new Read(null, e);
+        }
+        try {
+            queue.put(last);
+        } catch (InterruptedException e) {
+            // The writer stopped (it failed): nobody waits for the end.
         }
     }
 
@@ -208,15 +260,12 @@ public final class PackJob {
             if (ends.count == 0) {
                 continue;
             }
-            // One copy into native memory, written from there to both files.
-            int len = ends.at[ends.count - 1];
-            if (direct.capacity() < len) {
-                direct = ByteBuffer.allocateDirect(Math.max(len, 2 * direct.capacity()));
-            }
-            direct.clear();
-            direct.put(batch.output.json[split.ordinal()].bytes(), 0, len).flip();
-            out.lines(datasetFile(dataset, split, types), false).writeLines(direct, ends.at, ends.count);
-            out.lines(combinedFile(split, types), true).writeLines(direct, ends.at, ends.count);
+            PyJson json = batch.output.json[split.ordinal()];
+            var bytes = ByteBuffer.wrap(json.bytes(), 0, ends.at[ends.count - 1]);
+            out.lines(datasetFile(dataset, split, types), false).writeLines(bytes, ends.at, ends.count);
+            var all = out.lines(combinedFile(split, types), true);
+            all.writeLines(bytes, ends.at, ends.count);
+            out.keep(all, json.bytes(), bytes.limit());
         }
         batch.release();
         long total = report.totalRecords();

@@ -88,6 +88,29 @@ class PackJobTest {
         }
     }
 
+    /**
+     * Every way of writing the files must give the golden files: direct or buffered I/O, with
+     * writes of two 4 KiB blocks (so lines straddle blocks and the last block is padded and cut
+     * back), and the shuffle reading the combined files from memory, from disk, or from memory
+     * until the budget ran out part way.
+     */
+    @ParameterizedTest
+    @CsvSource({"true, 1000000000, 1", "true, 0, 1", "true, 20000, 1", "false, 1000000000, 1", "false, 0, 1",
+                "true, 1000000000, 1048576", "false, 20000, 1048576"})
+    void everyWayOfWritingGivesTheGoldenFiles(boolean directIo, long keepBudget, int batchBytes) throws IOException {
+        Path out = tmp.resolve("written");
+        var inputs = fixtures();
+        var request = new PackJob.Request(List.copyOf(inputs.keySet()), inputs,
+                PackOptions.defaults().withFeedback("p,n,pn,np,aux").withSeed(42), out, false, null);
+        new PackJob(request, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
+                .batchBytes(batchBytes).tuning(new OutputFiles.Tuning(directIo, 8192, keepBudget)).run();
+        Path expected = resource("expected/all-aux");
+        assertEquals(names(expected), names(out));
+        for (String name : names(expected)) {
+            assertArrayEquals(Files.readAllBytes(expected.resolve(name)), Files.readAllBytes(out.resolve(name)), name);
+        }
+    }
+
     private static List<String> names(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
@@ -157,6 +180,30 @@ class PackJobTest {
         var e = assertThrows(DataException.class, () -> pack(inputs, PackOptions.defaults().withFeedback("p"), out, false,
                 new ByteArrayOutputStream()));
         assertTrue(e.getMessage().startsWith("dialogue: no training sequences from 4 records"), e.getMessage());
+        assertEquals(List.of("keep.txt"), names(out), "no half-written files, no staging folder");
+    }
+
+    /** A read error (here a gzip file cut short) stops the run naming the file; nothing is left behind. */
+    @Test
+    void truncatedInputNamesTheFileAndLeavesNothing() throws IOException {
+        Path out = Files.createDirectories(tmp.resolve("cut"));
+        Files.writeString(out.resolve("keep.txt"), "mine");
+        Path whole = tmp.resolve("whole.jsonl.gz");
+        try (var gz = new java.util.zip.GZIPOutputStream(Files.newOutputStream(whole))) {
+            byte[] line = Files.readString(resource("fixtures/dialogue/train.jsonl")).lines().findFirst().orElseThrow()
+                    .concat("\n").getBytes(StandardCharsets.UTF_8);
+            for (int i = 0; i < 5000; i++) {
+                gz.write(line);
+            }
+        }
+        byte[] bytes = Files.readAllBytes(whole);
+        Path cut = tmp.resolve("train.jsonl.gz");
+        Files.write(cut, java.util.Arrays.copyOf(bytes, bytes.length * 2 / 3));
+        var inputs = new EnumMap<FeedbackDataset, List<InputFile>>(FeedbackDataset.class);
+        inputs.put(FeedbackDataset.DIALOGUE, List.of(new InputFile(cut, Split.TRAIN)));
+        var e = assertThrows(DataException.class, () -> pack(inputs, PackOptions.defaults().withFeedback("p,n"), out,
+                false, new ByteArrayOutputStream()));
+        assertTrue(e.getMessage().startsWith("cannot read " + cut + ": "), e.getMessage());
         assertEquals(List.of("keep.txt"), names(out), "no half-written files, no staging folder");
     }
 
