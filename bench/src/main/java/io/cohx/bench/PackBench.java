@@ -31,17 +31,25 @@ import java.util.zip.GZIPOutputStream;
  * Throughput of {@code cohx pack} (records/s) on a generated HH-RLHF-format file, against the
  * reference algorithm in Python ({@code tools/reference/pack_reference.py}) on the same input.
  * Prints one JSON line per measurement. Usage: {@code PackBench [records] [feedback types]}
- * (default 100000 and p,n,pn,np: with aux the output of 100k records is several GB). Both sides
- * read the same gzip file and write the same files (checked byte for byte); each is timed as the
- * best of three runs into a fresh folder. The Python side processes each record twice (once per
- * output file, as the reference packer did) and does not fsync; the Java side packs each record
- * once and fsyncs every file before moving it into place.
+ * (default 100000 and p,n,pn,np: with aux the output of 100k records is several GB). Every side
+ * reads the same gzip file and writes the same files (checked byte for byte).
+ *
+ * <p>Three measurements: {@code pack_java}, the pack in this JVM once it is warm (one run to
+ * compile the hot code first, reported as {@code first_run_seconds}, then the best of five);
+ * {@code pack_cli_cold}, the whole {@code cohx pack} command in a fresh JVM each time, start-up,
+ * class loading and compiling included (best of three); {@code pack_python_reference}, the
+ * Python script (best of three). Each run writes into a fresh folder on a quiet disk: the last
+ * run's files are deleted and the disk given a second (deleting ~700 MB issues discards that
+ * would otherwise slow whichever run comes next). The Python side processes each record twice
+ * (once per output file, as the reference packer did) and does not fsync; the Java side packs
+ * each record once and has every file on disk (direct I/O or fsync) before moving it into place.
  * The input cycles the built-in sample dialogues, each copy tagged with its number so no two
  * records are equal. Run from the repository root so the Python script is found.
  */
 public final class PackBench {
 
-    private static final int RUNS = 3;
+    private static final int RUNS = 5;
+    private static final int PROCESS_RUNS = 3;
 
     public static void main(String[] args) throws Exception {
         int records = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
@@ -53,34 +61,58 @@ public final class PackBench {
             var inputs = Map.of(FeedbackDataset.DIALOGUE, List.of(new InputFile(input, Split.TRAIN)));
             var options = PackOptions.defaults().withFeedback(types);
             var quiet = new PrintStream(new ByteArrayOutputStream());
-            double[] javaRuns = new double[RUNS];
+            double[] javaRuns = new double[RUNS + 1];
             long sequences = 0;
             Path javaOut = work.resolve("java");
-            for (int run = 0; run < RUNS; run++) {
-                delete(javaOut);
+            for (int run = 0; run <= RUNS; run++) {
+                settle(javaOut);
                 long t0 = System.nanoTime();
                 var report = new PackJob(new PackJob.Request(List.of(FeedbackDataset.DIALOGUE), inputs, options, javaOut,
                         false, null), quiet).run();
                 javaRuns[run] = (System.nanoTime() - t0) / 1e9;
                 sequences = report.totalSequences();
             }
-            double best = Arrays.stream(javaRuns).min().orElseThrow();
+            double[] warm = Arrays.copyOfRange(javaRuns, 1, RUNS + 1);
+            double best = Arrays.stream(warm).min().orElseThrow();
             long outputBytes = size(javaOut);
             System.out.printf("{\"bench\":\"pack_java\",\"records\":%d,\"input_bytes\":%d,\"feedback\":\"%s\","
                             + "\"sequences\":%d,\"output_bytes\":%d,\"seconds\":%.3f,\"records_per_s\":%.0f,"
-                            + "\"run_seconds\":%s}%n", records, bytes, types, sequences, outputBytes, best, records / best, list(javaRuns));
+                            + "\"run_seconds\":%s,\"first_run_seconds\":%.3f}%n", records, bytes, types, sequences, outputBytes,
+                    best, records / best, list(warm), javaRuns[0]);
+
+            // The command as a user runs it: a fresh JVM every time.
+            String java = ProcessHandle.current().info().command().orElse("java");
+            Path cliOut = work.resolve("cli");
+            double[] cliRuns = new double[PROCESS_RUNS];
+            for (int run = 0; run < PROCESS_RUNS; run++) {
+                settle(cliOut);
+                long t0 = System.nanoTime();
+                var p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+                        System.getProperty("java.class.path"), "io.cohx.cli.Main", "pack", "--offline", "--dataset",
+                        "dialogue", "--input", "dialogue.train=" + input, "--include-feedback", types, "--output-dir",
+                        cliOut.toString()).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                int code = p.waitFor();
+                cliRuns[run] = (System.nanoTime() - t0) / 1e9;
+                if (code != 0) {
+                    System.out.println("{\"bench\":\"pack_cli_cold\",\"failed\":" + code + "}");
+                    return;
+                }
+            }
+            double cli = Arrays.stream(cliRuns).min().orElseThrow();
+            System.out.printf("{\"bench\":\"pack_cli_cold\",\"records\":%d,\"seconds\":%.3f,\"records_per_s\":%.0f,"
+                    + "\"run_seconds\":%s,\"identical_output\":%b}%n", records, cli, records / cli, list(cliRuns),
+                    sameFiles(cliOut, javaOut));
 
             Path script = Path.of("tools/reference/pack_reference.py");
             if (!Files.exists(script)) {
                 System.out.println("{\"bench\":\"pack_python\",\"skipped\":\"run from the repository root\"}");
                 return;
             }
-            // The same input, feedback types and output files (per-dataset, combined, shuffled), best
-            // of the same number of runs, each into a fresh folder.
-            double[] pyRuns = new double[RUNS];
+            double[] pyRuns = new double[PROCESS_RUNS];
             Path pyOut = work.resolve("python");
-            for (int run = 0; run < RUNS; run++) {
-                delete(pyOut);
+            for (int run = 0; run < PROCESS_RUNS; run++) {
+                settle(pyOut);
                 long t0 = System.nanoTime();
                 var p = new ProcessBuilder("python3", script.toString(), "--input", "dialogue.train=" + input,
                         "--include-feedback", types, "--output-dir", pyOut.toString()).inheritIO().start();
@@ -96,9 +128,18 @@ public final class PackBench {
             System.out.printf("{\"bench\":\"pack_python_reference\",\"records\":%d,\"output_bytes\":%d,\"seconds\":%.3f,"
                     + "\"records_per_s\":%.0f,\"run_seconds\":%s,\"identical_output\":%b}%n", records, size(pyOut), py,
                     records / py, list(pyRuns), same);
-            System.out.printf("{\"bench\":\"pack_speedup\",\"java_over_python\":%.1f,\"goal\":20}%n", py / best);
+            System.out.printf("{\"bench\":\"pack_speedup\",\"warm_java_over_python\":%.1f,"
+                    + "\"cold_cli_over_python\":%.1f,\"goal\":20}%n", py / best, py / cli);
         } finally {
             delete(work);
+        }
+    }
+
+    /** Deletes {@code dir} (the last run's output) and gives the disk a second to settle. */
+    private static void settle(Path dir) throws IOException, InterruptedException {
+        if (Files.exists(dir)) {
+            delete(dir);
+            Thread.sleep(1000);
         }
     }
 
