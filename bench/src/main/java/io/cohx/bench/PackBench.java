@@ -39,8 +39,9 @@ import java.util.zip.GZIPOutputStream;
  * {@code pack_cli_cold}, the whole {@code cohx pack} command in a fresh JVM each time, start-up,
  * class loading and compiling included (best of three); {@code pack_python_reference}, the
  * Python script (best of three). Each run writes into a fresh folder on a quiet disk: the last
- * run's files are deleted and the disk given a second (deleting ~700 MB issues discards that
- * would otherwise slow whichever run comes next). The Python side processes each record twice
+ * run's files are deleted and the disk given a second (on a file system mounted with
+ * {@code discard}, deleting ~700 MB issues discards that would otherwise slow whichever run
+ * comes next). The Python side processes each record twice
  * (once per output file, as the reference packer did) and does not fsync; the Java side packs
  * each record once and has every file on disk (direct I/O or fsync) before moving it into place.
  * The input cycles the built-in sample dialogues, each copy tagged with its number so no two
