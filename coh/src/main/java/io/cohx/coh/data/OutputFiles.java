@@ -324,7 +324,7 @@ final class OutputFiles implements AutoCloseable {
      * is kept and what was is let go: those files are shuffled from disk.
      */
     void keep(Lines lines, byte[] data, int len) {
-        if (lines.kept == null) {
+        if (lines.kept == null || len == 0) {
             return;
         }
         if (lines.lastStart != lines.keptEnd || lines.position - lines.lastStart != len) {
