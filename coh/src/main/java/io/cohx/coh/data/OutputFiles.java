@@ -31,7 +31,9 @@ import java.util.stream.Stream;
  * The files of one {@code cohx pack} run, written all-or-nothing: every file goes into a hidden
  * staging folder inside the output folder and is moved into place (atomically, one by one) only
  * after all of them are complete and synced; {@link #close()} without {@link #commit()} removes
- * the staging folder, so a failed run leaves the output folder as it was.
+ * the staging folder, so a failed run leaves the output folder as it was. A shutdown hook
+ * removes it too when the JVM is stopped (Ctrl-C, SIGTERM); the folder names its owner process,
+ * so the next run into the same output folder removes those of runs killed outright.
  *
  * <p>Each file is synced exactly once, but as soon as it is complete ({@link #finish}) and on a
  * background thread, so the disk writes back one file while the next is still being produced;
@@ -274,6 +276,16 @@ final class OutputFiles implements AutoCloseable {
         return t;
     });
     private boolean committed;
+    /** Staging folders of interrupted runs removed when this one started. */
+    private final List<Path> leftovers;
+    /** Removes the staging folder if the JVM exits (Ctrl-C, SIGTERM) before {@link #close()}. */
+    private final Thread cleanup = new Thread(this::removeStaging, "cohx-pack-cleanup");
+
+    private static final String STAGING_PREFIX = ".cohx-pack-";
+    /** The file in a staging folder that names the process writing it: "pid start-millis". */
+    private static final String OWNER = ".owner";
+    /** A staging folder without an owner file is left alone this long (it may be being made). */
+    private static final long UNOWNED_GRACE_MILLIS = 10 * 60 * 1000;
 
     OutputFiles(Path outputDir) throws IOException {
         this(outputDir, Tuning.DEFAULT);
@@ -291,7 +303,11 @@ final class OutputFiles implements AutoCloseable {
     OutputFiles(Path outputDir, Tuning tuning) throws IOException {
         this.outputDir = outputDir;
         Files.createDirectories(outputDir);
-        this.staging = Files.createTempDirectory(outputDir, ".cohx-pack-");
+        this.leftovers = removeLeftovers(outputDir);
+        this.staging = Files.createTempDirectory(outputDir, STAGING_PREFIX);
+        var self = ProcessHandle.current();
+        Files.writeString(staging.resolve(OWNER), self.pid() + " " + startOf(self));
+        Runtime.getRuntime().addShutdownHook(cleanup);
         this.block = tuning.blockBytes();
         this.keepBudget = tuning.keepBudget();
         int a = tuning.directIo() ? directAlignment(staging) : 0;
@@ -564,6 +580,72 @@ final class OutputFiles implements AutoCloseable {
         }
     }
 
+    /** The staging folders of interrupted runs that were removed when this one started. */
+    List<Path> leftovers() {
+        return leftovers;
+    }
+
+    /**
+     * Removes the staging folders in {@code dir} that no running process owns: those a run left
+     * when it was killed (SIGKILL, a crash, power loss), which no shutdown hook could remove.
+     */
+    private static List<Path> removeLeftovers(Path dir) throws IOException {
+        var removed = new ArrayList<Path>();
+        List<Path> candidates;
+        try (Stream<Path> s = Files.list(dir)) {
+            candidates = s.filter(p -> p.getFileName().toString().startsWith(STAGING_PREFIX) && Files.isDirectory(p))
+                    .toList();
+        }
+        for (Path p : candidates) {
+            if (!ownerAlive(p)) {
+                delete(p);
+                removed.add(p);
+            }
+        }
+        return removed;
+    }
+
+    /** Whether the process named in {@code staging}'s owner file still runs (or might: see the grace). */
+    private static boolean ownerAlive(Path staging) throws IOException {
+        Path owner = staging.resolve(OWNER);
+        if (!Files.exists(owner)) {
+            long age = System.currentTimeMillis() - Files.getLastModifiedTime(staging).toMillis();
+            return age < UNOWNED_GRACE_MILLIS;
+        }
+        String[] parts = Files.readString(owner).trim().split(" ");
+        try {
+            long pid = Long.parseLong(parts[0]);
+            String start = parts.length > 1 ? parts[1] : "";
+            return ProcessHandle.of(pid).map(h -> start.equals("-") || start.equals(startOf(h))).orElse(false);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    /** When {@code process} started, in epoch milliseconds, or "-" where the OS does not say (a pid alone can be reused). */
+    private static String startOf(ProcessHandle process) {
+        return process.info().startInstant().map(t -> Long.toString(t.toEpochMilli())).orElse("-");
+    }
+
+    private static void delete(Path dir) throws IOException {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** Deletes the staging folder (what is left of it after a commit: nothing but the owner file). */
+    private synchronized void removeStaging() {
+        try {
+            delete(staging);
+        } catch (IOException e) {
+            if (!committed) {
+                throw new UncheckedIOException("cannot remove the staging folder " + staging, e);
+            }
+        }
+    }
+
     /** Finishes and syncs every file, then moves each into the output folder. */
     void commit() throws IOException {
         for (Lines l : open.values()) {
@@ -600,14 +682,12 @@ final class OutputFiles implements AutoCloseable {
             }
         }
         io.shutdown();
-        try (Stream<Path> walk = Files.walk(staging)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            if (!committed) {
-                throw new UncheckedIOException("cannot remove the staging folder " + staging, e);
-            }
+        try {
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+        } catch (IllegalStateException e) {
+            // The JVM is exiting: the hook removes the staging folder.
+            return;
         }
+        removeStaging();
     }
 }

@@ -81,6 +81,9 @@ public final class PackJob {
             return t;
         });
         try (var out = new OutputFiles(request.outputDir(), tuning)) {
+            for (Path leftover : out.leftovers()) {
+                log.println("removed " + leftover + ": the staging folder of an interrupted cohx pack");
+            }
             for (FeedbackDataset dataset : request.datasets()) {
                 List<InputFile> files = request.inputs().get(dataset);
                 if (files == null || files.isEmpty()) {

@@ -4,16 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -108,6 +113,83 @@ class OutputFilesTest {
         assertEquals(0, Files.size(out.resolve("empty.jsonl")));
         assertArrayEquals(new byte[] {'\n'}, Files.readAllBytes(out.resolve("one.jsonl")));
         assertArrayEquals(new byte[] {'\n'}, Files.readAllBytes(out.resolve("one_shuffled.jsonl")));
+    }
+
+    /** The staging folders in {@code dir}. */
+    private static List<String> staging(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".cohx-pack-")).sorted().toList();
+        }
+    }
+
+    /** Starts {@link OutputFilesChild} on {@code out} and returns it once it has written. */
+    private static Process child(Path out) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                OutputFilesChild.class.getName(), out.toString()).redirectErrorStream(true).start();
+        var reader = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        String first = reader.readLine();
+        assertEquals("ready", first, "the child pack started");
+        return p;
+    }
+
+    /**
+     * A pack stopped by SIGTERM (or Ctrl-C) removes its staging folder on the way out; one
+     * killed outright leaves it, and the next pack into that folder removes it and says so.
+     */
+    @Test
+    void interruptedRunsLeaveNoStagingBehind() throws Exception {
+        Path out = tmp.resolve("interrupted");
+        Process term = child(out);
+        assertEquals(1, staging(out).size(), "the running pack's staging folder");
+        term.toHandle().destroy();
+        assertTrue(term.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(List.of(), staging(out), "SIGTERM: the shutdown hook removed it");
+
+        Process kill = child(out);
+        List<String> left = staging(out);
+        kill.toHandle().destroyForcibly();
+        assertTrue(kill.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(left, staging(out), "SIGKILL: nothing could remove it");
+        try (var next = new OutputFiles(out)) {
+            assertEquals(List.of(out.resolve(left.getFirst())), next.leftovers());
+            assertEquals(1, staging(out).size(), "only the new run's own folder is left");
+        }
+        assertEquals(List.of(), staging(out));
+    }
+
+    /**
+     * Which staging folders a new run removes: not a running process's, nor one without an
+     * owner file that is younger than the grace period (it may be being made); but one whose
+     * owner has exited, whose pid now belongs to a process started at another time, or that has
+     * had no owner file for long.
+     */
+    @Test
+    void onlyStagingFoldersOfDeadRunsAreRemoved() throws Exception {
+        Path out = Files.createDirectories(tmp.resolve("sweep"));
+        var self = ProcessHandle.current();
+        String selfStart = self.info().startInstant().map(t -> Long.toString(t.toEpochMilli())).orElse("-");
+        Process gone = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-version")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        gone.waitFor();
+        Files.writeString(Files.createDirectories(out.resolve(".cohx-pack-live")).resolve(".owner"), self.pid() + " " + selfStart);
+        Files.writeString(Files.createDirectories(out.resolve(".cohx-pack-dead")).resolve(".owner"), gone.pid() + " 1");
+        Files.writeString(Files.createDirectories(out.resolve(".cohx-pack-dead")).resolve("train.jsonl"), "{}\n");
+        Files.createDirectories(out.resolve(".cohx-pack-young"));
+        Path old = Files.createDirectories(out.resolve(".cohx-pack-old"));
+        Files.setLastModifiedTime(old, FileTime.fromMillis(System.currentTimeMillis() - 3_600_000));
+        boolean startKnown = !selfStart.equals("-");
+        if (startKnown) {
+            Files.writeString(Files.createDirectories(out.resolve(".cohx-pack-reused")).resolve(".owner"), self.pid() + " 12345");
+        }
+        Files.writeString(out.resolve("mine.txt"), "kept");
+        try (var files = new OutputFiles(out)) {
+            var removed = files.leftovers().stream().map(p -> p.getFileName().toString()).sorted().toList();
+            assertEquals(startKnown ? List.of(".cohx-pack-dead", ".cohx-pack-old", ".cohx-pack-reused")
+                    : List.of(".cohx-pack-dead", ".cohx-pack-old"), removed);
+        }
+        assertEquals(List.of(".cohx-pack-live", ".cohx-pack-young"), staging(out));
+        assertTrue(Files.exists(out.resolve("mine.txt")));
     }
 
     @Test
