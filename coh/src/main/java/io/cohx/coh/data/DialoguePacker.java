@@ -43,20 +43,8 @@ final class DialoguePacker implements FeedbackPacker {
     public Packed pack(JsonNode record, SeededChoice rng) {
         var chosen = turns(RecordFields.text(record, "", "chosen"));
         var rejected = turns(RecordFields.text(record, "", "rejected"));
-        return new Packed(FeedbackPacker.chains(FeedbackDataset.DIALOGUE, o, (type, entries, fields) -> {
-            switch (type) {
-                case P -> add(chosen, true, entries, fields);
-                case N -> add(rejected, false, entries, fields);
-                case NP -> {
-                    add(rejected, false, entries, fields);
-                    add(chosen, true, entries, fields);
-                }
-                case PN -> {
-                    add(chosen, true, entries, fields);
-                    add(rejected, false, entries, fields);
-                }
-            }
-        }), null);
+        return new Packed(FeedbackPacker.chains(FeedbackDataset.DIALOGUE, o, (positive, first, entries, fields) ->
+                add(positive ? chosen : rejected, positive, entries, fields)), null);
     }
 
     private void add(List<Turn> turns, boolean positive, LinkedHashMap<String, String> entries,

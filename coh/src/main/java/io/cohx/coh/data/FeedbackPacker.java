@@ -26,14 +26,21 @@ public sealed interface FeedbackPacker permits DialoguePacker, WebGptPacker, Sum
      */
     Packed pack(JsonNode record, SeededChoice rng);
 
-    /** Adds the pieces of one feedback type to a sequence under construction. */
+    /**
+     * Adds one answer to a sequence under construction: the preferred one ({@code positive}) or
+     * the other, {@code first} when it opens the sequence (the second answer of pn/np follows it).
+     */
     @FunctionalInterface
-    interface TypeBuilder {
-        void build(FeedbackType type, LinkedHashMap<String, String> entries, List<String> fields);
+    interface AnswerBuilder {
+        void add(boolean positive, boolean first, LinkedHashMap<String, String> entries, List<String> fields);
     }
 
-    /** The reference's loop: marker pairs (one, or the aux list) times types in dataset order. */
-    static List<CohSequence> chains(FeedbackDataset dataset, PackOptions o, TypeBuilder builder) {
+    /**
+     * The reference's loop: marker pairs (one, or the aux list) times types in dataset order,
+     * each type its answers in order: p the preferred one, n the other, pn both preferred first,
+     * np both the other first.
+     */
+    static List<CohSequence> chains(FeedbackDataset dataset, PackOptions o, AnswerBuilder answer) {
         var types = o.feedback().inOrder(dataset.typeOrder());
         var phrases = dataset.phrases();
         int pairs = o.feedback().aux() ? phrases.good().size() : 1;
@@ -47,7 +54,11 @@ public sealed interface FeedbackPacker permits DialoguePacker, WebGptPacker, Sum
                 entries.put(o.gptFieldId(), good);
                 entries.put(o.gptBadFieldId(), bad);
                 var fields = new ArrayList<String>();
-                builder.build(type, entries, fields);
+                boolean preferredFirst = type == FeedbackType.P || type == FeedbackType.PN;
+                answer.add(preferredFirst, true, entries, fields);
+                if (type == FeedbackType.PN || type == FeedbackType.NP) {
+                    answer.add(!preferredFirst, false, entries, fields);
+                }
                 entries.put("fields", String.join(",", fields));
                 out.add(new CohSequence(type, entries));
             }

@@ -28,21 +28,8 @@ final class SummaryPacker implements FeedbackPacker {
             throw new RecordFields.BadField("choice", "field 'choice' is " + choice + ", expected 0 or 1");
         }
         int pos = choice.asInt();
-        int neg = 1 - pos;
-        return new Packed(FeedbackPacker.chains(FeedbackDataset.SUMMARY, o, (type, entries, fields) -> {
-            switch (type) {
-                case P -> add(record, pos, true, true, entries, fields, rng);
-                case N -> add(record, neg, false, true, entries, fields, rng);
-                case PN -> {
-                    add(record, pos, true, true, entries, fields, rng);
-                    add(record, neg, false, false, entries, fields, rng);
-                }
-                case NP -> {
-                    add(record, neg, false, true, entries, fields, rng);
-                    add(record, pos, true, false, entries, fields, rng);
-                }
-            }
-        }), null);
+        return new Packed(FeedbackPacker.chains(FeedbackDataset.SUMMARY, o, (positive, first, entries, fields) ->
+                add(record, positive ? pos : 1 - pos, positive, first, entries, fields, rng)), null);
     }
 
     static String post(JsonNode record) {

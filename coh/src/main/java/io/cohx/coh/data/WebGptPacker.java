@@ -27,21 +27,8 @@ final class WebGptPacker implements FeedbackPacker {
             return Packed.skipped("tie (score_0 == score_1)");
         }
         int pos = s0 > s1 ? 0 : 1;
-        int neg = 1 - pos;
-        return new Packed(FeedbackPacker.chains(FeedbackDataset.WEBGPT, o, (type, entries, fields) -> {
-            switch (type) {
-                case P -> add(record, pos, true, true, entries, fields, rng);
-                case N -> add(record, neg, false, true, entries, fields, rng);
-                case PN -> {
-                    add(record, pos, true, true, entries, fields, rng);
-                    add(record, neg, false, false, entries, fields, rng);
-                }
-                case NP -> {
-                    add(record, neg, false, true, entries, fields, rng);
-                    add(record, pos, true, false, entries, fields, rng);
-                }
-            }
-        }), null);
+        return new Packed(FeedbackPacker.chains(FeedbackDataset.WEBGPT, o, (positive, first, entries, fields) ->
+                add(record, positive ? pos : 1 - pos, positive, first, entries, fields, rng)), null);
     }
 
     private void add(JsonNode record, int idx, boolean positive, boolean withQuestion,
