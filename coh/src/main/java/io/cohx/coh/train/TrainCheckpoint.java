@@ -99,7 +99,7 @@ public final class TrainCheckpoint {
         var infos = new ArrayList<TensorInfo>();
         for (String p : tree.paths()) {
             ArrayType t = typeOf(tree.get(p));
-            infos.add(new TensorInfo(p, toFileType(t.dtype()), t.shape().longDims()));
+            infos.add(new TensorInfo(p, DType.of(t.dtype()), t.shape().longDims()));
         }
         return SafetensorsWriter.writeSharded(dir, base, infos, Map.of("format", "cohx"), CohxCheckpoint.DEFAULT_SHARD_BYTES,
                 (info, arena) -> {
@@ -160,39 +160,12 @@ public final class TrainCheckpoint {
         var values = new ArrayList<NdArray>();
         for (TensorInfo info : r.tensors()) {
             HostTensor t = r.read(info.name(), null);
-            NdArray a = NdArray.zeros(new ArrayType(toEngineType(t.dtype()), Shape.of(t.shape())));
+            NdArray a = NdArray.zeros(new ArrayType(t.dtype().engineType(), Shape.of(t.shape())));
             MemorySegment.copy(t.data(), 0, a.segment(), 0, t.byteSize());
             paths.add(info.name());
             values.add(a);
         }
         return Tree.of(paths, values);
-    }
-
-    static DType toFileType(io.cohx.engine.DType t) {
-        return switch (t) {
-            case F32 -> DType.F32;
-            case BF16 -> DType.BF16;
-            case F16 -> DType.F16;
-            case F64 -> DType.F64;
-            case S32 -> DType.I32;
-            case S64 -> DType.I64;
-            case U8 -> DType.U8;
-            case PRED -> DType.BOOL;
-            case U32 -> throw new CheckpointException("u32 arrays have no safetensors type cohx writes");
-        };
-    }
-
-    static io.cohx.engine.DType toEngineType(DType t) {
-        return switch (t) {
-            case F32 -> io.cohx.engine.DType.F32;
-            case BF16 -> io.cohx.engine.DType.BF16;
-            case F16 -> io.cohx.engine.DType.F16;
-            case F64 -> io.cohx.engine.DType.F64;
-            case I32 -> io.cohx.engine.DType.S32;
-            case I64 -> io.cohx.engine.DType.S64;
-            case U8 -> io.cohx.engine.DType.U8;
-            case BOOL -> io.cohx.engine.DType.PRED;
-        };
     }
 
     private static void prune(Path root, String keep) {

@@ -80,7 +80,8 @@ public enum DType {
                 return d;
             }
         }
-        throw new IllegalArgumentException("engine type " + t + " has no checkpoint dtype");
+        throw new CheckpointException(t.name().toLowerCase(java.util.Locale.ROOT)
+                + " arrays have no checkpoint type (safetensors, msgpack or torch) that cohx writes");
     }
 
     /** The type with safetensors name {@code name}, or null. */
