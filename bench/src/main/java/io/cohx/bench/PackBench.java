@@ -84,21 +84,13 @@ public final class PackBench {
             // The command as a user runs it: a fresh JVM every time.
             String java = ProcessHandle.current().info().command().orElse("java");
             Path cliOut = work.resolve("cli");
-            double[] cliRuns = new double[PROCESS_RUNS];
-            for (int run = 0; run < PROCESS_RUNS; run++) {
-                settle(cliOut);
-                long t0 = System.nanoTime();
-                var p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
-                        System.getProperty("java.class.path"), "io.cohx.cli.Main", "pack", "--offline", "--dataset",
-                        "dialogue", "--input", "dialogue.train=" + input, "--include-feedback", types, "--output-dir",
-                        cliOut.toString()).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-                int code = p.waitFor();
-                cliRuns[run] = (System.nanoTime() - t0) / 1e9;
-                if (code != 0) {
-                    System.out.println("{\"bench\":\"pack_cli_cold\",\"failed\":" + code + "}");
-                    return;
-                }
+            double[] cliRuns = timeRuns("pack_cli_cold", new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
+                    "-cp", System.getProperty("java.class.path"), "io.cohx.cli.Main", "pack", "--offline", "--dataset",
+                    "dialogue", "--input", "dialogue.train=" + input, "--include-feedback", types, "--output-dir",
+                    cliOut.toString()).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD), cliOut);
+            if (cliRuns == null) {
+                return;
             }
             double cli = Arrays.stream(cliRuns).min().orElseThrow();
             System.out.printf("{\"bench\":\"pack_cli_cold\",\"records\":%d,\"seconds\":%.3f,\"records_per_s\":%.0f,"
@@ -110,19 +102,12 @@ public final class PackBench {
                 System.out.println("{\"bench\":\"pack_python\",\"skipped\":\"run from the repository root\"}");
                 return;
             }
-            double[] pyRuns = new double[PROCESS_RUNS];
             Path pyOut = work.resolve("python");
-            for (int run = 0; run < PROCESS_RUNS; run++) {
-                settle(pyOut);
-                long t0 = System.nanoTime();
-                var p = new ProcessBuilder("python3", script.toString(), "--input", "dialogue.train=" + input,
-                        "--include-feedback", types, "--output-dir", pyOut.toString()).inheritIO().start();
-                int code = p.waitFor();
-                pyRuns[run] = (System.nanoTime() - t0) / 1e9;
-                if (code != 0) {
-                    System.out.println("{\"bench\":\"pack_python\",\"failed\":" + code + "}");
-                    return;
-                }
+            double[] pyRuns = timeRuns("pack_python", new ProcessBuilder("python3", script.toString(), "--input",
+                    "dialogue.train=" + input, "--include-feedback", types, "--output-dir", pyOut.toString()).inheritIO(),
+                    pyOut);
+            if (pyRuns == null) {
+                return;
             }
             double py = Arrays.stream(pyRuns).min().orElseThrow();
             boolean same = sameFiles(pyOut, javaOut);
@@ -134,6 +119,25 @@ public final class PackBench {
         } finally {
             delete(work);
         }
+    }
+
+    /**
+     * Runs {@code command} {@link #PROCESS_RUNS} times, each into a fresh {@code out}, and returns
+     * the wall times; null, with a line saying so, when a run fails.
+     */
+    private static double[] timeRuns(String bench, ProcessBuilder command, Path out) throws IOException, InterruptedException {
+        double[] runs = new double[PROCESS_RUNS];
+        for (int run = 0; run < PROCESS_RUNS; run++) {
+            settle(out);
+            long t0 = System.nanoTime();
+            int code = command.start().waitFor();
+            runs[run] = (System.nanoTime() - t0) / 1e9;
+            if (code != 0) {
+                System.out.println("{\"bench\":\"" + bench + "\",\"failed\":" + code + "}");
+                return null;
+            }
+        }
+        return runs;
     }
 
     /** Deletes {@code dir} (the last run's output) and gives the disk a second to settle. */
