@@ -164,27 +164,17 @@ public record GptjConfig(
         return new GptjConfig(
                 (Integer) m.get("vocab_size"), (Integer) m.get("n_positions"), (Integer) m.get("n_embd"),
                 (Integer) m.get("n_layer"), (Integer) m.get("n_head"), (Integer) m.get("rotary_dim"),
-                (Integer) m.get("n_inner"), (String) m.get("activation_function"), num(m, "resid_pdrop"),
-                num(m, "embd_pdrop"), num(m, "attn_pdrop"), num(m, "layer_norm_epsilon"),
-                num(m, "initializer_range"), (Boolean) m.get("scale_attn_weights"), (Integer) m.get("bos_token_id"),
+                (Integer) m.get("n_inner"), (String) m.get("activation_function"), ConfigField.number(m, "resid_pdrop"),
+                ConfigField.number(m, "embd_pdrop"), ConfigField.number(m, "attn_pdrop"), ConfigField.number(m, "layer_norm_epsilon"),
+                ConfigField.number(m, "initializer_range"), (Boolean) m.get("scale_attn_weights"), (Integer) m.get("bos_token_id"),
                 (Integer) m.get("eos_token_id"), (Boolean) m.get("tie_word_embeddings"),
                 (Boolean) m.get("gradient_checkpointing"), (String) m.get("remat_policy"),
-                (Integer) m.get("n_real_tokens"), num(m, "fcm_min_ratio"), num(m, "fcm_max_ratio"));
-    }
-
-    private static double num(Map<String, Object> m, String k) {
-        return ((Number) m.get(k)).doubleValue();
+                (Integer) m.get("n_real_tokens"), ConfigField.number(m, "fcm_min_ratio"), ConfigField.number(m, "fcm_max_ratio"));
     }
 
     @Override
     public GptjConfig withUpdates(Map<String, ?> updates, String source) {
-        Object type = updates.get("model_type");
-        if (type != null && !"gptj".equals(type)) {
-            throw new ConfigException(source + " has model_type '" + type + "', not 'gptj'");
-        }
-        var m = toMap();
-        ConfigField.apply(FIELDS, m, updates, source, IGNORED, "GPT-J");
-        return fromMap(m);
+        return fromMap(ConfigField.updated(toMap(), FIELDS, updates, source, IGNORED, "gptj", "GPT-J"));
     }
 
     @Override

@@ -177,26 +177,16 @@ public record LlamaConfig(
         return new LlamaConfig(
                 (Integer) m.get("vocab_size"), (Integer) m.get("hidden_size"), (Integer) m.get("intermediate_size"),
                 (Integer) m.get("num_hidden_layers"), (Integer) m.get("num_attention_heads"),
-                (Integer) m.get("max_sequence_length"), num(m, "rms_norm_eps"), num(m, "rope_theta"),
-                num(m, "initializer_range"), (Integer) m.get("bos_token_id"), (Integer) m.get("eos_token_id"),
-                num(m, "resid_pdrop"), num(m, "embd_pdrop"), num(m, "attn_pdrop"),
+                (Integer) m.get("max_sequence_length"), ConfigField.number(m, "rms_norm_eps"), ConfigField.number(m, "rope_theta"),
+                ConfigField.number(m, "initializer_range"), (Integer) m.get("bos_token_id"), (Integer) m.get("eos_token_id"),
+                ConfigField.number(m, "resid_pdrop"), ConfigField.number(m, "embd_pdrop"), ConfigField.number(m, "attn_pdrop"),
                 (Boolean) m.get("tie_word_embeddings"), (Boolean) m.get("gradient_checkpointing"),
-                (String) m.get("remat_policy"), num(m, "fcm_min_ratio"), num(m, "fcm_max_ratio"));
-    }
-
-    private static double num(Map<String, Object> m, String k) {
-        return ((Number) m.get(k)).doubleValue();
+                (String) m.get("remat_policy"), ConfigField.number(m, "fcm_min_ratio"), ConfigField.number(m, "fcm_max_ratio"));
     }
 
     @Override
     public LlamaConfig withUpdates(Map<String, ?> updates, String source) {
-        Object type = updates.get("model_type");
-        if (type != null && !"llama".equals(type)) {
-            throw new ConfigException(source + " has model_type '" + type + "', not 'llama'");
-        }
-        var m = toMap();
-        ConfigField.apply(FIELDS, m, updates, source, IGNORED, "LLaMA");
-        return fromMap(m);
+        return fromMap(ConfigField.updated(toMap(), FIELDS, updates, source, IGNORED, "llama", "LLaMA"));
     }
 
     @Override
