@@ -1,9 +1,7 @@
 package io.cohx.bench;
 
-import io.cohx.engine.ArrayType;
 import io.cohx.engine.DeviceArray;
 import io.cohx.engine.Jit;
-import io.cohx.engine.NdArray;
 import io.cohx.engine.Program;
 import io.cohx.engine.Tree;
 import io.cohx.pjrt.CompileOptions;
@@ -11,7 +9,6 @@ import io.cohx.pjrt.PjrtClient;
 import io.cohx.pjrt.PjrtLoadedExecutable;
 import io.cohx.pjrt.testing.TestPlugins;
 
-import java.util.Random;
 
 /**
  * Engine speed: (1) trace + differentiate + emit the SGD training step of a 32-layer decoder with
@@ -72,16 +69,7 @@ public final class EngineBench {
                     m.layers(), m.hidden(), m.vocab(), m.seq(), (t1 - t0) / 1e6, (t2 - t1) / 1e6, exe.numOutputs());
         }
         // Run the step through Jit as users do (compiles again there), to show it executes.
-        Random r = new Random(1);
-        Tree<Object> in = Tree.empty();
-        for (String path : m.stepInputs().paths()) {
-            ArrayType t = m.stepInputs().get(path);
-            NdArray a = NdArray.zeros(t);
-            for (long i = 0; i < a.size(); i++) {
-                a.set(i, path.startsWith("params") ? (path.endsWith("norm") ? 1 : 0.02 * r.nextGaussian()) : r.nextInt(m.vocab()));
-            }
-            in = in.with(path, a);
-        }
+        Tree<Object> in = m.randomInputs();
         try (Jit step = Jit.builder("debug_step", t -> m.trainStep(t, 1e-2)).donate("params").build(client)) {
             long t3 = System.nanoTime();
             Tree<DeviceArray> out = step.call(in);

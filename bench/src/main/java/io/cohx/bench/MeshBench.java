@@ -1,10 +1,8 @@
 package io.cohx.bench;
 
-import io.cohx.engine.ArrayType;
 import io.cohx.engine.DeviceArray;
 import io.cohx.engine.Jit;
 import io.cohx.engine.MemoryReport;
-import io.cohx.engine.NdArray;
 import io.cohx.engine.Tree;
 import io.cohx.engine.mesh.Mesh;
 import io.cohx.engine.mesh.PartitionRules;
@@ -15,7 +13,6 @@ import io.cohx.pjrt.testing.TestPlugins;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 import java.util.regex.Pattern;
 
 /**
@@ -47,24 +44,10 @@ public final class MeshBench {
                 : List.of("1", "8,1,1", "1,8,1", "1,1,8", "2,2,2", "1,4,2");
         TinyLlama m = new TinyLlama(2, 128, 256, 4, 32000, 64, 8);
         PjrtClient client = TestPlugins.cpuClient(8);
-        Tree<Object> inputs = inputs(m);
+        Tree<Object> inputs = m.randomInputs();
         for (String layout : layouts) {
             run(client, m, inputs, layout, steps);
         }
-    }
-
-    static Tree<Object> inputs(TinyLlama m) {
-        Random r = new Random(1);
-        Tree<Object> in = Tree.empty();
-        for (String path : m.stepInputs().paths()) {
-            ArrayType t = m.stepInputs().get(path);
-            NdArray a = NdArray.zeros(t);
-            for (long i = 0; i < a.size(); i++) {
-                a.set(i, path.startsWith("params") ? (path.endsWith("norm") ? 1 : 0.02 * r.nextGaussian()) : r.nextInt(m.vocab()));
-            }
-            in = in.with(path, a);
-        }
-        return in;
     }
 
     static void run(PjrtClient client, TinyLlama m, Tree<Object> inputs, String layout, int steps) {

@@ -107,4 +107,18 @@ record TinyLlama(int layers, int hidden, int intermediate, int heads, int vocab,
         Tree<Tensor> updated = in.subtree("params").zip(vg.grad(), (w, g) -> w.sub(g.mul(lr)));
         return Tree.of("loss", vg.value()).nest("params", updated);
     }
+
+    /** The step's inputs, seeded: norms 1, other parameters N(0, 0.02), token ids uniform over the vocabulary. */
+    Tree<Object> randomInputs() {
+        java.util.Random r = new java.util.Random(1);
+        Tree<Object> in = Tree.empty();
+        for (String path : stepInputs().paths()) {
+            io.cohx.engine.NdArray a = io.cohx.engine.NdArray.zeros(stepInputs().get(path));
+            for (long i = 0; i < a.size(); i++) {
+                a.set(i, path.startsWith("params") ? (path.endsWith("norm") ? 1 : 0.02 * r.nextGaussian()) : r.nextInt(vocab));
+            }
+            in = in.with(path, a);
+        }
+        return in;
+    }
 }
