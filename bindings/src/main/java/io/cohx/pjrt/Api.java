@@ -111,6 +111,7 @@ final class Api {
      */
     MemorySegment args(Arena arena, GroupLayout layout, long structSize) {
         MemorySegment seg = arena.allocate(layout.byteSize() + reserve, layout.byteAlignment());
+        // Every PJRT struct passed by pointer begins with `size_t struct_size`.
         seg.set(ValueLayout.JAVA_LONG, 0, structSize + reserve);
         return seg;
     }
