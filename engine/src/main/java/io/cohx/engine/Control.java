@@ -78,6 +78,18 @@ public final class Control {
      * gradient re-runs {@code f}'s forward (behind an optimization barrier) when it needs them.
      */
     public static List<Tensor> checkpoint(Function<List<Tensor>, List<Tensor>> f, List<Tensor> inputs) {
+        return checkpoint(f, inputs, RematPolicy.NOTHING_SAVEABLE);
+    }
+
+    /**
+     * {@code f(inputs)} rematerialised under {@code policy}: the values the policy saves (e.g. the
+     * matrix products) are kept from the forward pass, the rest is recomputed in the backward pass.
+     * {@link RematPolicy#EVERYTHING_SAVEABLE} is a plain call.
+     */
+    public static List<Tensor> checkpoint(Function<List<Tensor>, List<Tensor>> f, List<Tensor> inputs, RematPolicy policy) {
+        if (!policy.remats()) {
+            return f.apply(inputs);
+        }
         Graph g = Graph.current();
         Graph sub = g.child();
         List<Tensor> params = new ArrayList<>();
@@ -91,26 +103,57 @@ public final class Control {
             }
             return r;
         });
+        // The ops f records, in order (region parameters aside), and which of them the policy keeps.
+        List<String> trace = new ArrayList<>();
+        List<Integer> savedAt = new ArrayList<>();
+        List<Tensor> kept = new ArrayList<>(outs);
+        for (Node x : sub.nodes) {
+            if (x.op instanceof Graph.Parameter) {
+                continue;
+            }
+            if (policy.saves(x) && x.outs.length == 1 && x.outs[0].dtype().isFloating()) {
+                savedAt.add(trace.size());
+                kept.add(x.outs[0]);
+            }
+            trace.add(signature(x.op, x.types));
+        }
         List<Tensor> operands = new ArrayList<>(inputs);
         operands.addAll(sub.captures.keySet());
-        ArrayType[] types = outs.stream().map(Tensor::type).toArray(ArrayType[]::new);
-        Node n = g.add(new CheckpointOp(f, sub, outs, inputs.size()), types, operands.toArray(Tensor[]::new));
-        return Arrays.asList(n.outs);
+        ArrayType[] types = kept.stream().map(Tensor::type).toArray(ArrayType[]::new);
+        Node n = g.add(new CheckpointOp(f, sub, kept, inputs.size(), outs.size(), List.copyOf(trace), List.copyOf(savedAt)), types,
+                operands.toArray(Tensor[]::new));
+        return Arrays.asList(n.outs).subList(0, outs.size());
     }
 
     /** {@link #checkpoint} for a function of a parameter tree. */
     public static Tree<Tensor> checkpoint(Function<Tree<Tensor>, Tree<Tensor>> f, Tree<Tensor> inputs) {
+        return checkpoint(f, inputs, RematPolicy.NOTHING_SAVEABLE);
+    }
+
+    /** {@link #checkpoint(Function, List, RematPolicy)} for a function of a parameter tree. */
+    public static Tree<Tensor> checkpoint(Function<Tree<Tensor>, Tree<Tensor>> f, Tree<Tensor> inputs, RematPolicy policy) {
         List<String> inPaths = inputs.paths();
         var outPaths = new java.util.concurrent.atomic.AtomicReference<List<String>>();
         List<Tensor> r = checkpoint(xs -> {
             Tree<Tensor> o = f.apply(Tree.of(inPaths, xs));
             outPaths.set(o.paths());
             return o.values();
-        }, inputs.values());
+        }, inputs.values(), policy);
         return Tree.of(outPaths.get(), r);
     }
 
-    record CheckpointOp(Function<List<Tensor>, List<Tensor>> f, Graph sub, List<Tensor> outs, int explicit) implements Op {
+    private static String signature(Op op, ArrayType[] types) {
+        return op.name() + Arrays.toString(types);
+    }
+
+    /**
+     * The checkpointed call: its outputs are f's ({@code results} of them) followed by the values
+     * the policy keeps. Its gradient re-traces f on the barrier'd inputs; while it does, the
+     * {@code saved}-th ops f records (counted as in the forward trace) become {@link SavedOp}s
+     * that take the kept forward value instead of computing it again.
+     */
+    record CheckpointOp(Function<List<Tensor>, List<Tensor>> f, Graph sub, List<Tensor> outs, int explicit, int results,
+                        List<String> trace, List<Integer> saved) implements Op {
         @Override
         public String name() {
             return "checkpoint";
@@ -136,13 +179,69 @@ public final class Control {
             int start = Autodiff.nextId(g);
             List<Tensor> fresh = optimizationBarrier(explicitIn);
             List<Tensor> re = new ArrayList<>();
-            for (Tensor o : f.apply(fresh)) {
-                re.add(g.resolve(o));
+            Graph.Replay outer = g.replay;
+            g.replay = new Replay(n);
+            try {
+                for (Tensor o : f.apply(fresh)) {
+                    re.add(g.resolve(o));
+                }
+            } finally {
+                g.replay = outer;
             }
             List<Tensor> wrt = new ArrayList<>(fresh);
             wrt.addAll(captured);
-            Tensor[] r = Autodiff.backprop(re, Arrays.asList(cts), wrt, start);
-            return r;
+            return Autodiff.backprop(re, Arrays.asList(cts).subList(0, results), wrt, start);
+        }
+
+        /** Counts the ops of the re-trace and substitutes the saved ones. */
+        private final class Replay implements Graph.Replay {
+            private final Node n;
+            private int next;
+
+            Replay(Node n) {
+                this.n = n;
+            }
+
+            @Override
+            public Node substitute(Graph g, Op op, ArrayType[] types, Tensor[] inputs) {
+                int at = next++;
+                if (at >= trace.size() || !trace.get(at).equals(signature(op, types))) {
+                    throw new EngineException("internal: re-tracing a checkpointed function for its gradient recorded "
+                            + signature(op, types) + " as op " + at + " where the forward trace had "
+                            + (at < trace.size() ? trace.get(at) : "no more ops") + "; the function must trace the same ops each time");
+                }
+                int k = saved.indexOf(at);
+                if (k < 0) {
+                    return null;
+                }
+                Tensor[] in = Arrays.copyOf(inputs, inputs.length + 1);
+                in[inputs.length] = g.resolve(n.outs[results + k]);
+                return g.append(new SavedOp(op), types, in);
+            }
+        }
+    }
+
+    /**
+     * A value a checkpoint kept from its forward pass, standing in for {@code op} on the
+     * recomputed inputs (its last input is the kept value): emitted as that value, differentiated
+     * as {@code op} of the other inputs would be.
+     */
+    record SavedOp(Op op) implements Op {
+        @Override
+        public String name() {
+            return op.name() + " (saved)";
+        }
+
+        @Override
+        public void emit(Emitter e, Node n) {
+            e.alias(n.outs[0], n.in(n.inputs.length - 1));
+        }
+
+        @Override
+        public Tensor[] vjp(Node n, Tensor[] cts) {
+            Node original = new Node(n.id, n.graph, op, Arrays.copyOf(n.inputs, n.inputs.length - 1), n.types);
+            System.arraycopy(n.outs, 0, original.outs, 0, n.outs.length);
+            return Arrays.copyOf(op.vjp(original, cts), n.inputs.length);
         }
     }
 

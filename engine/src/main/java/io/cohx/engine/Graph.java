@@ -22,6 +22,13 @@ public final class Graph {
     final List<Tensor> params = new ArrayList<>();
     /** Outer value (in the parent graph) → the parameter standing for it here, in capture order. */
     final Map<Tensor, Tensor> captures = new LinkedHashMap<>();
+    /** Set while a checkpointed function is re-traced for its gradient ({@link Control#checkpoint}). */
+    Replay replay;
+
+    /** Sees every op recorded into this graph and may record a substitute node instead (null: record it as is). */
+    interface Replay {
+        Node substitute(Graph g, Op op, ArrayType[] types, Tensor[] inputs);
+    }
 
     private Graph(Graph parent) {
         this.parent = parent;
@@ -81,7 +88,18 @@ public final class Graph {
         for (int i = 0; i < inputs.length; i++) {
             in[i] = resolve(inputs[i]);
         }
-        Node n = new Node(counter[0]++, this, op, in, types);
+        if (replay != null) {
+            Node r = replay.substitute(this, op, types, in);
+            if (r != null) {
+                return r;
+            }
+        }
+        return append(op, types, in);
+    }
+
+    /** Records {@code op} on already-resolved inputs, bypassing {@link #replay}. */
+    Node append(Op op, ArrayType[] types, Tensor[] inputs) {
+        Node n = new Node(counter[0]++, this, op, inputs, types);
         nodes.add(n);
         return n;
     }
