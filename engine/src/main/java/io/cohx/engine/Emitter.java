@@ -43,6 +43,11 @@ final class Emitter {
         sb.append(indent).append(s).append('\n');
     }
 
+    /** The current line indentation (for ops that write multi-line regions themselves). */
+    String indentation() {
+        return indent;
+    }
+
     void indent(int delta) {
         indent = delta > 0 ? indent + "  " : indent.substring(2);
     }

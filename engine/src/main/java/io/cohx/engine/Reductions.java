@@ -147,13 +147,61 @@ public final class Reductions {
         return argBest(x, axis, false);
     }
 
+    /**
+     * One variadic reduce over (value, index) pairs, as JAX lowers argmax: the larger (smaller)
+     * value wins, the smaller index on ties. One pass over {@code x}, no index array of its size.
+     */
     private static Tensor argBest(Tensor x, int axis, boolean largest) {
         int a = x.shape().axis(axis);
+        if (!x.dtype().isFloating() && !x.dtype().isInteger()) {
+            throw EngineException.op(largest ? "argmax" : "argmin", "needs numbers, got " + x.type());
+        }
         Tensor v = Control.stopGradient(x);
-        Tensor best = unreduce(largest ? max(v, a) : min(v, a), x.shape(), new int[] {a});
         Tensor idx = Shapes.iota(DType.S32, x.shape(), a);
-        Tensor big = Constants.full(x.shape().dim(a), DType.S32, x.shape());
-        return min(Elementwise.select(v.eq(best), idx, big), a);
+        Kind k = largest ? Kind.MAX : Kind.MIN;
+        Tensor initV = Constants.scalar(k.init(x.dtype()), x.dtype());
+        Tensor initI = Constants.scalar(Integer.MAX_VALUE, DType.S32);
+        Shape out = x.shape().drop(a);
+        Node n = Graph.current().add(new ArgBestOp(largest, a), new ArrayType[] {new ArrayType(x.dtype(), out), new ArrayType(DType.S32, out)},
+                v, idx, initV, initI);
+        return n.outs[1];
+    }
+
+    record ArgBestOp(boolean largest, int axis) implements Op {
+        @Override
+        public String name() {
+            return largest ? "argmax" : "argmin";
+        }
+
+        @Override
+        public boolean differentiable() {
+            return false;
+        }
+
+        @Override
+        public void emit(Emitter e, Node n) {
+            String t = "tensor<" + n.in(0).dtype().mlir() + ">";
+            String it = "tensor<i32>";
+            String p = "%r" + n.id;
+            String type = n.in(0).dtype().compareType();
+            String ind = e.indentation();
+            String region = "({\n"
+                    + ind + "  ^bb0(" + p + "a: " + t + ", " + p + "ai: " + it + ", " + p + "b: " + t + ", " + p + "bi: " + it + "):\n"
+                    + ind + "    " + p + "w = \"stablehlo.compare\"(" + p + "a, " + p + "b) {comparison_direction = #stablehlo<comparison_direction "
+                    + (largest ? "GT" : "LT") + ">, compare_type = #stablehlo<comparison_type " + type + ">} : (" + t + ", " + t + ") -> tensor<i1>\n"
+                    + ind + "    " + p + "e = \"stablehlo.compare\"(" + p + "a, " + p + "b) {comparison_direction = #stablehlo<comparison_direction EQ>, "
+                    + "compare_type = #stablehlo<comparison_type " + type + ">} : (" + t + ", " + t + ") -> tensor<i1>\n"
+                    + ind + "    " + p + "l = \"stablehlo.compare\"(" + p + "ai, " + p + "bi) {comparison_direction = #stablehlo<comparison_direction LT>, "
+                    + "compare_type = #stablehlo<comparison_type SIGNED>} : (" + it + ", " + it + ") -> tensor<i1>\n"
+                    + ind + "    " + p + "t = \"stablehlo.and\"(" + p + "e, " + p + "l) : (tensor<i1>, tensor<i1>) -> tensor<i1>\n"
+                    + ind + "    " + p + "k = \"stablehlo.or\"(" + p + "w, " + p + "t) : (tensor<i1>, tensor<i1>) -> tensor<i1>\n"
+                    + ind + "    " + p + "v = \"stablehlo.select\"(" + p + "k, " + p + "a, " + p + "b) : (tensor<i1>, " + t + ", " + t + ") -> " + t + "\n"
+                    + ind + "    " + p + "i = \"stablehlo.select\"(" + p + "k, " + p + "ai, " + p + "bi) : (tensor<i1>, " + it + ", " + it + ") -> " + it + "\n"
+                    + ind + "    \"stablehlo.return\"(" + p + "v, " + p + "i) : (" + t + ", " + it + ") -> ()\n"
+                    + ind + "  })";
+            e.line(e.results(n) + " = \"stablehlo.reduce\"(" + e.operands(n.inputs) + ") " + region + " {dimensions = "
+                    + Shapes.i64s(new int[] {axis}) + "} : (" + Emitter.types(n.inputs) + ") -> " + Emitter.resultTypes(n));
+        }
     }
 
     /** {@code log(sum(exp(x)))} along {@code axis}, computed stably. */

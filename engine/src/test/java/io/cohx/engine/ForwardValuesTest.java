@@ -37,6 +37,9 @@ class ForwardValuesTest {
                     .with("bf16_grad", Autodiff.grad(p -> Dot.matmul(p.get("a"), p.get("b"), DType.F32).sum(),
                             Tree.of("a", x.convert(DType.BF16), "b", Shapes.transpose(x, 1, 0).convert(DType.BF16))).get("a"))
                     .with("iota", Shapes.iota(DType.S32, Shape.of(2, 2), 1))
+                    .with("argmax_ties", Constants.of(NdArray.of(new float[] {1, 7, 7, 2, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY,
+                            Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY}, 2, 4)).argmax(1))
+                    .with("argmin_ties", Reductions.argmin(Constants.of(NdArray.of(new int[] {3, 1, 1, 5, 4, 4, 0, 0}, 2, 4)), 1))
                     .with("pad", Shapes.pad(Shapes.reshape(Shapes.slice(x, 0, 0, 1), 3), Constants.scalar(0, DType.F32), new int[] {1}, new int[] {0}, new int[] {1}));
         });
     }
@@ -44,6 +47,8 @@ class ForwardValuesTest {
     @Test
     void values() {
         assertArrayEquals(new int[] {2, 2}, out.get("argmax").toIntArray());
+        assertArrayEquals(new int[] {1, 0}, out.get("argmax_ties").toIntArray(), "the first of equal maxima, also of -inf rows");
+        assertArrayEquals(new int[] {1, 2}, out.get("argmin_ties").toIntArray(), "the first of equal minima");
         assertArrayEquals(new float[] {0, 0, 1, 1, 0, 0}, out.get("onehot").toFloatArray());
         assertArrayEquals(new float[] {1, 5, 9}, out.get("take").toFloatArray());
         // s = 2s + i for i = 0..3 from 1: 2, 5, 12, 27
