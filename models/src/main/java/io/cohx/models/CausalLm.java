@@ -38,7 +38,15 @@ public interface CausalLm {
     Tree<Tensor> init(Tensor key);
 
     /** Logits {@code f32[B,S,V]} for input ids {@code s32[B,S]} (no KV cache; training and scoring). */
-    Tensor logits(Tree<Tensor> params, Tensor inputIds, ForwardOptions options);
+    default Tensor logits(Tree<Tensor> params, Tensor inputIds, ForwardOptions options) {
+        return head(params, inputIds, options).logits();
+    }
+
+    /**
+     * The final hidden states and output projection for input ids {@code s32[B,S]}, from which
+     * {@link #logits} are made; the loss uses it to make them a chunk at a time.
+     */
+    LmHead head(Tree<Tensor> params, Tensor inputIds, ForwardOptions options);
 
     /**
      * The KV cache of {@link #decode}: per block {@code h.<i>.k} and {@code h.<i>.v}, each

@@ -103,15 +103,20 @@ public final class ForwardPass {
         return Attention.perHead(causal.and(forget), heads);
     }
 
+    /** Queries per attention chunk (0: the whole sequence at once). */
+    public int attentionChunk() {
+        return options.attentionChunk();
+    }
+
     /**
-     * {@code block(x, params)}, rematerialized in the backward pass when the options ask for it
-     * (the block's activations are then not kept; its random masks are recomputed from their keys).
+     * {@code block(x, params)}, rematerialized in the backward pass under the options' policy
+     * (what it does not save is recomputed; its random masks are recomputed from their keys).
      */
     public Tensor block(Tensor x, Tree<Tensor> params, BiFunction<Tensor, Tree<Tensor>, Tensor> block) {
-        if (!options.remat()) {
+        if (!options.remat().remats()) {
             return block.apply(x, params);
         }
         Tree<Tensor> in = Tree.of("x", x).nest("p", params);
-        return Control.checkpoint(t -> Tree.of("x", block.apply(t.get("x"), t.subtree("p"))), in).get("x");
+        return Control.checkpoint(t -> Tree.of("x", block.apply(t.get("x"), t.subtree("p"))), in, options.remat()).get("x");
     }
 }

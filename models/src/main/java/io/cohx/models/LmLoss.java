@@ -1,16 +1,26 @@
 package io.cohx.models;
 
 import io.cohx.engine.Constants;
+import io.cohx.engine.Control;
 import io.cohx.engine.DType;
-import io.cohx.engine.Indexing;
+import io.cohx.engine.Shape;
 import io.cohx.engine.Shapes;
 import io.cohx.engine.Tensor;
 
+import java.util.List;
+
 /**
- * The loss of the original trainer (COH_SPEC.md §5): teacher forcing with inputs
- * {@code [bos] + tokens[:, :-1]}, targets {@code tokens}; per row the masked sum of
- * {@code -log p(target)} divided by {@code max(sum(mask), 1e-10)}, then the batch mean; accuracy
- * likewise with {@code argmax == target}. Logits are cast to f32 before the log-softmax.
+ * The loss of the original trainer: teacher forcing with inputs {@code [bos] + tokens[:, :-1]},
+ * targets {@code tokens}; per row the masked sum of {@code -log p(target)} divided by
+ * {@code max(sum(mask), 1e-10)}, then the batch mean; accuracy likewise with
+ * {@code argmax == target}. Logits are taken in f32.
+ *
+ * <p>Written as {@code sum(w · (logsumexp(logits) - logits[target]))} with per-token weights
+ * {@code w = mask / max(sum(mask), 1e-10) / B}, the target picked by comparing with an iota:
+ * its gradient is one elementwise pass over the logits ({@code softmax - onehot}, scaled), with
+ * no log-probability array and no scatter. {@link #of(LmHead, Tensor, Tensor, int)} goes further
+ * and makes the logits a chunk of positions at a time inside a loop whose backward pass
+ * recomputes each chunk, so the f32 {@code [B, S, V]} logits and their gradient never exist whole.
  */
 public final class LmLoss {
     private LmLoss() {}
@@ -21,19 +31,64 @@ public final class LmLoss {
     /** {@code [bos] + tokens[:, :-1]} for {@code s32[B,S]} tokens. */
     public static Tensor shiftRight(Tensor tokens, int bos) {
         int b = tokens.dim(0);
-        Tensor first = Constants.full(bos, tokens.dtype(), io.cohx.engine.Shape.of(b, 1));
+        Tensor first = Constants.full(bos, tokens.dtype(), Shape.of(b, 1));
         return Shapes.concatenate(1, first, tokens.slice(1, 0, tokens.dim(1) - 1));
     }
 
     /** Loss and accuracy of {@code logits [B,S,V]} against {@code targets s32[B,S]} weighted by {@code masks f32[B,S]}. */
     public static Result of(Tensor logits, Tensor targets, Tensor masks) {
-        Tensor lp = logits.convert(DType.F32).logSoftmax(2);
-        Tensor tokenLp = Indexing.takeAlongAxis(lp, targets.expandDims(2), 2).squeeze(2);
+        Tensor w = weights(masks);
+        Tensor[] t = tokenTerms(logits, targets);
+        return new Result(t[0].mul(w).sum(), t[1].mul(w).sum());
+    }
+
+    /**
+     * {@link #of(Tensor, Tensor, Tensor)} of {@code head}'s logits, made {@code chunk} positions
+     * at a time ({@code chunk} must divide the sequence length; 0 or the whole length: at once).
+     * Same loss and gradients up to the order of the f32 sums.
+     */
+    public static Result of(LmHead head, Tensor targets, Tensor masks, int chunk) {
+        int b = targets.dim(0);
+        int s = targets.dim(1);
+        if (chunk <= 0 || chunk >= s) {
+            return of(head.logits(), targets, masks);
+        }
+        if (s % chunk != 0) {
+            throw new IllegalArgumentException("loss chunk " + chunk + " does not divide the sequence length " + s
+                    + "; use a divisor of it (or 0 for the whole sequence)");
+        }
+        int n = s / chunk;
+        Tensor hidden = head.hidden();
+        int h = hidden.dim(2);
+        // [B, S, ...] -> [n, B, chunk, ...]: the loop runs over chunks of positions, every row in each
+        // (so a batch split over devices stays split).
+        Tensor hs = hidden.reshape(b, n, chunk, h).transpose(1, 0, 2, 3);
+        Tensor ts = targets.reshape(b, n, chunk).transpose(1, 0, 2);
+        Tensor ws = weights(masks).reshape(b, n, chunk).transpose(1, 0, 2);
+        Tensor zero = Constants.scalar(0, DType.F32);
+        var r = Control.scan((carry, x) -> {
+            Tensor[] t = tokenTerms(head.on(x.get(0)).logits(), x.get(1));
+            Tensor w = x.get(2);
+            return new Control.Step(List.of(carry.get(0).add(t[0].mul(w).sum()), carry.get(1).add(t[1].mul(w).sum())), List.of());
+        }, List.of(zero, zero), List.of(hs, ts, ws), n);
+        return new Result(r.carry().get(0), r.carry().get(1));
+    }
+
+    /** Per-token weights {@code mask / max(sum(mask), 1e-10) / B} (f32 [B,S]): the loss is their dot with the token losses. */
+    static Tensor weights(Tensor masks) {
         Tensor m = masks.convert(DType.F32);
-        Tensor denom = m.sum(1).max(1e-10);
-        Tensor loss = tokenLp.neg().mul(m).sum(1).div(denom).mean();
-        Tensor hit = logits.argmax(2).convert(targets.dtype()).eq(targets).convert(DType.F32);
-        Tensor acc = hit.mul(m).sum(1).div(denom).mean();
-        return new Result(loss, acc);
+        Tensor denom = m.sum(1).max(1e-10).mul(masks.dim(0)).expandDims(1);
+        return m.div(denom);
+    }
+
+    /** {@code -log p(target)} and {@code argmax == target} (as 0/1) per token, f32 {@code [..]} for logits {@code [.., V]}. */
+    static Tensor[] tokenTerms(Tensor logits, Tensor targets) {
+        Tensor lf = logits.convert(DType.F32);
+        int v = lf.rank() - 1;
+        Tensor isTarget = Shapes.iota(targets.dtype(), lf.shape(), v).eq(targets.expandDims(v));
+        Tensor picked = isTarget.select(lf, Constants.scalar(0, DType.F32)).sum(v);
+        Tensor nll = lf.logsumexp(v).sub(picked);
+        Tensor hit = lf.argmax(v).convert(targets.dtype()).eq(targets).convert(DType.F32);
+        return new Tensor[] {nll, hit};
     }
 }

@@ -16,7 +16,10 @@ public interface SelfAttention {
     /** The attention output {@code [B, S, H, D]} of block {@code layer} for the already-rotated q, k and v. */
     Tensor attend(int layer, Tensor q, Tensor k, Tensor v);
 
-    /** Causal attention within the sequence: positions 0..S-1, the pass's masks and attention dropout. */
+    /**
+     * Causal attention within the sequence: positions 0..S-1, the pass's masks and attention
+     * dropout, a chunk of queries at a time when the pass asks for it ({@link ChunkedAttention}).
+     */
     static SelfAttention full(ForwardPass pass, int seq, int rotaryDim, double theta, double attnDropout) {
         Rotary rotary = Rotary.of(seq, rotaryDim, theta);
         return new SelfAttention() {
@@ -27,8 +30,8 @@ public interface SelfAttention {
 
             @Override
             public Tensor attend(int layer, Tensor q, Tensor k, Tensor v) {
-                return Attention.attend(q, k, v, pass.visible(layer, q.dim(0), q.dim(2), q.dim(1)), attnDropout,
-                        pass.attentionDropoutKey(attnDropout, layer));
+                return ChunkedAttention.attend(q, k, v, pass.visible(layer, q.dim(0), q.dim(2), q.dim(1)), attnDropout,
+                        pass.attentionDropoutKey(attnDropout, layer), pass.attentionChunk());
             }
         };
     }

@@ -33,7 +33,7 @@ public record LlamaConfig(
         double fcmMaxRatio) implements ModelConfig {
 
     /** Remat policies the trainer knows (names as in jax.checkpoint_policies). */
-    public static final List<String> REMAT_POLICIES = List.of("nothing_saveable", "dots_saveable", "everything_saveable");
+    public static final List<String> REMAT_POLICIES = io.cohx.engine.RematPolicy.NAMES;
 
     static final List<ConfigField> FIELDS = List.of(
             ConfigField.i("vocab_size"), ConfigField.i("hidden_size"), ConfigField.i("intermediate_size"),

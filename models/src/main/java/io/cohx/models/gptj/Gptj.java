@@ -9,6 +9,7 @@ import io.cohx.models.CausalLm;
 import io.cohx.models.ForwardOptions;
 import io.cohx.models.ForwardPass;
 import io.cohx.models.Layers;
+import io.cohx.models.LmHead;
 import io.cohx.models.ParamInit;
 import io.cohx.models.KvCache;
 import io.cohx.models.SelfAttention;
@@ -55,7 +56,7 @@ public final class Gptj implements CausalLm {
     }
 
     @Override
-    public Tensor logits(Tree<Tensor> params, Tensor inputIds, ForwardOptions options) {
+    public LmHead head(Tree<Tensor> params, Tensor inputIds, ForwardOptions options) {
         GptjConfig c = config;
         ForwardPass pass = ForwardPass.of(c, inputIds, options, c.embdPdrop(), c.residPdrop(), c.attnPdrop());
         SelfAttention attn = SelfAttention.full(pass, inputIds.dim(1), c.rotaryDim(), ROPE_THETA, c.attnPdrop());
@@ -66,11 +67,11 @@ public final class Gptj implements CausalLm {
     public Step decode(Tree<Tensor> params, Tree<Tensor> cache, Tensor tokens, Tensor column, Tensor start, ForwardOptions options) {
         ForwardPass pass = ForwardPass.of(config, tokens, ForwardOptions.EVAL.withDtype(options.computeDtype()));
         KvCache kv = new KvCache(cache, tokens.dim(1), column, start, config.rotaryDim(), ROPE_THETA);
-        Tensor logits = forward(params, tokens, pass, kv);
+        Tensor logits = forward(params, tokens, pass, kv).logits();
         return new Step(logits, kv.updated());
     }
 
-    private Tensor forward(Tree<Tensor> params, Tensor inputIds, ForwardPass pass, SelfAttention attn) {
+    private LmHead forward(Tree<Tensor> params, Tensor inputIds, ForwardPass pass, SelfAttention attn) {
         GptjConfig c = config;
         Tensor wte = params.get("transformer.wte.embedding");
         Tensor x = Layers.embed(wte, inputIds, pass.dtype());
@@ -82,9 +83,9 @@ public final class Gptj implements CausalLm {
         x = Layers.layerNorm(x, params.get("transformer.ln_f.scale"), params.get("transformer.ln_f.bias"),
                 c.layerNormEpsilon());
         if (c.tieWordEmbeddings()) {
-            return Layers.dense(x, wte.transpose(1, 0), DType.F32);
+            return new LmHead(x, wte.transpose(1, 0), null);
         }
-        return Layers.dense(x, params.get("lm_head.kernel"), params.get("lm_head.bias"), DType.F32);
+        return new LmHead(x, params.get("lm_head.kernel"), params.get("lm_head.bias"));
     }
 
     private Tensor block(Tensor x, Tree<Tensor> p, int layer, ForwardPass pass, SelfAttention attn) {

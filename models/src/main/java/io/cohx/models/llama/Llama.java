@@ -9,6 +9,7 @@ import io.cohx.models.CausalLm;
 import io.cohx.models.ForwardOptions;
 import io.cohx.models.ForwardPass;
 import io.cohx.models.Layers;
+import io.cohx.models.LmHead;
 import io.cohx.models.ParamInit;
 import io.cohx.models.KvCache;
 import io.cohx.models.SelfAttention;
@@ -48,7 +49,7 @@ public final class Llama implements CausalLm {
     }
 
     @Override
-    public Tensor logits(Tree<Tensor> params, Tensor inputIds, ForwardOptions options) {
+    public LmHead head(Tree<Tensor> params, Tensor inputIds, ForwardOptions options) {
         LlamaConfig c = config;
         ForwardPass pass = ForwardPass.of(c, inputIds, options, c.embdPdrop(), c.residPdrop(), c.attnPdrop());
         SelfAttention attn = SelfAttention.full(pass, inputIds.dim(1), c.headDim(), c.ropeTheta(), c.attnPdrop());
@@ -59,11 +60,11 @@ public final class Llama implements CausalLm {
     public Step decode(Tree<Tensor> params, Tree<Tensor> cache, Tensor tokens, Tensor column, Tensor start, ForwardOptions options) {
         ForwardPass pass = ForwardPass.of(config, tokens, ForwardOptions.EVAL.withDtype(options.computeDtype()));
         KvCache kv = new KvCache(cache, tokens.dim(1), column, start, config.headDim(), config.ropeTheta());
-        Tensor logits = forward(params, tokens, pass, kv);
+        Tensor logits = forward(params, tokens, pass, kv).logits();
         return new Step(logits, kv.updated());
     }
 
-    private Tensor forward(Tree<Tensor> params, Tensor inputIds, ForwardPass pass, SelfAttention attn) {
+    private LmHead forward(Tree<Tensor> params, Tensor inputIds, ForwardPass pass, SelfAttention attn) {
         LlamaConfig c = config;
         Tensor wte = params.get("transformer.wte.embedding");
         Tensor x = Layers.embed(wte, inputIds, pass.dtype());
@@ -74,7 +75,7 @@ public final class Llama implements CausalLm {
         }
         x = Layers.rmsNorm(x, params.get("transformer.ln_f.kernel"), c.rmsNormEps());
         Tensor head = c.tieWordEmbeddings() ? wte.transpose(1, 0) : params.get("lm_head.kernel");
-        return Layers.dense(x, head, DType.F32);
+        return new LmHead(x, head, null);
     }
 
     private Tensor block(Tensor x, Tree<Tensor> p, int layer, ForwardPass pass, SelfAttention attn) {
