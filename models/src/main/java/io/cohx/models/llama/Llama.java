@@ -1,7 +1,6 @@
 package io.cohx.models.llama;
 
 import io.cohx.engine.ArrayType;
-import io.cohx.engine.DType;
 import io.cohx.engine.Tensor;
 import io.cohx.engine.Tree;
 import io.cohx.engine.mesh.PartitionRules;
