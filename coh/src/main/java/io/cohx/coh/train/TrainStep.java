@@ -3,6 +3,7 @@ package io.cohx.coh.train;
 import io.cohx.engine.Autodiff;
 import io.cohx.engine.Constants;
 import io.cohx.engine.DType;
+import io.cohx.engine.RematPolicy;
 import io.cohx.engine.Rng;
 import io.cohx.engine.Tensor;
 import io.cohx.engine.Tree;
@@ -40,12 +41,36 @@ public final class TrainStep {
     private final DType dtype;
     private final double fcmMin;
     private final double fcmMax;
-    private final boolean remat;
     private final long seed;
     private final boolean dropout;
+    private final Memory memory;
 
+    /**
+     * How the step trades compute for memory: what each block keeps for the backward pass
+     * ({@code remat}), and how many positions of the loss and queries of attention are computed
+     * at a time ({@code lossChunk}, {@code attentionChunk}; 0: all at once).
+     */
+    public record Memory(RematPolicy remat, int lossChunk, int attentionChunk) {
+        /** Everything kept, nothing chunked. */
+        public static final Memory NONE = new Memory(RematPolicy.EVERYTHING_SAVEABLE, 0, 0);
+
+        public Memory {
+            if (lossChunk < 0 || attentionChunk < 0) {
+                throw new IllegalArgumentException("loss and attention chunks must be >= 0 (0: whole), got " + lossChunk + " and "
+                        + attentionChunk);
+            }
+        }
+    }
+
+    /** {@code remat} true rematerializes each block entirely ({@link RematPolicy#NOTHING_SAVEABLE}); nothing is chunked. */
     public TrainStep(CausalLm model, Optimizer optimizer, int bos, double ptWeight, boolean pretraining, int accumulate,
                      DType dtype, double fcmMin, double fcmMax, boolean remat, long seed, boolean dropout) {
+        this(model, optimizer, bos, ptWeight, pretraining, accumulate, dtype, fcmMin, fcmMax, seed, dropout,
+                new Memory(remat ? RematPolicy.NOTHING_SAVEABLE : RematPolicy.EVERYTHING_SAVEABLE, 0, 0));
+    }
+
+    private TrainStep(CausalLm model, Optimizer optimizer, int bos, double ptWeight, boolean pretraining, int accumulate,
+                      DType dtype, double fcmMin, double fcmMax, long seed, boolean dropout, Memory memory) {
         this.model = model;
         this.optimizer = optimizer;
         this.bos = bos;
@@ -55,21 +80,30 @@ public final class TrainStep {
         this.dtype = dtype;
         this.fcmMin = fcmMin;
         this.fcmMax = fcmMax;
-        this.remat = remat;
         this.seed = seed;
         this.dropout = dropout;
+        this.memory = memory;
+    }
+
+    /** This step with {@code m} as its memory settings (remat policy included). */
+    public TrainStep withMemory(Memory m) {
+        return new TrainStep(model, optimizer, bos, ptWeight, pretraining, accumulate, dtype, fcmMin, fcmMax, seed, dropout, m);
+    }
+
+    public Memory memory() {
+        return memory;
     }
 
     private ForwardOptions options(Tensor key) {
         boolean random = fcmMax > 0 || dropout;
-        return new ForwardOptions(dtype, true, random ? key : null, fcmMin, fcmMax, remat);
+        return new ForwardOptions(dtype, true, random ? key : null, fcmMin, fcmMax, memory.remat(), memory.attentionChunk());
     }
 
     /** Loss and gradient of one micro-batch of one dataset. */
     private Autodiff.ValueAndGrad lossAndGrad(Tree<Tensor> params, Tensor tokens, Tensor masks, Tensor key) {
         Tensor inputs = LmLoss.shiftRight(tokens, bos);
         return Autodiff.valueAndGradWithAux(p -> {
-            LmLoss.Result r = LmLoss.of(model.logits(p, inputs, options(key)), tokens, masks);
+            LmLoss.Result r = LmLoss.of(model.head(p, inputs, options(key)), tokens, masks, memory.lossChunk());
             return new Autodiff.WithAux(r.loss(), Tree.of("accuracy", r.accuracy()));
         }, params);
     }
@@ -130,8 +164,9 @@ public final class TrainStep {
     public Function<Tree<Tensor>, Tree<Tensor>> evalFunction() {
         return in -> {
             Tensor tokens = in.get("tokens");
-            LmLoss.Result r = LmLoss.of(model.logits(in.subtree("params"), LmLoss.shiftRight(tokens, bos),
-                    ForwardOptions.EVAL.withDtype(dtype)), tokens, in.get("masks"));
+            LmLoss.Result r = LmLoss.of(model.head(in.subtree("params"), LmLoss.shiftRight(tokens, bos),
+                    ForwardOptions.EVAL.withDtype(dtype).withAttentionChunk(memory.attentionChunk())), tokens, in.get("masks"),
+                    memory.lossChunk());
             return Tree.of("loss", r.loss(), "accuracy", r.accuracy());
         };
     }
