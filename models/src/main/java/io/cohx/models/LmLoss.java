@@ -3,10 +3,12 @@ package io.cohx.models;
 import io.cohx.engine.Constants;
 import io.cohx.engine.Control;
 import io.cohx.engine.DType;
+import io.cohx.engine.Dot;
 import io.cohx.engine.Shape;
 import io.cohx.engine.Shapes;
 import io.cohx.engine.Tensor;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -19,8 +21,8 @@ import java.util.List;
  * {@code w = mask / max(sum(mask), 1e-10) / B}, the target picked by comparing with an iota:
  * its gradient is one elementwise pass over the logits ({@code softmax - onehot}, scaled), with
  * no log-probability array and no scatter. {@link #of(LmHead, Tensor, Tensor, int)} goes further
- * and makes the logits a chunk of positions at a time inside a loop whose backward pass
- * recomputes each chunk, so the f32 {@code [B, S, V]} logits and their gradient never exist whole.
+ * and makes the logits a chunk of positions at a time inside a loop that also computes their
+ * gradient, so the f32 {@code [B, S, V]} logits and their gradient never exist whole.
  */
 public final class LmLoss {
     private LmLoss() {}
@@ -46,6 +48,14 @@ public final class LmLoss {
      * {@link #of(Tensor, Tensor, Tensor)} of {@code head}'s logits, made {@code chunk} positions
      * at a time ({@code chunk} must divide the sequence length; 0 or the whole length: at once).
      * Same loss and gradients up to the order of the f32 sums.
+     *
+     * <p>The chunked loss computes its own gradient in the same loop: per chunk the logits, the
+     * loss terms, {@code dlogits = w · (softmax - onehot)}, and from it the chunk's hidden-state
+     * gradient and its share of the head's. The returned loss carries those gradients as
+     * {@code loss + (Σ h·dh - Σ h·dh) + (Σ W·dW - Σ W·dW)} with the second of each pair behind a
+     * stop-gradient: its value is the loss exactly, its gradient {@code dh} and {@code dW}. So
+     * the backward pass neither keeps nor recomputes any chunk's logits, and does no more
+     * products than the unchunked loss.
      */
     public static Result of(LmHead head, Tensor targets, Tensor masks, int chunk) {
         int b = targets.dim(0);
@@ -60,18 +70,58 @@ public final class LmLoss {
         int n = s / chunk;
         Tensor hidden = head.hidden();
         int h = hidden.dim(2);
+        DType dt = hidden.dtype();
+        Tensor kernel = Control.stopGradient(head.kernel());
+        Tensor bias = head.bias() == null ? null : Control.stopGradient(head.bias());
         // [B, S, ...] -> [n, B, chunk, ...]: the loop runs over chunks of positions, every row in each
         // (so a batch split over devices stays split).
-        Tensor hs = hidden.reshape(b, n, chunk, h).transpose(1, 0, 2, 3);
+        Tensor hs = Control.stopGradient(hidden).reshape(b, n, chunk, h).transpose(1, 0, 2, 3);
         Tensor ts = targets.reshape(b, n, chunk).transpose(1, 0, 2);
         Tensor ws = weights(masks).reshape(b, n, chunk).transpose(1, 0, 2);
         Tensor zero = Constants.scalar(0, DType.F32);
+        Tensor kc = kernel.convert(dt);
+        List<Tensor> init = new ArrayList<>(List.of(zero, zero, Constants.full(0, DType.F32, kernel.shape())));
+        if (bias != null) {
+            init.add(Constants.full(0, DType.F32, bias.shape()));
+        }
         var r = Control.scan((carry, x) -> {
-            Tensor[] t = tokenTerms(head.on(x.get(0)).logits(), x.get(1));
+            Tensor hc = x.get(0);
+            Tensor tc = x.get(1);
             Tensor w = x.get(2);
-            return new Control.Step(List.of(carry.get(0).add(t[0].mul(w).sum()), carry.get(1).add(t[1].mul(w).sum())), List.of());
-        }, List.of(zero, zero), List.of(hs, ts, ws), n);
-        return new Result(r.carry().get(0), r.carry().get(1));
+            Tensor lf = new LmHead(hc, kernel, bias).logits();
+            int v = lf.rank() - 1;
+            Tensor isTarget = Shapes.iota(tc.dtype(), lf.shape(), v).eq(tc.expandDims(v));
+            Tensor m = lf.reduceMax(v).expandDims(v);
+            Tensor e = lf.sub(m).exp();
+            Tensor sum = e.sum(v).expandDims(v);
+            Tensor lse = sum.log().add(m).squeeze(v);
+            Tensor picked = isTarget.select(lf, Constants.scalar(0, DType.F32)).sum(v);
+            Tensor hit = lf.argmax(v).convert(tc.dtype()).eq(tc).convert(DType.F32);
+            Tensor dl = e.div(sum).sub(isTarget.convert(DType.F32)).mul(w.expandDims(v)).convert(dt);
+            // dh = dl · Wᵀ ([B, c, H]); dW = Σ_{b,c} hᵀ dl ([H, V]); db = Σ_{b,c} dl.
+            Tensor dh = Dot.dotGeneral(dl, kc, Dot.Dims.of(new int[] {2}, new int[] {1}), DType.F32);
+            Tensor dw = Dot.dotGeneral(hc, dl, Dot.Dims.of(new int[] {0, 1}, new int[] {0, 1}), DType.F32);
+            List<Tensor> next = new ArrayList<>(List.of(carry.get(0).add(lse.sub(picked).mul(w).sum()),
+                    carry.get(1).add(hit.mul(w).sum()), carry.get(2).add(dw)));
+            if (bias != null) {
+                next.add(carry.get(3).add(dl.convert(DType.F32).sum(0, 1)));
+            }
+            return new Control.Step(next, List.of(dh));
+        }, init, List.of(hs, ts, ws), n);
+        Tensor dh = r.ys().getFirst().transpose(1, 0, 2, 3).reshape(b, s, h);
+        Tensor loss = r.carry().get(0)
+                .add(carries(hidden, dh))
+                .add(carries(head.kernel(), r.carry().get(2)));
+        if (bias != null) {
+            loss = loss.add(carries(head.bias(), r.carry().get(3)));
+        }
+        return new Result(loss, r.carry().get(1));
+    }
+
+    /** {@code Σ x·g - Σ x·g} with the second behind a stop-gradient: exactly 0, with gradient {@code g} for {@code x}. */
+    private static Tensor carries(Tensor x, Tensor g) {
+        Tensor t = x.convert(DType.F32).mul(Control.stopGradient(g)).sum();
+        return t.sub(Control.stopGradient(t));
     }
 
     /** Per-token weights {@code mask / max(sum(mask), 1e-10) / B} (f32 [B,S]): the loss is their dot with the token losses. */
