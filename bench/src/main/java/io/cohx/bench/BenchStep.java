@@ -81,7 +81,7 @@ final class BenchStep implements AutoCloseable {
         Arrays.fill(m, 1f);
         masks = NdArray.of(m, 1, batch, seq);
         types = Tree.<ArrayType>empty().nest("params", model.paramTypes())
-                .nest("opt", adamw.init(model.paramTypes()).map(NdArray::type))
+                .nest("opt", adamw.stateTypes(model.paramTypes()))
                 .with("hf.tokens", hfTokens.type()).with("hf.masks", masks.type())
                 .with("pt.tokens", ptTokens.type()).with("pt.masks", masks.type())
                 .with("lr", ArrayType.of(DType.F32)).with("step", ArrayType.of(DType.S32));

@@ -215,7 +215,7 @@ public final class Trainer {
         Mesh mesh = Mesh.parse(cfg.meshDim(), client.addressableDevices());
         checkBatchFits(mesh);
         Tree<ArrayType> types = Tree.<ArrayType>empty().nest("params", model.paramTypes())
-                .nest("opt", optimizer.init(model.paramTypes()).map(NdArray::type))
+                .nest("opt", optimizer.stateTypes(model.paramTypes()))
                 .with("lr", ArrayType.of(DType.F32)).with("step", ArrayType.of(DType.S32));
         int k = cfg.accumulateGradientSteps();
         for (String d : pretraining ? List.of("hf", "pt") : List.of("hf")) {

@@ -3,7 +3,6 @@ package io.cohx.engine.optim;
 import io.cohx.engine.ArrayType;
 import io.cohx.engine.Constants;
 import io.cohx.engine.DType;
-import io.cohx.engine.NdArray;
 import io.cohx.engine.Tensor;
 import io.cohx.engine.Tree;
 
@@ -21,10 +20,10 @@ public record Palm(double b1, double b2, double weightDecay, double clipNorm, bo
                    Predicate<String> decayMask) implements Optimizer {
 
     @Override
-    public Tree<NdArray> init(Tree<ArrayType> types) {
+    public Tree<ArrayType> stateTypes(Tree<ArrayType> types) {
         DType md = bf16Momentum ? DType.BF16 : DType.F32;
-        return Tree.<NdArray>empty().nest("v", types.map(t -> NdArray.zeros(DType.F32, t.shape().dims())))
-                .nest("m", types.map(t -> NdArray.zeros(md, t.shape().dims()))).with("count", NdArray.scalar(DType.S32, 0));
+        return Tree.<ArrayType>empty().nest("v", types.map(t -> new ArrayType(DType.F32, t.shape())))
+                .nest("m", types.map(t -> new ArrayType(md, t.shape()))).with("count", ArrayType.of(DType.S32));
     }
 
     @Override
