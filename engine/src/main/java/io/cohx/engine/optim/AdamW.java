@@ -3,7 +3,6 @@ package io.cohx.engine.optim;
 import io.cohx.engine.ArrayType;
 import io.cohx.engine.Constants;
 import io.cohx.engine.DType;
-import io.cohx.engine.NdArray;
 import io.cohx.engine.Tensor;
 import io.cohx.engine.Tree;
 
@@ -29,28 +28,32 @@ public record AdamW(double b1, double b2, double eps, double weightDecay, double
         return new AdamW(b1, b2, eps, weightDecay, clipNorm, bf16Momentum, mask);
     }
 
-    /** Zero state for parameters of {@code types}, as host arrays (put them on the device with the params). */
+    /** First moments {@code mu.*} (f32 or bf16), second moments {@code nu.*} (f32), the step {@code count} (s32). */
     @Override
-    public Tree<NdArray> init(Tree<ArrayType> types) {
+    public Tree<ArrayType> stateTypes(Tree<ArrayType> types) {
         DType md = bf16Momentum ? DType.BF16 : DType.F32;
-        Tree<NdArray> mu = types.map(t -> NdArray.zeros(md, t.shape().dims()));
-        Tree<NdArray> nu = types.map(t -> NdArray.zeros(DType.F32, t.shape().dims()));
-        return Tree.<NdArray>empty().nest("mu", mu).nest("nu", nu).with("count", NdArray.scalar(DType.S32, 0));
+        return Tree.<ArrayType>empty().nest("mu", types.map(t -> new ArrayType(md, t.shape())))
+                .nest("nu", types.map(t -> new ArrayType(DType.F32, t.shape()))).with("count", ArrayType.of(DType.S32));
     }
 
     /** One update of {@code params} by {@code grads} at learning rate {@code lr} (an f32 scalar). */
     @Override
     public Update apply(Tree<Tensor> params, Tree<Tensor> grads, Tree<Tensor> state, Tensor lr) {
         Tensor norm = globalNorm(grads);
-        Tree<Tensor> g = clip(grads, norm, clipNorm);
+        // The clipping factor goes into the moments' scalar coefficients, not into a scaled copy of
+        // every gradient: that copy fed two updates, so XLA kept it, and with all gradients live
+        // before the update the step held the gradients twice.
+        Tensor scale = clipScale(norm, clipNorm);
+        Tensor a = scale.mul(1 - b1);
+        Tensor c = scale.square().mul(1 - b2);
         Tensor count = state.get("count").add(Constants.scalar(1, DType.S32));
         Tensor t = count.convert(DType.F32);
         Tensor c1 = Constants.scalar(1, DType.F32).sub(Constants.scalar(b1, DType.F32).pow(t));
         Tensor c2 = Constants.scalar(1, DType.F32).sub(Constants.scalar(b2, DType.F32).pow(t));
         Tree<Tensor> mu = state.subtree("mu");
         Tree<Tensor> nu = state.subtree("nu");
-        Tree<Tensor> newMu = mu.zip(g, (m, x) -> m.convert(DType.F32).mul(b1).add(x.convert(DType.F32).mul(1 - b1)));
-        Tree<Tensor> newNu = nu.zip(g, (v, x) -> v.mul(b2).add(x.convert(DType.F32).square().mul(1 - b2)));
+        Tree<Tensor> newMu = mu.zip(grads, (m, x) -> m.convert(DType.F32).mul(b1).add(x.convert(DType.F32).mul(a)));
+        Tree<Tensor> newNu = nu.zip(grads, (v, x) -> v.mul(b2).add(x.convert(DType.F32).square().mul(c)));
         Tree<Tensor> newParams = params.mapWithPath((path, p) -> {
             Tensor mHat = newMu.get(path).div(c1);
             Tensor vHat = newNu.get(path).div(c2);
@@ -75,13 +78,21 @@ public record AdamW(double b1, double b2, double eps, double weightDecay, double
         return sum == null ? Constants.scalar(0, DType.F32) : sum.sqrt();
     }
 
+    /** The factor (an f32 scalar) that brings gradients of global norm {@code norm} to at most {@code maxNorm} (1 when maxNorm <= 0). */
+    static Tensor clipScale(Tensor norm, double maxNorm) {
+        if (maxNorm <= 0) {
+            return Constants.scalar(1, DType.F32);
+        }
+        Tensor max = Constants.scalar(maxNorm, DType.F32);
+        return norm.lt(max).select(Constants.scalar(1, DType.F32), max.div(norm));
+    }
+
     /** Scales gradients so their global norm is at most {@code maxNorm} (none when maxNorm <= 0). */
     static Tree<Tensor> clip(Tree<Tensor> grads, Tensor norm, double maxNorm) {
         if (maxNorm <= 0) {
             return grads;
         }
-        Tensor max = Constants.scalar(maxNorm, DType.F32);
-        Tensor scale = norm.lt(max).select(Constants.scalar(1, DType.F32), max.div(norm));
+        Tensor scale = clipScale(norm, maxNorm);
         return grads.map(g -> g.mul(scale.convert(g.dtype())));
     }
 }
