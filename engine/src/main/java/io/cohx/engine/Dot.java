@@ -213,6 +213,19 @@ public final class Dot {
      * both inputs and the output are batch, in both inputs only are contracted, and letters in one
      * input only are summed first. No ellipsis; each letter appears at most once per operand.
      */
+    /**
+     * {@code Σ a·b} over every element of two arrays of one shape, as a single contraction, so no
+     * elementwise product of their size is materialized (XLA's CPU backend does not fuse a
+     * reduction into its producer: {@code (a*b).sum()} writes the whole product first).
+     */
+    public static Tensor vdot(Tensor a, Tensor b, DType accumulate) {
+        if (!a.shape().equals(b.shape())) {
+            throw EngineException.op("vdot", "needs arrays of one shape, got " + a.type() + " and " + b.type());
+        }
+        int[] all = range(0, a.rank());
+        return dotGeneral(a, b, Dims.of(all, all), accumulate);
+    }
+
     public static Tensor einsum(String spec, Tensor a, Tensor b) {
         return einsum(spec, a, b, null);
     }

@@ -120,7 +120,7 @@ public final class LmLoss {
 
     /** {@code Σ x·g - Σ x·g} with the second behind a stop-gradient: exactly 0, with gradient {@code g} for {@code x}. */
     private static Tensor carries(Tensor x, Tensor g) {
-        Tensor t = x.convert(DType.F32).mul(Control.stopGradient(g)).sum();
+        Tensor t = Dot.vdot(x.convert(DType.F32), Control.stopGradient(g), DType.F32);
         return t.sub(Control.stopGradient(t));
     }
 
