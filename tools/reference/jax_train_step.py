@@ -193,7 +193,11 @@ def build(args):
         return state, metrics
 
     step = jax.jit(train_step, donate_argnums=(0,))
-    state = jax.jit(init_state)(jax.random.PRNGKey(args.seed))
+    if args.memory_only:
+        # Shapes only, as a dry run: nothing of the model's size is allocated.
+        state = jax.eval_shape(init_state, jax.random.PRNGKey(args.seed))
+    else:
+        state = jax.jit(init_state)(jax.random.PRNGKey(args.seed))
     rnd = np.random.default_rng(args.seed)
 
     def batch():
@@ -224,6 +228,8 @@ def main():
     p.add_argument("--pt-loss-weight", type=float, default=0.01)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--dump-hlo", type=Path, help="write the optimized HLO of the step here")
+    p.add_argument("--memory-only", action="store_true",
+                   help="compile the step from shapes only, print its memory statistics as JSON and exit")
     args = p.parse_args()
     if args.bootstrap:
         bootstrap(sys.argv[1:], args.venv)
@@ -237,6 +243,12 @@ def main():
     compile_s = time.perf_counter() - t0
     if args.dump_hlo:
         args.dump_hlo.write_text(compiled.as_text())
+    if args.memory_only:
+        m = compiled.memory_analysis()
+        print(json.dumps({"arguments": m.argument_size_in_bytes, "outputs": m.output_size_in_bytes,
+                          "aliased": m.alias_size_in_bytes, "temporaries": m.temp_size_in_bytes,
+                          "compile_s": round(time.perf_counter() - t0, 3)}), flush=True)
+        return
     n_params = sum(x.size for x in jax.tree_util.tree_leaves(state.params))
     print(json.dumps({"ready": True, "jax": jax.__version__, "params": int(n_params), "compile_s": round(compile_s, 3)}), flush=True)
     for line in sys.stdin:
