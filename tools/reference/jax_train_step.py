@@ -40,14 +40,17 @@ PINNED = {
 
 HERE = Path(__file__).resolve().parent
 REQUIREMENTS = HERE / "requirements-models.txt"
+# --cuda: the same pins plus JAX's CUDA 12 plugin, in a venv of its own.
+PINNED_CUDA = dict(PINNED, **{"jax-cuda12-plugin": "0.4.35", "jax-cuda12-pjrt": "0.4.35"})
+REQUIREMENTS_CUDA = HERE / "requirements-jax-cuda12.txt"
 
 
-def default_venv():
+def default_venv(cuda=False):
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "cohx" / "refvenv"
+    return Path(cache) / "cohx" / ("refvenv-cuda12" if cuda else "refvenv")
 
 
-def bootstrap(argv, venv):
+def bootstrap(argv, venv, pinned=PINNED, requirements=REQUIREMENTS):
     """Creates or updates the pinned venv when needed, then re-runs this script inside it."""
     py = venv / "bin" / "python"
     if Path(sys.prefix).resolve() == venv.resolve():
@@ -55,21 +58,21 @@ def bootstrap(argv, venv):
     if not py.exists():
         print(f"jax_train_step: creating venv {venv}", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    probe = "import importlib.metadata as m, json; print(json.dumps({p: m.version(p) for p in %r}))" % (list(PINNED),)
+    probe = "import importlib.metadata as m, json; print(json.dumps({p: m.version(p) for p in %r}))" % (list(pinned),)
     r = subprocess.run([str(py), "-c", probe], capture_output=True, text=True)
     have = json.loads(r.stdout) if r.returncode == 0 else {}
-    if have != PINNED:
-        print(f"jax_train_step: installing {REQUIREMENTS.name} into {venv}", file=sys.stderr)
-        subprocess.run([str(py), "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)], check=True, stdout=sys.stderr)
+    if have != pinned:
+        print(f"jax_train_step: installing {requirements.name} into {venv}", file=sys.stderr)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "-r", str(requirements)], check=True, stdout=sys.stderr)
     rest = [a for a in argv if a != "--bootstrap"]
     os.execv(str(py), [str(py), str(Path(__file__).resolve())] + rest)
 
 
-def check_versions():
+def check_versions(pinned):
     import importlib.metadata as md
 
     wrong = []
-    for pkg, want in PINNED.items():
+    for pkg, want in pinned.items():
         try:
             got = md.version(pkg)
         except md.PackageNotFoundError:
@@ -78,7 +81,7 @@ def check_versions():
             wrong.append(f"{pkg} {got} (need {want})")
     if wrong:
         print("jax_train_step: error: library versions differ: " + ", ".join(wrong)
-              + "; run with --bootstrap (pinned venv " + str(default_venv()) + ")", file=sys.stderr)
+              + "; run with --bootstrap (pinned venv under " + str(default_venv().parent) + ")", file=sys.stderr)
         sys.exit(2)
 
 
@@ -211,7 +214,8 @@ def build(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--bootstrap", action="store_true", help="create/use the pinned venv and re-run there")
-    p.add_argument("--venv", type=Path, default=default_venv())
+    p.add_argument("--venv", type=Path, help="the venv --bootstrap makes and uses (default: the cohx cache's refvenv, or refvenv-cuda12)")
+    p.add_argument("--cuda", action="store_true", help="run on an NVIDIA GPU: JAX's CUDA 12 plugin in its own pinned venv")
     p.add_argument("--vocab", type=int, default=32000)
     p.add_argument("--hidden", type=int, default=256)
     p.add_argument("--intermediate", type=int, default=688)
@@ -231,11 +235,18 @@ def main():
     p.add_argument("--memory-only", action="store_true",
                    help="compile the step from shapes only, print its memory statistics as JSON and exit")
     args = p.parse_args()
+    pinned = PINNED_CUDA if args.cuda else PINNED
     if args.bootstrap:
-        bootstrap(sys.argv[1:], args.venv)
-    check_versions()
+        bootstrap(sys.argv[1:], args.venv or default_venv(args.cuda), pinned, REQUIREMENTS_CUDA if args.cuda else REQUIREMENTS)
+    check_versions(pinned)
 
     import jax
+
+    device = jax.devices()[0]
+    if args.cuda and device.platform != "gpu":
+        print(f"jax_train_step: error: --cuda but JAX runs on {device.platform} ({device.device_kind}); "
+              "check the NVIDIA driver (nvidia-smi) and the CUDA venv", file=sys.stderr)
+        sys.exit(2)
 
     t0 = time.perf_counter()
     step, state, hf, pt = build(args)
@@ -250,7 +261,8 @@ def main():
                           "compile_s": round(time.perf_counter() - t0, 3)}), flush=True)
         return
     n_params = sum(x.size for x in jax.tree_util.tree_leaves(state.params))
-    print(json.dumps({"ready": True, "jax": jax.__version__, "params": int(n_params), "compile_s": round(compile_s, 3)}), flush=True)
+    print(json.dumps({"ready": True, "jax": jax.__version__, "device": device.device_kind, "params": int(n_params),
+                      "compile_s": round(compile_s, 3)}), flush=True)
     for line in sys.stdin:
         cmd = line.split()
         if not cmd or cmd[0] == "quit":

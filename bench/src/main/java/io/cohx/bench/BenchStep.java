@@ -34,15 +34,29 @@ final class BenchStep implements AutoCloseable {
     record Shape(String name, int hidden, int intermediate, int layers, int heads) {
         static final Shape DEBUG = new Shape("debug", 256, 688, 4, 4);
         static final Shape M125 = new Shape("125m", 768, 2048, 12, 12);
+        /** ~1.1B parameters (TinyLlama-like widths, full attention heads): the GPU check's size. */
+        static final Shape B1 = new Shape("1b", 2048, 5632, 22, 32);
 
-        /** {@code debug}, {@code 125m} or {@code both}. */
+        /** {@code debug}, {@code 125m}, {@code 1b} or {@code both} (debug and 125m). */
         static List<Shape> named(String which) {
             return switch (which) {
                 case "debug" -> List.of(DEBUG);
                 case "125m" -> List.of(M125);
+                case "1b" -> List.of(B1);
                 case "both" -> List.of(DEBUG, M125);
-                default -> throw new IllegalArgumentException("config '" + which + "': use debug, 125m or both");
+                default -> throw new IllegalArgumentException("config '" + which + "': use debug, 125m, 1b or both");
             };
+        }
+
+        /**
+         * Model FLOPs of one token's training step (forward and backward, recomputation not
+         * counted): 6 per weight of the matrix products (the embedding lookup has none) plus the
+         * attention's 12 · layers · hidden · seq (scores and weighted values).
+         */
+        double flopsPerToken(int seq) {
+            double perLayer = 4.0 * hidden * hidden + 3.0 * hidden * intermediate;
+            double matmulWeights = layers * perLayer + (double) hidden * 32000;
+            return 6 * matmulWeights + 12.0 * layers * hidden * seq;
         }
 
         ModelConfig config(int seq) {

@@ -38,17 +38,22 @@ import java.util.Map;
  * {@code jax.checkpoint_policies} name, or {@code none}). {@code --loss-chunk} and
  * {@code --attention-chunk} set cohx's memory-lean loss and attention (the JAX side is always the
  * original's). Usage: {@code bench/run JaxBench [debug|125m|both] [--rounds 5] [--steps 2]
- * [--remat POLICY|none] [--seq 256] [--batch 2] [--dtype f32|bf16] [--loss-chunk N] [--attention-chunk N]}.
+ * [--remat POLICY|none] [--seq 256] [--batch 2] [--dtype f32|bf16] [--loss-chunk N] [--attention-chunk N]
+ * [--platform cpu|cuda12|cuda13] [--peak-tflops T]}. On a GPU ({@code --platform cuda12}, shape {@code 1b}) the
+ * JAX side runs in its CUDA venv and both sides report tokens/s and model FLOPs utilisation (MFU,
+ * {@link BenchStep.Shape#flopsPerToken}, over the device's dense peak).
  */
 public final class JaxBench {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     record Options(String which, int rounds, int steps, String remat, int seq, int batch, String dtype, int lossChunk,
-                   int attentionChunk) {
+                   int attentionChunk, String platform, double peakTflops) {
         static Options parse(String[] args) {
             String which = "both";
             var o = new LinkedHashMap<String, String>(Map.of("--rounds", "5", "--steps", "2", "--remat", "nothing_saveable",
                     "--seq", "256", "--batch", "2", "--dtype", "f32", "--loss-chunk", "0", "--attention-chunk", "0"));
+            o.put("--platform", "cpu");
+            o.put("--peak-tflops", "0");
             for (int i = 0; i < args.length; i++) {
                 if (o.containsKey(args[i]) && i + 1 < args.length) {
                     o.put(args[i], args[++i]);
@@ -60,7 +65,8 @@ public final class JaxBench {
             }
             return new Options(which, Integer.parseInt(o.get("--rounds")), Integer.parseInt(o.get("--steps")), o.get("--remat"),
                     Integer.parseInt(o.get("--seq")), Integer.parseInt(o.get("--batch")), o.get("--dtype"),
-                    Integer.parseInt(o.get("--loss-chunk")), Integer.parseInt(o.get("--attention-chunk")));
+                    Integer.parseInt(o.get("--loss-chunk")), Integer.parseInt(o.get("--attention-chunk")), o.get("--platform"),
+                    Double.parseDouble(o.get("--peak-tflops")));
         }
     }
 
@@ -68,8 +74,11 @@ public final class JaxBench {
         Options opt = Options.parse(args);
         List<BenchStep.Shape> configs = BenchStep.Shape.named(opt.which());
         Path script = root().resolve("tools/reference/jax_train_step.py");
-        PjrtPlugin plugin = PjrtPlugin.load(Plugins.resolve("cpu", null, m -> System.err.println("bench: " + m)).library());
-        try (PjrtClient client = PjrtClient.create(plugin, Map.of("cpu_device_count", 1L))) {
+        boolean cpu = opt.platform().equals("cpu");
+        PjrtPlugin plugin = PjrtPlugin.load(Plugins.resolve(opt.platform(), null, m -> System.err.println("bench: " + m)).library());
+        // On a GPU both sides share the device: each grows its pool on demand, up to 45% of it.
+        try (PjrtClient client = PjrtClient.create(plugin, cpu ? Map.of("cpu_device_count", 1L)
+                : Map.of("preallocate", false, "memory_fraction", 0.45))) {
             for (BenchStep.Shape c : configs) {
                 run(c, opt, client, script);
             }
@@ -87,7 +96,13 @@ public final class JaxBench {
                 "--hidden", "" + c.hidden(), "--intermediate", "" + c.intermediate(), "--layers", "" + c.layers(),
                 "--heads", "" + c.heads(), "--seq", "" + opt.seq(), "--batch", "" + opt.batch(), "--dtype", opt.dtype(),
                 "--remat", opt.remat()));
-        Process py = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        if (!opt.platform().equals("cpu")) {
+            cmd.add("--cuda"); // the JAX side in its CUDA venv, on the GPU
+        }
+        var pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+        pb.environment().put("XLA_PYTHON_CLIENT_PREALLOCATE", "false");
+        pb.environment().put("XLA_PYTHON_CLIENT_MEM_FRACTION", "0.45");
+        Process py = pb.start();
         RematPolicy remat = opt.remat().equals("none") ? RematPolicy.EVERYTHING_SAVEABLE : RematPolicy.of(opt.remat());
         DType dtype = opt.dtype().equals("bf16") ? DType.BF16 : DType.F32;
         try (var cohx = new BenchStep(c, opt.seq(), opt.batch(), dtype, new TrainStep.Memory(remat, opt.lossChunk(), opt.attentionChunk()),
@@ -127,16 +142,24 @@ public final class JaxBench {
             double mo = BenchStep.median(ours);
             double mt = BenchStep.median(theirs);
             MemoryReport mem = cohx.memory();
+            double tokens = 2.0 * opt.batch() * opt.seq(); // feedback + pretraining rows
+            String device = client.addressableDevices().getFirst().kind();
+            double peak = opt.peakTflops() > 0 ? opt.peakTflops() : peakTflops(device, opt.dtype());
+            double flops = tokens * c.flopsPerToken(opt.seq());
             System.out.printf(Locale.ROOT, "{\"bench\":\"jax_side_by_side\",\"config\":\"%s\",\"params\":%d,\"jax_params\":%d,\"hidden\":%d,"
                             + "\"layers\":%d,\"vocab\":32000,\"seq\":%d,\"batch\":%d,\"dtype\":\"%s\",\"remat\":\"%s\",\"cohx_loss_chunk\":%d,"
                             + "\"cohx_attention_chunk\":%d,\"rounds\":%d,"
                             + "\"steps_per_round\":%d,\"cohx_median_step_s\":%.3f,\"jax_median_step_s\":%.3f,\"ratio_cohx_over_jax\":%.3f,"
                             + "\"cohx_cpu_s_per_step\":%.3f,\"jax_cpu_s_per_step\":%.3f,"
-                            + "\"cohx_temp_mib\":%.1f,\"jax_temp_mib\":%.1f,\"jax\":\"%s\",\"load_before\":%.1f,\"load_after\":%.1f}%n",
+                            + "\"cohx_temp_mib\":%.1f,\"jax_temp_mib\":%.1f,\"cohx_tokens_per_s\":%.0f,\"jax_tokens_per_s\":%.0f,"
+                            + "\"device\":\"%s\",\"peak_tflops\":%s,\"cohx_mfu\":%s,\"jax_mfu\":%s,"
+                            + "\"jax\":\"%s\",\"load_before\":%.1f,\"load_after\":%.1f}%n",
                     c.name(), cohx.params, ready.get("params").asLong(), c.hidden(), c.layers(), opt.seq(), opt.batch(), opt.dtype(),
                     opt.remat(), opt.lossChunk(), opt.attentionChunk(), opt.rounds(), opt.steps(), mo, mt, mo / mt, (cohx.cpuNanos - cohxCpu0) / 1e9 / ours.size(), jaxCpu / theirs.size(),
                     mem.temporaries() / 1048576.0,
-                    jaxMem.get("temporaries").asDouble() / 1048576.0, ready.get("jax").asText(), loadBefore, loadAverage());
+                    jaxMem.get("temporaries").asDouble() / 1048576.0, tokens / mo, tokens / mt, device.replace("\"", "'"),
+                    peak > 0 ? String.format(Locale.ROOT, "%.0f", peak) : "null", mfu(flops, mo, peak), mfu(flops, mt, peak),
+                    ready.get("jax").asText(), loadBefore, loadAverage());
         } finally {
             py.destroy();
             py.waitFor();
@@ -150,6 +173,29 @@ public final class JaxBench {
                     + (py.isAlive() ? "?" : py.exitValue()) + " (its messages are above)");
         }
         return line;
+    }
+
+    /** Model FLOPs utilisation as a JSON number, or null without a known peak. */
+    private static String mfu(double flops, double seconds, double peakTflops) {
+        return peakTflops > 0 ? String.format(Locale.ROOT, "%.3f", flops / seconds / (peakTflops * 1e12)) : "null";
+    }
+
+    /**
+     * Dense peak TFLOP/s of known NVIDIA parts for bf16/f16 (f32 without TF32 otherwise), from the
+     * vendors' data sheets; 0 when the device is not in the table (pass --peak-tflops).
+     */
+    static double peakTflops(String deviceKind, String dtype) {
+        String k = deviceKind.toUpperCase(Locale.ROOT);
+        boolean half = !dtype.equals("f32");
+        record Part(String name, double half, double f32) {}
+        for (Part p : List.of(new Part("H200", 989, 67), new Part("H100 PCIE", 756, 51), new Part("H100", 989, 67),
+                new Part("A100", 312, 19.5), new Part("L40S", 362, 91.6), new Part("L4", 121, 30.3), new Part("A10", 125, 31.2),
+                new Part("V100", 125, 15.7))) {
+            if (k.contains(p.name())) {
+                return half ? p.half() : p.f32();
+            }
+        }
+        return 0;
     }
 
     static double loadAverage() {

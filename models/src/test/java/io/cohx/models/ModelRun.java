@@ -15,7 +15,7 @@ final class ModelRun {
     private ModelRun() {}
 
     static PjrtClient client() {
-        return TestPlugins.cpuClient(1);
+        return TestPlugins.testClient();
     }
 
     static Tree<NdArray> once(String name, Tree<?> inputs, Function<Tree<Tensor>, Tree<Tensor>> fn) {

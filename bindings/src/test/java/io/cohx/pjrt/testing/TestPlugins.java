@@ -48,6 +48,33 @@ public final class TestPlugins {
         return PjrtPlugin.load(cpuLibrary());
     }
 
+    /** The system property naming the plugin {@link #testClient} uses instead of the CPU one. */
+    public static final String PLATFORM_PROPERTY = "cohx.test.platform";
+
+    private static volatile PjrtClient platformClient;
+
+    /**
+     * The one-device client for tests that do not depend on the CPU plugin (model parity,
+     * training): the CPU plugin, or with {@code -Dcohx.test.platform=NAME} the plugin cohx resolves
+     * for NAME ({@code cuda12}, {@code cuda13}, {@code tpu}; see {@code cohx plugins}), so the same
+     * tests check an accelerator (bench/gpu-check). Do not close it.
+     */
+    public static PjrtClient testClient() {
+        String platform = System.getProperty(PLATFORM_PROPERTY, "").trim();
+        if (platform.isEmpty() || platform.equals("cpu")) {
+            return cpuClient(1);
+        }
+        if (platformClient == null) {
+            synchronized (TestPlugins.class) {
+                if (platformClient == null) {
+                    var found = io.cohx.pjrt.plugins.Plugins.resolve(platform, null, msg -> System.err.println("[test plugin] " + msg));
+                    platformClient = PjrtClient.create(PjrtPlugin.load(found.library()), Map.of());
+                }
+            }
+        }
+        return platformClient;
+    }
+
     /** A shared client with {@code devices} CPU devices; do not close it. */
     public static PjrtClient cpuClient(int devices) {
         return CLIENTS.computeIfAbsent(devices, n -> PjrtClient.create(cpuPlugin(), Map.of("cpu_device_count", (long) n)));
