@@ -1,6 +1,7 @@
 package io.cohx.cli;
 
 import io.cohx.coh.train.TrainConfig;
+import io.cohx.coh.train.DryRun;
 import io.cohx.coh.train.Trainer;
 import io.cohx.pjrt.PjrtClient;
 import picocli.CommandLine.Command;
@@ -10,6 +11,7 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -108,6 +110,12 @@ final class TrainCommand implements Callable<Integer> {
     boolean resume;
     @Option(names = "--dry-run", description = "Compile the train step for this model, batch and mesh, print per-device memory, train nothing.")
     boolean dryRun;
+    @Option(names = "--device-memory", paramLabel = "SIZE", description = {"With --dry-run: memory of one device (e.g. 16GiB, 80GB) to check"
+            + " the fit against. Default: for CPU devices their share of the host's memory."})
+    String deviceMemory;
+    @Option(names = "--dry-run-full", description = {"With --dry-run: compile every layer instead of compiling 1 and 2 layers and"
+            + " extrapolating (minutes for billions of parameters)."})
+    boolean dryRunFull;
 
     @Mixin
     PlatformOptions platform;
@@ -141,12 +149,30 @@ final class TrainCommand implements Callable<Integer> {
         if (!dryRun) {
             Validation.check(cfg);
         }
-        try (PjrtClient client = platform.client(platform.cpuDevicesFor(meshDim))) {
+        long bytes;
+        try {
+            bytes = deviceMemory == null ? 0 : DryRun.parseSize(deviceMemory, "--device-memory");
+        } catch (IllegalArgumentException e) {
+            throw new CohxUserError(e.getMessage());
+        }
+        PjrtClient client;
+        try {
+            client = platform.client(platform.cpuDevicesFor(meshDim));
+        } catch (RuntimeException e) {
+            if (!dryRun) {
+                throw e;
+            }
+            // A GPU or TPU that is not here: plan from shapes alone.
+            System.out.println(Trainer.estimateOnly(cfg, bytes, e.getMessage()).table(Map.of()));
+            return 0;
+        }
+        try (client) {
+            var trainer = new Trainer(cfg, client, System.out);
             if (dryRun) {
-                System.out.println(new Trainer(cfg, client, System.out).dryRun());
+                System.out.println(trainer.dryRun(bytes, dryRunFull).table(trainer.dryRunGroups()));
                 return 0;
             }
-            new Trainer(cfg, client, System.out).run();
+            trainer.run();
         }
         return 0;
     }

@@ -76,7 +76,7 @@ public record MemoryReport(String function, int devices, Map<String, Long> input
     }
 
     /** Bytes in the largest binary unit that keeps the number at least 1, e.g. {@code 1.50 GiB}. */
-    static String human(long bytes) {
+    public static String human(long bytes) {
         String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
         double v = bytes;
         int u = 0;

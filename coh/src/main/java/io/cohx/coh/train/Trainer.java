@@ -12,6 +12,8 @@ import io.cohx.engine.ArrayType;
 import io.cohx.engine.DType;
 import io.cohx.engine.DeviceArray;
 import io.cohx.engine.Jit;
+import io.cohx.engine.MemoryReport;
+import io.cohx.engine.RematPolicy;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Tree;
 import io.cohx.engine.mesh.Mesh;
@@ -45,8 +47,12 @@ public final class Trainer {
     private final PjrtClient client;
     private final PrintStream out;
 
-    /** What a finished run leaves. */
-    public record Result(long step, Path checkpoint, Map<String, Double> lastMetrics, boolean stoppedBySignal) {}
+    /**
+     * What a finished run leaves. {@code deviceBytes}: the bytes the parameters ({@code params})
+     * and optimizer state ({@code opt}) occupied on a device after the last step, as the plugin
+     * reports its buffers (the largest shard of each array); empty when no step ran.
+     */
+    public record Result(long step, Path checkpoint, Map<String, Double> lastMetrics, boolean stoppedBySignal, Map<String, Long> deviceBytes) {}
 
     public Trainer(TrainConfig cfg, PjrtClient client, PrintStream out) {
         this.cfg = cfg;
@@ -162,8 +168,20 @@ public final class Trainer {
             out.println((signalled ? "stopped at step " : "finished at step ") + stepNo + "; checkpoint " + checkpoint);
             writePlot();
             stop.finished();
+            Map<String, Long> deviceBytes = new LinkedHashMap<>();
+            for (String group : List.of("params", "opt")) {
+                long sum = 0;
+                for (Object leaf : state.subtree(group).values()) {
+                    if (leaf instanceof DeviceArray d) {
+                        sum += d.bytesPerDevice();
+                    }
+                }
+                if (sum > 0) {
+                    deviceBytes.put(group, sum);
+                }
+            }
             closeAll(state);
-            return new Result(stepNo, checkpoint, last, signalled);
+            return new Result(stepNo, checkpoint, last, signalled, deviceBytes);
         }
     }
 
@@ -200,20 +218,100 @@ public final class Trainer {
         }
     }
 
-    /**
-     * {@code --dry-run}: compiles the train step for this configuration and mesh, runs nothing,
-     * and returns the per-device memory report (parameters, optimizer state, batch, activations, peak).
-     */
+    /** Models with more layers than this are compiled with 1 and 2 layers in a dry run, and extrapolated. */
+    static final int FULL_COMPILE_LAYERS = 4;
+
+    /** {@link #dryRun(long, boolean)}'s table, with the device's own memory and extrapolation where it applies. */
     public String dryRun() {
-        ModelConfig modelConfig = ModelSetup.modelConfig(cfg);
-        CausalLm model = CausalLm.of(modelConfig);
-        Optimizer optimizer = ModelSetup.optimizer(cfg, model);
-        boolean pretraining = !cfg.ptTrainData().isEmpty();
-        TrainStep program = new TrainStep(model, optimizer, modelConfig.bosTokenId(), cfg.ptLossWeight(), pretraining,
-                cfg.accumulateGradientSteps(), ModelSetup.dtype(cfg.dtype()), ModelSetup.number(modelConfig, "fcm_min_ratio"),
-                ModelSetup.number(modelConfig, "fcm_max_ratio"), cfg.remat(), cfg.seed(), ModelSetup.hasDropout(modelConfig));
+        return dryRun(0, false).table(dryRunGroups());
+    }
+
+    /** The compiled inputs' rows of the dry run's table: label → path prefix. */
+    public Map<String, String> dryRunGroups() {
+        var groups = new LinkedHashMap<String, String>();
+        groups.put("parameters", "params");
+        groups.put("optimizer state", "opt");
+        groups.put("feedback batch", "hf");
+        if (!cfg.ptTrainData().isEmpty()) {
+            groups.put("pretraining batch", "pt");
+        }
+        return groups;
+    }
+
+    /**
+     * {@code --dry-run}: the train step of this configuration compiled from argument types alone
+     * (nothing of the model's size is allocated on the host or a device). It reports the compiled
+     * executable's memory per device, the estimate from shapes ({@link MemoryEstimate}), and
+     * whether the peak fits {@code deviceMemory} bytes per device (0: for CPU devices their share
+     * of the host's memory, unknown elsewhere). A model of more than {@link #FULL_COMPILE_LAYERS}
+     * layers is compiled with 1 and 2 layers and its figures extrapolated
+     * ({@link DryRun#extrapolate}), unless {@code full}: compiling every layer of a 7B model takes
+     * minutes, and the layers are identical.
+     */
+    public DryRun dryRun(long deviceMemory, boolean full) {
+        ModelConfig mc = ModelSetup.modelConfig(cfg);
         Mesh mesh = Mesh.parse(cfg.meshDim(), client.addressableDevices());
         checkBatchFits(mesh);
+        int layers = mc.numLayers();
+        MemoryReport report;
+        String note;
+        if (full || layers <= FULL_COMPILE_LAYERS) {
+            report = compiledMemory(mc, mesh);
+            note = "compiled: all " + layers + " layers";
+        } else {
+            MemoryReport one = compiledMemory(withLayers(mc, 1), mesh);
+            MemoryReport two = compiledMemory(withLayers(mc, 2), mesh);
+            report = DryRun.extrapolate(one, two, layers);
+            note = "compiled with 1 and 2 layers, extrapolated to " + layers + " (each layer adds the same); --dry-run-full compiles all";
+        }
+        String source = "--device-memory";
+        if (deviceMemory <= 0 && client.platformName().equalsIgnoreCase("cpu")) {
+            deviceMemory = hostMemory() / mesh.size();
+            source = "the host's memory shared by " + mesh.size() + " CPU device" + (mesh.size() == 1 ? "" : "s");
+        }
+        CausalLm model = CausalLm.of(mc);
+        String header = mc.modelType() + " " + ModelSetup.parameterCount(model) + " parameters on mesh " + mesh + " (" + mesh.size() + " "
+                + client.platformName() + " devices), batch " + cfg.batchSize() + " x seq " + cfg.seqLength() + ", " + cfg.dtype()
+                + ", remat " + (cfg.remat() ? "nothing_saveable" : "off");
+        return new DryRun(header, report, note, estimate(cfg, mc, model, mesh.axisSize("dp"), mesh.axisSize("fsdp"), mesh.axisSize("mp")),
+                deviceMemory, source);
+    }
+
+    /**
+     * {@code --dry-run} for a platform whose devices are not here ({@code why}: what failed when
+     * asking for them): the estimate from shapes alone, for the mesh {@code --mesh-dim} names,
+     * which must then give every dimension.
+     */
+    public static DryRun estimateOnly(TrainConfig cfg, long deviceMemory, String why) {
+        String[] parts = cfg.meshDim().trim().split(",");
+        int[] dims = {1, 1, 1};
+        for (int i = 0; i < Math.min(parts.length, 3); i++) {
+            try {
+                dims[i] = Integer.parseInt(parts[i].trim());
+            } catch (NumberFormatException e) {
+                dims[i] = 0;
+            }
+            if (dims[i] < 1) {
+                throw new TrainingException("--mesh-dim '" + cfg.meshDim() + "': without the platform's devices the dry run cannot infer a"
+                        + " dimension; give every size, e.g. 1,8,1");
+            }
+        }
+        ModelConfig mc = ModelSetup.modelConfig(cfg);
+        CausalLm model = CausalLm.of(mc);
+        String header = mc.modelType() + " " + ModelSetup.parameterCount(model) + " parameters on mesh dp=" + dims[0] + ", fsdp=" + dims[1]
+                + ", mp=" + dims[2] + ", batch " + cfg.batchSize() + " x seq " + cfg.seqLength() + ", " + cfg.dtype() + ", remat "
+                + (cfg.remat() ? "nothing_saveable" : "off") + "\nno devices to compile for (" + why + "): ESTIMATE ONLY";
+        return new DryRun(header, null, null, estimate(cfg, mc, model, dims[0], dims[1], dims[2]), deviceMemory, "--device-memory");
+    }
+
+    /** The train step's compiled memory for model config {@code mc} on {@code mesh}, from argument types. */
+    private MemoryReport compiledMemory(ModelConfig mc, Mesh mesh) {
+        CausalLm model = CausalLm.of(mc);
+        Optimizer optimizer = ModelSetup.optimizer(cfg, model);
+        boolean pretraining = !cfg.ptTrainData().isEmpty();
+        TrainStep program = new TrainStep(model, optimizer, mc.bosTokenId(), cfg.ptLossWeight(), pretraining,
+                cfg.accumulateGradientSteps(), ModelSetup.dtype(cfg.dtype()), ModelSetup.number(mc, "fcm_min_ratio"),
+                ModelSetup.number(mc, "fcm_max_ratio"), cfg.remat(), cfg.seed(), ModelSetup.hasDropout(mc));
         Tree<ArrayType> types = Tree.<ArrayType>empty().nest("params", model.paramTypes())
                 .nest("opt", optimizer.stateTypes(model.paramTypes()))
                 .with("lr", ArrayType.of(DType.F32)).with("step", ArrayType.of(DType.S32));
@@ -223,17 +321,56 @@ public final class Trainer {
                     .with(d + ".masks", ArrayType.of(DType.F32, k, cfg.batchSize(), cfg.seqLength()));
         }
         try (Jit step = onMesh(Jit.builder("train_step", program.function()).donate("params", "opt"), mesh, model).build(client)) {
-            var report = step.memoryReport(types);
-            var groups = new LinkedHashMap<String, String>();
-            groups.put("parameters", "params");
-            groups.put("optimizer state", "opt");
-            groups.put("feedback batch", "hf");
-            if (pretraining) {
-                groups.put("pretraining batch", "pt");
-            }
-            return modelConfig.modelType() + " " + ModelSetup.parameterCount(model) + " parameters on mesh " + mesh + " ("
-                    + mesh.size() + " " + client.platformName() + " devices)\n" + report.format(groups);
+            return step.memoryReport(types);
         }
+    }
+
+    /** The same model config with {@code n} layers. */
+    static ModelConfig withLayers(ModelConfig mc, int n) {
+        String key = switch (mc) {
+            case io.cohx.models.config.LlamaConfig l -> "num_hidden_layers";
+            case io.cohx.models.config.GptjConfig g -> "n_layer";
+        };
+        return mc.withUpdates(Map.of(key, n), "dry run");
+    }
+
+    /** The estimate from shapes for this configuration on a dp × fsdp × mp mesh. */
+    static MemoryEstimate estimate(TrainConfig cfg, ModelConfig mc, CausalLm model, int dp, int fsdp, int mp) {
+        Optimizer optimizer = ModelSetup.optimizer(cfg, model);
+        long paramBytes = bytes(model.paramTypes());
+        long stateBytes = bytes(optimizer.stateTypes(model.paramTypes()));
+        int intermediate = switch (mc) {
+            case io.cohx.models.config.LlamaConfig l -> l.intermediateSize();
+            case io.cohx.models.config.GptjConfig g -> g.nInner() == null ? 4 * g.hiddenSize() : g.nInner();
+        };
+        var dims = new MemoryEstimate.Dims(paramBytes, stateBytes, mc.numLayers(), mc.hiddenSize(), intermediate, mc.numHeads(), mc.vocabSize());
+        var layout = new MemoryEstimate.Layout(cfg.batchSize(), cfg.seqLength(), ModelSetup.dtype(cfg.dtype()).elementType().byteSize(), dp,
+                fsdp, mp, cfg.remat() ? RematPolicy.NOTHING_SAVEABLE : RematPolicy.EVERYTHING_SAVEABLE, 0, 0,
+                !cfg.ptTrainData().isEmpty() || cfg.accumulateGradientSteps() > 1);
+        return MemoryEstimate.of(dims, layout);
+    }
+
+    private static long bytes(Tree<ArrayType> types) {
+        long sum = 0;
+        for (String p : types.paths()) {
+            ArrayType t = types.get(p);
+            sum += t.shape().size() * t.dtype().elementType().byteSize();
+        }
+        return sum;
+    }
+
+    /** The machine's memory (MemTotal of /proc/meminfo), or 0 when unknown. */
+    static long hostMemory() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemTotal:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+        return 0;
     }
 
     private PackedBatches batches(List<Path> files, Tokenizer tokenizer, boolean pretraining, DataPosition at) {

@@ -1,0 +1,68 @@
+package io.cohx.coh.train;
+
+import io.cohx.pjrt.testing.TestPlugins;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code --dry-run} against a real run of the same small model (5 layers, so the dry run compiles
+ * 1 and 2 layers and extrapolates) on 2 CPU devices (fsdp 2): the parameters and optimizer state
+ * it reports per device are what the run's buffers occupy on a device after a step, the
+ * extrapolated compiled figures agree with compiling all 5 layers, and the estimate from shapes
+ * counts the same state.
+ */
+class DryRunTest {
+    static final String FIVE_LAYERS = "hidden_size=32,intermediate_size=64,num_hidden_layers=5,num_attention_heads=2,vocab_size=50304";
+
+    @TempDir
+    static Path data;
+
+    @BeforeAll
+    static void pack() {
+        TrainerTest.packInto(data);
+    }
+
+    @Test
+    void dryRunFiguresAreWhatTheRunOccupies(@TempDir Path dir) throws IOException {
+        TrainConfig cfg = TrainerTest.config("llama", FIVE_LAYERS, "gpt2", dir.resolve("run"), 1, 2, 1, "fp32", 3e-3, 0.01, false, 0);
+        var sink = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        var trainer = new Trainer(cfg, TestPlugins.cpuClient(2), sink);
+        DryRun extrapolated = trainer.dryRun(0, false);
+        DryRun full = trainer.dryRun(0, true);
+        Trainer.Result run = trainer.run(null);
+
+        long params = extrapolated.compiled().inputBytesUnder("params");
+        long opt = extrapolated.compiled().inputBytesUnder("opt");
+        assertEquals(run.deviceBytes().get("params"), params, "parameters per device: dry run vs the run's buffers");
+        assertEquals(run.deviceBytes().get("opt"), opt, "optimizer state per device: dry run vs the run's buffers");
+        assertEquals(full.compiled().inputBytesUnder("params"), params);
+        assertEquals(full.compiled().inputBytesUnder("opt"), opt);
+        // The estimate splits every parameter over fsdp; the run keeps the norms' scales whole on each device.
+        assertEquals(params, extrapolated.estimate().parameters(), 0.01 * params, "the estimate's parameters per device");
+        assertEquals(opt, extrapolated.estimate().optimizerState(), 0.01 * opt, "the estimate's optimizer state per device");
+
+        long t = full.compiled().temporaries();
+        long te = extrapolated.compiled().temporaries();
+        assertTrue(Math.abs(te - t) <= 0.1 * t, "temporaries extrapolated from 1 and 2 layers " + te + " vs compiled with 5: " + t);
+        long p = full.compiled().peakUpperBound();
+        assertTrue(Math.abs(extrapolated.peak() - p) <= 0.1 * p, "peak extrapolated " + extrapolated.peak() + " vs compiled " + p);
+
+        String table = extrapolated.table(trainer.dryRunGroups());
+        assertTrue(table.contains("compiled with 1 and 2 layers, extrapolated to 5"), table);
+        assertTrue(table.contains("estimate from shapes"), table);
+        assertTrue(extrapolated.fits(), "a 13M-parameter step fits this machine's memory: " + table);
+        DryRun tight = trainer.dryRun(1L << 20, false);
+        assertTrue(!tight.fits() && tight.table(trainer.dryRunGroups()).contains("does NOT fit 1.00 MiB per device (--device-memory)"),
+                tight.table(trainer.dryRunGroups()));
+    }
+}
