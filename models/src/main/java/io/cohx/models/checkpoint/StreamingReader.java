@@ -1,5 +1,7 @@
 package io.cohx.models.checkpoint;
 
+import io.cohx.engine.DType;
+
 import org.msgpack.core.MessageFormat;
 import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessagePackException;
@@ -176,7 +178,7 @@ public final class StreamingReader implements TensorReader {
             shape[i] = u.unpackLong();
         }
         String dtypeName = unpackText(u);
-        DType dtype = DType.fromNumpy(dtypeName);
+        DType dtype = DTypeNames.fromNumpy(dtypeName);
         if (dtype == null) {
             throw new CheckpointException(file + ": tensor '" + name + "' has dtype '" + dtypeName
                     + "', which cohx does not read (float32, bfloat16, float16, float64, int32, int64, uint8, bool)");
@@ -187,7 +189,7 @@ public final class StreamingReader implements TensorReader {
         long need = HostTensor.numel(shape) * dtype.byteSize();
         if (dataLen != need) {
             throw new CheckpointException(file + ": tensor '" + name + "' holds " + dataLen + " bytes but "
-                    + dtype.numpyName() + java.util.Arrays.toString(shape) + " needs " + need + " (corrupt record)");
+                    + dtypeName + java.util.Arrays.toString(shape) + " needs " + need + " (corrupt record)");
         }
         if (dataStart + dataLen > extEnd || extEnd > limit) {
             throw new CheckpointException(file + ": tensor '" + name + "' is cut short (corrupt or truncated file)");
