@@ -231,95 +231,35 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
             prev[i] = i - 1;
             next[i] = i + 1 < n ? i + 1 : -1;
         }
-        var h = new MinHeap(n);
-        for (int i = 0; i + 1 < n; i++) h.maybePush(this, ids, i, i + 1);
-        while (h.size > 0) {
-            int e = h.pop();
-            int l = h.left[e];
-            int r = h.right[e];
-            if (dead[l] || dead[r] || next[l] != r || ids[l] != h.leftId[e] || ids[r] != h.rightId[e]) continue;
-            ids[l] = h.result[e];
+        var q = new MergeQueue(n, 4);
+        for (int i = 0; i + 1 < n; i++) maybePush(q, ids, i, i + 1);
+        while (!q.isEmpty()) {
+            int e = q.pop();
+            int l = q.left(e);
+            int r = q.get(e, RIGHT);
+            if (dead[l] || dead[r] || next[l] != r || ids[l] != q.get(e, LEFT_ID) || ids[r] != q.get(e, RIGHT_ID)) continue;
+            ids[l] = q.get(e, RESULT);
             dead[r] = true;
             next[l] = next[r];
             if (next[r] >= 0) prev[next[r]] = l;
-            if (prev[l] >= 0) h.maybePush(this, ids, prev[l], l);
-            if (next[l] >= 0) h.maybePush(this, ids, l, next[l]);
+            if (prev[l] >= 0) maybePush(q, ids, prev[l], l);
+            if (next[l] >= 0) maybePush(q, ids, l, next[l]);
         }
         for (int i = 0; i >= 0; i = next[i]) out.add(ids[i]);
     }
 
-    /** Min-heap of merge candidates ordered by (priority, left position); ids detect stale entries. */
-    private static final class MinHeap {
-        int[] priority;
-        int[] left;
-        int[] right;
-        int[] leftId;
-        int[] rightId;
-        int[] result;
-        int[] heap;
-        int size;
-        int used;
+    // Fields of a merge candidate in the queue; the ids it was pushed with detect stale entries.
+    private static final int RIGHT = 0, LEFT_ID = 1, RIGHT_ID = 2, RESULT = 3;
 
-        MinHeap(int capacity) {
-            int c = Math.max(16, capacity * 2);
-            priority = new int[c];
-            left = new int[c];
-            right = new int[c];
-            leftId = new int[c];
-            rightId = new int[c];
-            result = new int[c];
-            heap = new int[c];
-        }
-
-        void maybePush(ByteLevelBpeTokenizer t, int[] ids, int l, int r) {
-            int m = t.mergeOf(ids[l], ids[r]);
-            if (m < 0) return;
-            if (used == priority.length) {
-                int c = used * 2;
-                priority = Arrays.copyOf(priority, c);
-                left = Arrays.copyOf(left, c);
-                right = Arrays.copyOf(right, c);
-                leftId = Arrays.copyOf(leftId, c);
-                rightId = Arrays.copyOf(rightId, c);
-                result = Arrays.copyOf(result, c);
-            }
-            if (size == heap.length) heap = Arrays.copyOf(heap, size * 2);
-            int e = used++;
-            priority[e] = t.mergePriority[m];
-            left[e] = l;
-            right[e] = r;
-            leftId[e] = ids[l];
-            rightId[e] = ids[r];
-            result[e] = t.mergeResult[m];
-            int i = size++;
-            while (i > 0) {
-                int p = (i - 1) >>> 1;
-                if (!before(e, heap[p])) break;
-                heap[i] = heap[p];
-                i = p;
-            }
-            heap[i] = e;
-        }
-
-        int pop() {
-            int top = heap[0];
-            int last = heap[--size];
-            int i = 0;
-            while (true) {
-                int c = 2 * i + 1;
-                if (c >= size) break;
-                if (c + 1 < size && before(heap[c + 1], heap[c])) c++;
-                if (!before(heap[c], last)) break;
-                heap[i] = heap[c];
-                i = c;
-            }
-            if (size > 0) heap[i] = last;
-            return top;
-        }
-
-        private boolean before(int a, int b) {
-            return priority[a] < priority[b] || (priority[a] == priority[b] && left[a] < left[b]);
-        }
+    /** Queues the merge of symbols {@code l} and {@code r}, if there is one, ordered by (merge rank, position). */
+    private void maybePush(MergeQueue q, int[] ids, int l, int r) {
+        int m = mergeOf(ids[l], ids[r]);
+        if (m < 0) return;
+        int e = q.push(MergeQueue.rankFirst(mergePriority[m], l));
+        q.set(e, RIGHT, r);
+        q.set(e, LEFT_ID, ids[l]);
+        q.set(e, RIGHT_ID, ids[r]);
+        q.set(e, RESULT, mergeResult[m]);
     }
 
     @Override
