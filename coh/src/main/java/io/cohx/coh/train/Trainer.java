@@ -109,7 +109,7 @@ public final class Trainer {
              MetricsLog metrics = new MetricsLog(cfg.outputDir(), cfg.resume() ? start : 0);
              TensorBoardWriter tb = new TensorBoardWriter(cfg.outputDir().resolve("tensorboard"));
              StopSignal stop = new StopSignal()) {
-            var progress = new ProgressLine(out, ProgressLine.stdoutIsTerminal(), start, cfg.totalSteps());
+            var progress = new ProgressLine(out, ProgressLine.isTerminal(out), start, cfg.totalSteps());
             Map<String, Double> last = Map.of();
             Path checkpoint = resumed != null ? resumed.dir() : null;
             long tokens = 0;
