@@ -9,7 +9,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -20,8 +19,10 @@ class ModelSetupTest {
     static final Path GOLDEN_LLAMA = Path.of("../models/src/test/resources/golden/llama");
 
     static TrainConfig cfg(Path out, String modelConfig, String load) {
-        return new TrainConfig("llama", modelConfig, null, load, "gpt2", List.of(), List.of(), List.of(), List.of(), "text", 16, 1, 0.01,
-                "adamw", 1e-3, 0, 1e-4, 1, 10, 0.9, 0.95, 0, 1, false, 1, "fp32", 1, 1, 0, 0, 0, "1,-1,1", 1, 0, 0, false, out, false);
+        return TrainConfig.builder().modelConfig(modelConfig).loadCheckpoint(load).tokenizer("gpt2").seqLength(16).batchSize(1)
+                .lr(1e-3).endLr(1e-4).lrWarmupSteps(1).lrDecaySteps(10).weightDecay(0).totalSteps(1).logFreq(1)
+                .seed(1).outputDir(out)
+                .build();
     }
 
     @Test

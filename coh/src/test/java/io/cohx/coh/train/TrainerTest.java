@@ -55,9 +55,11 @@ class TrainerTest {
 
     static TrainConfig config(String model, String update, String tokenizer, Path out, long steps, int batch, int accumulate,
                               String dtype, double lr, double ptWeight, boolean resume, long saveFreq) {
-        return new TrainConfig(model, "debug", update, null, tokenizer, List.of(train), List.of(), List.of(pretrain), List.of(),
-                "text", 32, batch, ptWeight, "adamw", lr, 0.0, lr / 10, 2, 200, 0.9, 0.95, 1e-4, 1.0, false, accumulate,
-                dtype, steps, 1, 0, saveFreq, 0, "1,-1,1", 7, 0, 0, false, out, resume);
+        return TrainConfig.builder().model(model).updateModelConfig(update).tokenizer(tokenizer)
+                .trainData(List.of(train)).ptTrainData(List.of(pretrain)).seqLength(32).batchSize(batch).ptLossWeight(ptWeight)
+                .lr(lr).endLr(lr / 10).lrWarmupSteps(2).lrDecaySteps(200).accumulateGradientSteps(accumulate).dtype(dtype)
+                .totalSteps(steps).logFreq(1).saveModelFreq(saveFreq).seed(7).outputDir(out).resume(resume)
+                .build();
     }
 
     static TrainConfig llama(Path out, long steps, boolean resume) {
