@@ -126,9 +126,7 @@ final class TrainCommand implements Callable<Integer> {
         if (tok == null) {
             if (model.equals("gptj")) {
                 tok = "gptj";
-            } else if (dryRun) {
-                tok = "gpt2"; // not read by a dry run
-            } else {
+            } else if (!dryRun) { // a dry run without one takes bos from the model config
                 throw new CohxUserError("--tokenizer is required for llama: the tokenizer.model of your LLaMA weights");
             }
         }

@@ -44,14 +44,6 @@ final class ModelSetup {
         return mc;
     }
 
-    static double number(ModelConfig mc, String key) {
-        return mc.toMap().get(key) instanceof Number n ? n.doubleValue() : 0;
-    }
-
-    static boolean hasDropout(ModelConfig mc) {
-        return number(mc, "resid_pdrop") > 0 || number(mc, "embd_pdrop") > 0 || number(mc, "attn_pdrop") > 0;
-    }
-
     static void checkVocab(Tokenizer tokenizer, ModelConfig mc, String spec) {
         if (tokenizer.vocabSize() > mc.vocabSize()) {
             throw new TrainingException("tokenizer " + spec + " has " + tokenizer.vocabSize() + " ids but the model's vocab_size is "

@@ -15,9 +15,8 @@ import java.util.concurrent.TimeUnit;
  * <em>after</em> them, which is what a checkpoint taken after that step must store.
  */
 final class Prefetcher implements AutoCloseable {
-    /** One step's inputs. {@code pt*} are null without a pretraining set. */
-    record Item(NdArray hfTokens, NdArray hfMasks, NdArray ptTokens, NdArray ptMasks,
-                DataPosition hfPosition, DataPosition ptPosition, long epoch) {}
+    /** One step's batches (host arrays, as the step's inputs take them); {@code pt*} are null without a pretraining set. */
+    record Item(StepIo.Batch<Object> hf, StepIo.Batch<Object> pt, DataPosition hfPosition, DataPosition ptPosition, long epoch) {}
 
     private record Failure(RuntimeException error) {}
 
@@ -29,9 +28,9 @@ final class Prefetcher implements AutoCloseable {
         thread = Thread.ofPlatform().daemon().name("cohx-prefetch").start(() -> {
             try {
                 while (!closed) {
-                    NdArray[] h = stack(hf, accumulate);
-                    NdArray[] p = pt == null ? new NdArray[2] : stack(pt, accumulate);
-                    Item item = new Item(h[0], h[1], p[0], p[1], hf.position(), pt == null ? null : pt.position(), hf.epoch());
+                    var h = stack(hf, accumulate);
+                    var p = pt == null ? null : stack(pt, accumulate);
+                    Item item = new Item(h, p, hf.position(), pt == null ? null : pt.position(), hf.epoch());
                     while (!closed && !queue.offer(item, 100, TimeUnit.MILLISECONDS)) {
                         // wait for the trainer to take one
                     }
@@ -45,7 +44,7 @@ final class Prefetcher implements AutoCloseable {
         });
     }
 
-    private static NdArray[] stack(PackedBatches it, int k) {
+    private static StepIo.Batch<Object> stack(PackedBatches it, int k) {
         int[] tokens = null;
         float[] masks = null;
         int b = 0, s = 0;
@@ -60,7 +59,7 @@ final class Prefetcher implements AutoCloseable {
             System.arraycopy(batch.tokens(), 0, tokens, i * b * s, b * s);
             System.arraycopy(batch.lossMasks(), 0, masks, i * b * s, b * s);
         }
-        return new NdArray[] {NdArray.of(tokens, k, b, s), NdArray.of(masks, k, b, s)};
+        return new StepIo.Batch<>(NdArray.of(tokens, k, b, s), NdArray.of(masks, k, b, s));
     }
 
     /** The next step's batches (blocks until ready); rethrows a data error from the reader. */

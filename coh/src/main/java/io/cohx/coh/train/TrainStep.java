@@ -3,6 +3,7 @@ package io.cohx.coh.train;
 import io.cohx.engine.Autodiff;
 import io.cohx.engine.Constants;
 import io.cohx.engine.DType;
+import io.cohx.engine.Jit;
 import io.cohx.engine.Rng;
 import io.cohx.engine.Tensor;
 import io.cohx.engine.Tree;
@@ -11,8 +12,8 @@ import io.cohx.engine.optim.Optimizer;
 import io.cohx.models.CausalLm;
 import io.cohx.models.ForwardOptions;
 import io.cohx.models.LmLoss;
+import io.cohx.models.config.ModelConfig;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 
@@ -20,49 +21,100 @@ import java.util.function.Function;
  * The traced programs of training, as functions of parameter trees (compiled by the trainer with
  * {@link io.cohx.engine.Jit}). The train step computes the CoH (feedback) loss and the pretraining
  * loss with their gradients, combines them as {@code g_hf + pt_loss_weight * g_pt}, and applies
- * one optimizer update, all in one program. Inputs:
- * <ul>
- *   <li>{@code params.*}, {@code opt.*}: model and optimizer state (donated, updated in place);</li>
- *   <li>{@code hf.tokens} s32 and {@code hf.masks} f32 of shape {@code [k, B, S]} for k accumulated
- *       micro-batches (k = {@code accumulate_gradient_steps}), {@code pt.*} likewise when pretraining is on;</li>
- *   <li>{@code lr} (f32 scalar, from the host schedule) and {@code step} (s32 scalar, for the RNG).</li>
- * </ul>
- * Outputs: {@code params.*}, {@code opt.*} and {@code metrics.*} (hf_loss, hf_accuracy, pt_loss,
- * pt_accuracy, gradient_norm, param_norm).
+ * one optimizer update, all in one program; without a pretraining batch in its inputs it trains on
+ * the feedback loss alone. Its inputs and outputs are {@link StepIo.Inputs} and
+ * {@link StepIo.Outputs}; the eval step's are {@link StepIo.EvalInputs} and {@link StepIo.EvalOutputs}.
+ * Dropout and the forgetful causal mask follow the model's config. Build one with
+ * {@link #builder(CausalLm, Optimizer)}.
  */
 public final class TrainStep {
     private final CausalLm model;
     private final Optimizer optimizer;
     private final int bos;
     private final double ptWeight;
-    private final boolean pretraining;
     private final int accumulate;
     private final DType dtype;
-    private final double fcmMin;
-    private final double fcmMax;
     private final boolean remat;
     private final long seed;
-    private final boolean dropout;
 
-    public TrainStep(CausalLm model, Optimizer optimizer, int bos, double ptWeight, boolean pretraining, int accumulate,
-                     DType dtype, double fcmMin, double fcmMax, boolean remat, long seed, boolean dropout) {
-        this.model = model;
-        this.optimizer = optimizer;
-        this.bos = bos;
-        this.ptWeight = ptWeight;
-        this.pretraining = pretraining;
-        this.accumulate = accumulate;
-        this.dtype = dtype;
-        this.fcmMin = fcmMin;
-        this.fcmMax = fcmMax;
-        this.remat = remat;
-        this.seed = seed;
-        this.dropout = dropout;
+    private TrainStep(Builder b) {
+        this.model = b.model;
+        this.optimizer = b.optimizer;
+        this.bos = b.bos;
+        this.ptWeight = b.ptLossWeight;
+        this.accumulate = b.accumulate;
+        this.dtype = b.dtype;
+        this.remat = b.remat;
+        this.seed = b.seed;
+    }
+
+    /** A step of {@code model} updated by {@code optimizer}; the builder holds the defaults. */
+    public static Builder builder(CausalLm model, Optimizer optimizer) {
+        return new Builder(model, optimizer);
+    }
+
+    /** Named settings of a {@link TrainStep}, with their defaults. */
+    public static final class Builder {
+        private final CausalLm model;
+        private final Optimizer optimizer;
+        private int bos;
+        private double ptLossWeight = 0;
+        private int accumulate = 1;
+        private DType dtype = DType.F32;
+        private boolean remat = false;
+        private long seed = 0;
+
+        private Builder(CausalLm model, Optimizer optimizer) {
+            this.model = model;
+            this.optimizer = optimizer;
+            this.bos = model.config().bosTokenId();
+        }
+
+        /** The token the shifted inputs start with (default: the model config's bos_token_id). */
+        public Builder bos(int v) {
+            bos = v;
+            return this;
+        }
+
+        /** Weight of the pretraining gradient (default 0). */
+        public Builder ptLossWeight(double v) {
+            ptLossWeight = v;
+            return this;
+        }
+
+        /** Micro-batches per update, k in the batches' {@code [k, B, S]} (default 1). */
+        public Builder accumulate(int v) {
+            accumulate = v;
+            return this;
+        }
+
+        /** Compute dtype of activations and matmuls; parameters stay f32 (default f32). */
+        public Builder dtype(DType v) {
+            dtype = v;
+            return this;
+        }
+
+        /** Recompute each block in the backward pass (default: no). */
+        public Builder remat(boolean v) {
+            remat = v;
+            return this;
+        }
+
+        /** Seed of initialization, dropout and the forgetful causal mask (default 0). */
+        public Builder seed(long v) {
+            seed = v;
+            return this;
+        }
+
+        public TrainStep build() {
+            return new TrainStep(this);
+        }
     }
 
     private ForwardOptions options(Tensor key) {
-        boolean random = fcmMax > 0 || dropout;
-        return new ForwardOptions(dtype, true, random ? key : null, fcmMin, fcmMax, remat);
+        ModelConfig c = model.config();
+        boolean random = c.fcmMaxRatio() > 0 || c.hasDropout();
+        return new ForwardOptions(dtype, true, random ? key : null, c.fcmMinRatio(), c.fcmMaxRatio(), remat);
     }
 
     /** Loss and gradient of one micro-batch of one dataset. */
@@ -74,18 +126,16 @@ public final class TrainStep {
         }, params);
     }
 
-    /** Mean loss, accuracy and gradient over the k micro-batches of {@code prefix} (hf or pt). */
+    /** Mean loss, accuracy and gradient over the k micro-batches of one dataset. */
     private record Accumulated(Tensor loss, Tensor accuracy, Tree<Tensor> grad) {}
 
-    private Accumulated accumulate(Tree<Tensor> params, Tree<Tensor> in, String prefix, Tensor key) {
-        Tensor tokens = in.get(prefix + ".tokens");
-        Tensor masks = in.get(prefix + ".masks");
+    private Accumulated accumulate(Tree<Tensor> params, StepIo.Batch<Tensor> batch, Tensor key) {
         Tensor loss = null;
         Tensor acc = null;
         Tree<Tensor> grad = null;
         for (int i = 0; i < accumulate; i++) {
-            Tensor t = tokens.slice(0, i, i + 1).squeeze(0);
-            Tensor m = masks.slice(0, i, i + 1).squeeze(0);
+            Tensor t = batch.tokens().slice(0, i, i + 1).squeeze(0);
+            Tensor m = batch.masks().slice(0, i, i + 1).squeeze(0);
             var vg = lossAndGrad(params, t, m, Rng.foldIn(key, i));
             loss = loss == null ? vg.value() : loss.add(vg.value());
             Tensor a = vg.aux().get("accuracy");
@@ -101,48 +151,46 @@ public final class TrainStep {
         return new Accumulated(loss, acc, grad);
     }
 
-    /** The train-step function for {@link io.cohx.engine.Jit}. */
+    /** The train-step function for {@link io.cohx.engine.Jit}: {@link StepIo.Inputs} to {@link StepIo.Outputs}. */
     public Function<Tree<Tensor>, Tree<Tensor>> function() {
-        return in -> {
-            Tree<Tensor> params = in.subtree("params");
-            Tensor key = Rng.foldIn(Rng.key(seed), in.get("step"));
+        return tree -> {
+            StepIo.Inputs<Tensor> in = StepIo.Inputs.from(tree);
+            Tree<Tensor> params = in.params();
+            Tensor key = Rng.foldIn(Rng.key(seed), in.step());
             List<Tensor> keys = Rng.splitKeys(key, 2);
-            Accumulated hf = accumulate(params, in, "hf", keys.get(0));
+            Accumulated hf = accumulate(params, in.hf(), keys.get(0));
             Tree<Tensor> grads = hf.grad();
             Tensor ptLoss = Constants.scalar(0, DType.F32);
             Tensor ptAcc = Constants.scalar(0, DType.F32);
-            if (pretraining) {
-                Accumulated pt = accumulate(params, in, "pt", keys.get(1));
+            if (in.pt() != null) {
+                Accumulated pt = accumulate(params, in.pt(), keys.get(1));
                 grads = grads.zip(pt.grad(), (g, p) -> g.add(p.mul(ptWeight)));
                 ptLoss = pt.loss();
                 ptAcc = pt.accuracy();
             }
-            Optimizer.Update u = optimizer.apply(params, grads, in.subtree("opt"), in.get("lr"));
-            Tree<Tensor> metrics = Tree.<Tensor>empty()
-                    .with("hf_loss", hf.loss()).with("hf_accuracy", hf.accuracy())
-                    .with("pt_loss", ptLoss).with("pt_accuracy", ptAcc)
-                    .with("gradient_norm", u.gradNorm()).with("param_norm", AdamW.globalNorm(u.params()));
-            return Tree.<Tensor>empty().nest("params", u.params()).nest("opt", u.state()).nest("metrics", metrics);
+            Optimizer.Update u = optimizer.apply(params, grads, in.opt(), in.lr());
+            var metrics = new StepIo.Metrics<>(hf.loss(), ptLoss, hf.accuracy(), ptAcc, u.gradNorm(), AdamW.globalNorm(u.params()));
+            return new StepIo.Outputs<>(u.params(), u.state(), metrics).toTree();
         };
     }
 
-    /** Evaluation of one batch ({@code tokens}, {@code masks} [B, S]) with {@code params}: loss and accuracy. */
+    /** A compile of {@link #function()} named {@code name}, with the parameters and optimizer state donated (updated in place). */
+    public Jit.Builder jit(String name) {
+        return Jit.builder(name, function()).donate(StepIo.PARAMS, StepIo.OPT);
+    }
+
+    /** Evaluation of one batch with the params: {@link StepIo.EvalInputs} to {@link StepIo.EvalOutputs}. */
     public Function<Tree<Tensor>, Tree<Tensor>> evalFunction() {
-        return in -> {
-            Tensor tokens = in.get("tokens");
-            LmLoss.Result r = LmLoss.of(model.logits(in.subtree("params"), LmLoss.shiftRight(tokens, bos),
-                    ForwardOptions.EVAL.withDtype(dtype)), tokens, in.get("masks"));
-            return Tree.of("loss", r.loss(), "accuracy", r.accuracy());
+        return tree -> {
+            StepIo.EvalInputs<Tensor> in = StepIo.EvalInputs.from(tree);
+            LmLoss.Result r = LmLoss.of(model.logits(in.params(), LmLoss.shiftRight(in.tokens(), bos),
+                    ForwardOptions.EVAL.withDtype(dtype)), in.tokens(), in.masks());
+            return new StepIo.EvalOutputs<>(r.loss(), r.accuracy()).toTree();
         };
     }
 
     /** Fresh parameters from the seed. */
     public Function<Tree<Tensor>, Tree<Tensor>> initFunction() {
         return in -> model.init(Rng.key(seed));
-    }
-
-    /** Names of the metrics the train step returns, in log order. */
-    public static List<String> metricNames() {
-        return new ArrayList<>(List.of("hf_loss", "pt_loss", "hf_accuracy", "pt_accuracy", "gradient_norm", "param_norm"));
     }
 }
