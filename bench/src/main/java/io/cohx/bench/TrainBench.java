@@ -52,7 +52,12 @@ public final class TrainBench {
         CausalLm model = CausalLm.of(mc);
         long nParams = model.paramTypes().values().stream().mapToLong(t -> t.shape().size()).sum();
         AdamW opt = AdamW.defaults().withDecayMask(model::decays);
-        var ts = TrainStep.builder(model, opt).bos(1).ptLossWeight(0.01).dtype(dtype).seed(42).build();
+        var ts = TrainStep.of(model, opt, s -> {
+            s.bos = 1;
+            s.ptLossWeight = 0.01;
+            s.dtype = dtype;
+            s.seed = 42;
+        });
         var rnd = new Random(1);
         int[] tokens = new int[batch * seq];
         float[] masks = new float[batch * seq];

@@ -54,12 +54,23 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println("cohx demo: 2/2 training the debug LLaMA (GPT-2 tokenizer) with CoH on CPU for " + steps + " steps");
         // The debug LLaMA with GPT-2's vocabulary, short sequences, a higher learning rate and a
         // schedule scaled to the run; everything else is cohx train's defaults.
-        var cfg = TrainConfig.builder()
-                .updateModelConfig("vocab_size=50257").tokenizer("gpt2")
-                .trainData(List.of(train)).evalData(List.of(eval)).ptTrainData(List.of(pretrain)).ptEvalData(List.of(pretrain))
-                .seqLength(128).lr(3e-3).endLr(3e-4).lrWarmupSteps(Math.max(1, steps / 10)).lrDecaySteps(Math.max(steps + 1, 2 * steps))
-                .totalSteps(steps).logFreq(Math.max(1, steps / 15)).evalSteps(2).outputDir(out.resolve("run"))
-                .build();
+        var cfg = TrainConfig.of(c -> {
+            c.updateModelConfig = "vocab_size=50257";
+            c.tokenizer = "gpt2";
+            c.trainData = List.of(train);
+            c.evalData = List.of(eval);
+            c.ptTrainData = List.of(pretrain);
+            c.ptEvalData = List.of(pretrain);
+            c.seqLength = 128;
+            c.lr = 3e-3;
+            c.endLr = 3e-4;
+            c.lrWarmupSteps = Math.max(1, steps / 10);
+            c.lrDecaySteps = Math.max(steps + 1, 2 * steps);
+            c.totalSteps = steps;
+            c.logFreq = Math.max(1, steps / 15);
+            c.evalSteps = 2;
+            c.outputDir = out.resolve("run");
+        });
         Trainer.Result r;
         try (PjrtClient client = platform.client(1)) {
             r = new Trainer(cfg, client, System.out).run();

@@ -122,24 +122,50 @@ final class TrainCommand implements Callable<Integer> {
         if (trainData.isEmpty()) {
             throw new CohxUserError("--train-data is required: a CoH feedback JSONL made by cohx pack (or run cohx demo)");
         }
-        String tok = tokenizer;
-        if (tok == null) {
-            if (model.equals("gptj")) {
-                tok = "gptj";
-            } else if (!dryRun) { // a dry run without one takes bos from the model config
-                throw new CohxUserError("--tokenizer is required for llama: the tokenizer.model of your LLaMA weights");
-            }
+        if (tokenizer == null && !model.equals("gptj") && !dryRun) { // a dry run without one takes bos from the model config
+            throw new CohxUserError("--tokenizer is required for llama: the tokenizer.model of your LLaMA weights");
         }
-        return TrainConfig.builder()
-                .model(model).modelConfig(modelConfig).updateModelConfig(updateModelConfig).loadCheckpoint(loadCheckpoint).tokenizer(tok)
-                .trainData(trainData).evalData(evalData).ptTrainData(ptTrainData).ptEvalData(ptEvalData).ptTextField(ptTextField)
-                .seqLength(seqLength).batchSize(batchSize).ptLossWeight(ptLossWeight)
-                .optimizer(optimizer).lr(lr).initLr(initLr).endLr(endLr).lrWarmupSteps(lrWarmupSteps).lrDecaySteps(lrDecaySteps)
-                .b1(b1).b2(b2).weightDecay(weightDecay).clipGradient(clipGradient).bf16Momentum(bf16Momentum)
-                .accumulateGradientSteps(accumulateGradientSteps).dtype(dtype).totalSteps(totalSteps).logFreq(logFreq)
-                .evalSteps(evalSteps).saveModelFreq(saveModelFreq).saveMilestoneFreq(saveMilestoneFreq).meshDim(meshDim).seed(seed)
-                .fcmMinRatio(fcmMinRatio).fcmMaxRatio(fcmMaxRatio).remat(remat).outputDir(outputDir).resume(resume)
-                .build();
+        String tok = tokenizer == null && model.equals("gptj") ? "gptj" : tokenizer;
+        return TrainConfig.of(c -> {
+            c.model = model;
+            c.modelConfig = modelConfig;
+            c.updateModelConfig = updateModelConfig;
+            c.loadCheckpoint = loadCheckpoint;
+            c.tokenizer = tok;
+            c.trainData = trainData;
+            c.evalData = evalData;
+            c.ptTrainData = ptTrainData;
+            c.ptEvalData = ptEvalData;
+            c.ptTextField = ptTextField;
+            c.seqLength = seqLength;
+            c.batchSize = batchSize;
+            c.ptLossWeight = ptLossWeight;
+            c.optimizer = optimizer;
+            c.lr = lr;
+            c.initLr = initLr;
+            c.endLr = endLr;
+            c.lrWarmupSteps = lrWarmupSteps;
+            c.lrDecaySteps = lrDecaySteps;
+            c.b1 = b1;
+            c.b2 = b2;
+            c.weightDecay = weightDecay;
+            c.clipGradient = clipGradient;
+            c.bf16Momentum = bf16Momentum;
+            c.accumulateGradientSteps = accumulateGradientSteps;
+            c.dtype = dtype;
+            c.totalSteps = totalSteps;
+            c.logFreq = logFreq;
+            c.evalSteps = evalSteps;
+            c.saveModelFreq = saveModelFreq;
+            c.saveMilestoneFreq = saveMilestoneFreq;
+            c.meshDim = meshDim;
+            c.seed = seed;
+            c.fcmMinRatio = fcmMinRatio;
+            c.fcmMaxRatio = fcmMaxRatio;
+            c.remat = remat;
+            c.outputDir = outputDir;
+            c.resume = resume;
+        });
     }
 
     /**

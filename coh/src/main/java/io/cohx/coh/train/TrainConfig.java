@@ -4,10 +4,11 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Everything one {@code cohx train} run is told. The original trainer's defaults (COH_SPEC.md §5)
- * are written once, in {@link Builder}: start from {@link #builder()} and name what differs. It is
+ * are written once, in {@link Builder}: {@link #of} starts from them and names what differs. It is
  * saved, resolved, with every checkpoint ({@link #toMap()}, keyed by the option names in snake_case).
  *
  * @param model            {@code llama} or {@code gptj}
@@ -87,18 +88,20 @@ public record TrainConfig(
         return (long) batchSize * seqLength * accumulateGradientSteps * (ptTrainData.isEmpty() ? 1 : 2);
     }
 
-    /** A builder holding the defaults (those of the original trainer); set only what differs. */
-    public static Builder builder() {
-        return new Builder();
+    /** A configuration from the defaults with {@code changes} applied, e.g. {@code TrainConfig.of(c -> c.totalSteps = 10)}. */
+    public static TrainConfig of(Consumer<Builder> changes) {
+        var b = new Builder();
+        changes.accept(b);
+        return b.build();
     }
 
     /** The defaults: what {@code cohx train} uses for every option it is not given. */
     public static TrainConfig defaults() {
-        return builder().build();
+        return of(c -> {});
     }
 
-    /** A builder starting from this configuration. */
-    public Builder toBuilder() {
+    /** This configuration with {@code changes} applied. */
+    public TrainConfig with(Consumer<Builder> changes) {
         var b = new Builder();
         b.model = model;
         b.modelConfig = modelConfig;
@@ -138,246 +141,58 @@ public record TrainConfig(
         b.remat = remat;
         b.outputDir = outputDir;
         b.resume = resume;
-        return b;
+        changes.accept(b);
+        return b.build();
     }
 
     /**
-     * Named construction of a {@link TrainConfig}, and the one place its defaults are written:
-     * each setter is named after its option, and what is not set keeps its default.
+     * The one place the defaults are written (the original trainer's): a mutable, one-use form of
+     * {@link TrainConfig} whose fields are named after the options. {@link #of} and {@link #with}
+     * hand it to the caller, which sets what differs.
      */
     public static final class Builder {
-        private String model = "llama";
-        private String modelConfig = "debug";
-        private String updateModelConfig = null;
-        private String loadCheckpoint = null;
-        private String tokenizer = null;
-        private List<Path> trainData = List.of();
-        private List<Path> evalData = List.of();
-        private List<Path> ptTrainData = List.of();
-        private List<Path> ptEvalData = List.of();
-        private String ptTextField = "text";
-        private int seqLength = 1024;
-        private int batchSize = 8;
-        private double ptLossWeight = 0.01;
-        private String optimizer = "adamw";
-        private double lr = 0.01;
-        private double initLr = 0.0;
-        private double endLr = 0.001;
-        private long lrWarmupSteps = 2000;
-        private long lrDecaySteps = 500000;
-        private double b1 = 0.9;
-        private double b2 = 0.95;
-        private double weightDecay = 1e-4;
-        private double clipGradient = 1.0;
-        private boolean bf16Momentum = false;
-        private int accumulateGradientSteps = 1;
-        private String dtype = "fp32";
-        private long totalSteps = 10000;
-        private long logFreq = 50;
-        private long evalSteps = 0;
-        private long saveModelFreq = 0;
-        private long saveMilestoneFreq = 0;
-        private String meshDim = "1,-1,1";
-        private long seed = 42;
-        private double fcmMinRatio = 0;
-        private double fcmMaxRatio = 0;
-        private boolean remat = false;
-        private Path outputDir = Path.of("runs/train");
-        private boolean resume = false;
+        public String model = "llama";
+        public String modelConfig = "debug";
+        public String updateModelConfig = null;
+        public String loadCheckpoint = null;
+        public String tokenizer = null;
+        public List<Path> trainData = List.of();
+        public List<Path> evalData = List.of();
+        public List<Path> ptTrainData = List.of();
+        public List<Path> ptEvalData = List.of();
+        public String ptTextField = "text";
+        public int seqLength = 1024;
+        public int batchSize = 8;
+        public double ptLossWeight = 0.01;
+        public String optimizer = "adamw";
+        public double lr = 0.01;
+        public double initLr = 0.0;
+        public double endLr = 0.001;
+        public long lrWarmupSteps = 2000;
+        public long lrDecaySteps = 500000;
+        public double b1 = 0.9;
+        public double b2 = 0.95;
+        public double weightDecay = 1e-4;
+        public double clipGradient = 1.0;
+        public boolean bf16Momentum = false;
+        public int accumulateGradientSteps = 1;
+        public String dtype = "fp32";
+        public long totalSteps = 10000;
+        public long logFreq = 50;
+        public long evalSteps = 0;
+        public long saveModelFreq = 0;
+        public long saveMilestoneFreq = 0;
+        public String meshDim = "1,-1,1";
+        public long seed = 42;
+        public double fcmMinRatio = 0;
+        public double fcmMaxRatio = 0;
+        public boolean remat = false;
+        public Path outputDir = Path.of("runs/train");
+        public boolean resume = false;
 
         private Builder() {}
 
-        public Builder model(String v) {
-            model = v;
-            return this;
-        }
-
-        public Builder modelConfig(String v) {
-            modelConfig = v;
-            return this;
-        }
-
-        public Builder updateModelConfig(String v) {
-            updateModelConfig = v;
-            return this;
-        }
-
-        public Builder loadCheckpoint(String v) {
-            loadCheckpoint = v;
-            return this;
-        }
-
-        public Builder tokenizer(String v) {
-            tokenizer = v;
-            return this;
-        }
-
-        public Builder trainData(List<Path> v) {
-            trainData = v;
-            return this;
-        }
-
-        public Builder evalData(List<Path> v) {
-            evalData = v;
-            return this;
-        }
-
-        public Builder ptTrainData(List<Path> v) {
-            ptTrainData = v;
-            return this;
-        }
-
-        public Builder ptEvalData(List<Path> v) {
-            ptEvalData = v;
-            return this;
-        }
-
-        public Builder ptTextField(String v) {
-            ptTextField = v;
-            return this;
-        }
-
-        public Builder seqLength(int v) {
-            seqLength = v;
-            return this;
-        }
-
-        public Builder batchSize(int v) {
-            batchSize = v;
-            return this;
-        }
-
-        public Builder ptLossWeight(double v) {
-            ptLossWeight = v;
-            return this;
-        }
-
-        public Builder optimizer(String v) {
-            optimizer = v;
-            return this;
-        }
-
-        public Builder lr(double v) {
-            lr = v;
-            return this;
-        }
-
-        public Builder initLr(double v) {
-            initLr = v;
-            return this;
-        }
-
-        public Builder endLr(double v) {
-            endLr = v;
-            return this;
-        }
-
-        public Builder lrWarmupSteps(long v) {
-            lrWarmupSteps = v;
-            return this;
-        }
-
-        public Builder lrDecaySteps(long v) {
-            lrDecaySteps = v;
-            return this;
-        }
-
-        public Builder b1(double v) {
-            b1 = v;
-            return this;
-        }
-
-        public Builder b2(double v) {
-            b2 = v;
-            return this;
-        }
-
-        public Builder weightDecay(double v) {
-            weightDecay = v;
-            return this;
-        }
-
-        public Builder clipGradient(double v) {
-            clipGradient = v;
-            return this;
-        }
-
-        public Builder bf16Momentum(boolean v) {
-            bf16Momentum = v;
-            return this;
-        }
-
-        public Builder accumulateGradientSteps(int v) {
-            accumulateGradientSteps = v;
-            return this;
-        }
-
-        public Builder dtype(String v) {
-            dtype = v;
-            return this;
-        }
-
-        public Builder totalSteps(long v) {
-            totalSteps = v;
-            return this;
-        }
-
-        public Builder logFreq(long v) {
-            logFreq = v;
-            return this;
-        }
-
-        public Builder evalSteps(long v) {
-            evalSteps = v;
-            return this;
-        }
-
-        public Builder saveModelFreq(long v) {
-            saveModelFreq = v;
-            return this;
-        }
-
-        public Builder saveMilestoneFreq(long v) {
-            saveMilestoneFreq = v;
-            return this;
-        }
-
-        public Builder meshDim(String v) {
-            meshDim = v;
-            return this;
-        }
-
-        public Builder seed(long v) {
-            seed = v;
-            return this;
-        }
-
-        public Builder fcmMinRatio(double v) {
-            fcmMinRatio = v;
-            return this;
-        }
-
-        public Builder fcmMaxRatio(double v) {
-            fcmMaxRatio = v;
-            return this;
-        }
-
-        public Builder remat(boolean v) {
-            remat = v;
-            return this;
-        }
-
-        public Builder outputDir(Path v) {
-            outputDir = v;
-            return this;
-        }
-
-        public Builder resume(boolean v) {
-            resume = v;
-            return this;
-        }
-
-        public TrainConfig build() {
+        private TrainConfig build() {
             return new TrainConfig(
                     model, modelConfig, updateModelConfig, loadCheckpoint, tokenizer, trainData, evalData, ptTrainData,
                     ptEvalData, ptTextField, seqLength, batchSize, ptLossWeight, optimizer, lr, initLr, endLr, lrWarmupSteps,

@@ -15,6 +15,7 @@ import io.cohx.models.LmLoss;
 import io.cohx.models.config.ModelConfig;
 
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -24,8 +25,8 @@ import java.util.function.Function;
  * one optimizer update, all in one program; without a pretraining batch in its inputs it trains on
  * the feedback loss alone. Its inputs and outputs are {@link StepIo.Inputs} and
  * {@link StepIo.Outputs}; the eval step's are {@link StepIo.EvalInputs} and {@link StepIo.EvalOutputs}.
- * Dropout and the forgetful causal mask follow the model's config. Build one with
- * {@link #builder(CausalLm, Optimizer)}.
+ * Dropout and the forgetful causal mask follow the model's config; the rest is named
+ * {@link Settings} ({@link #of}).
  */
 public final class TrainStep {
     private final CausalLm model;
@@ -37,77 +38,41 @@ public final class TrainStep {
     private final boolean remat;
     private final long seed;
 
-    private TrainStep(Builder b) {
-        this.model = b.model;
-        this.optimizer = b.optimizer;
-        this.bos = b.bos;
-        this.ptWeight = b.ptLossWeight;
-        this.accumulate = b.accumulate;
-        this.dtype = b.dtype;
-        this.remat = b.remat;
-        this.seed = b.seed;
+    private TrainStep(CausalLm model, Optimizer optimizer, Settings s) {
+        this.model = model;
+        this.optimizer = optimizer;
+        this.bos = s.bos;
+        this.ptWeight = s.ptLossWeight;
+        this.accumulate = s.accumulate;
+        this.dtype = s.dtype;
+        this.remat = s.remat;
+        this.seed = s.seed;
     }
 
-    /** A step of {@code model} updated by {@code optimizer}; the builder holds the defaults. */
-    public static Builder builder(CausalLm model, Optimizer optimizer) {
-        return new Builder(model, optimizer);
+    /** The step of {@code model} updated by {@code optimizer}, from the default {@link Settings} with {@code changes} applied. */
+    public static TrainStep of(CausalLm model, Optimizer optimizer, Consumer<Settings> changes) {
+        var s = new Settings(model.config().bosTokenId());
+        changes.accept(s);
+        return new TrainStep(model, optimizer, s);
     }
 
-    /** Named settings of a {@link TrainStep}, with their defaults. */
-    public static final class Builder {
-        private final CausalLm model;
-        private final Optimizer optimizer;
-        private int bos;
-        private double ptLossWeight = 0;
-        private int accumulate = 1;
-        private DType dtype = DType.F32;
-        private boolean remat = false;
-        private long seed = 0;
-
-        private Builder(CausalLm model, Optimizer optimizer) {
-            this.model = model;
-            this.optimizer = optimizer;
-            this.bos = model.config().bosTokenId();
-        }
-
+    /** The step's settings, named, with their defaults. */
+    public static final class Settings {
         /** The token the shifted inputs start with (default: the model config's bos_token_id). */
-        public Builder bos(int v) {
-            bos = v;
-            return this;
-        }
+        public int bos;
+        /** Weight of the pretraining gradient. */
+        public double ptLossWeight = 0;
+        /** Micro-batches per update: k in the batches' {@code [k, B, S]}. */
+        public int accumulate = 1;
+        /** Compute dtype of activations and matmuls; parameters stay f32. */
+        public DType dtype = DType.F32;
+        /** Recompute each block in the backward pass. */
+        public boolean remat = false;
+        /** Seed of initialization, dropout and the forgetful causal mask. */
+        public long seed = 0;
 
-        /** Weight of the pretraining gradient (default 0). */
-        public Builder ptLossWeight(double v) {
-            ptLossWeight = v;
-            return this;
-        }
-
-        /** Micro-batches per update, k in the batches' {@code [k, B, S]} (default 1). */
-        public Builder accumulate(int v) {
-            accumulate = v;
-            return this;
-        }
-
-        /** Compute dtype of activations and matmuls; parameters stay f32 (default f32). */
-        public Builder dtype(DType v) {
-            dtype = v;
-            return this;
-        }
-
-        /** Recompute each block in the backward pass (default: no). */
-        public Builder remat(boolean v) {
-            remat = v;
-            return this;
-        }
-
-        /** Seed of initialization, dropout and the forgetful causal mask (default 0). */
-        public Builder seed(long v) {
-            seed = v;
-            return this;
-        }
-
-        public TrainStep build() {
-            return new TrainStep(this);
+        private Settings(int bos) {
+            this.bos = bos;
         }
     }
 

@@ -189,14 +189,19 @@ public final class Trainer {
     Setup setup(ModelConfig mc, Tokenizer tokenizer) {
         CausalLm model = CausalLm.of(mc);
         Optimizer optimizer = ModelSetup.optimizer(cfg, model);
-        int bos = mc.bosTokenId();
         if (tokenizer != null) {
             ModelSetup.checkVocab(tokenizer, mc, cfg.tokenizer());
-            bos = tokenizer.bosId() >= 0 ? tokenizer.bosId() : bos;
         }
-        TrainStep step = TrainStep.builder(model, optimizer).bos(bos).ptLossWeight(cfg.ptLossWeight())
-                .accumulate(cfg.accumulateGradientSteps()).dtype(ModelSetup.dtype(cfg.dtype()))
-                .remat(cfg.remat() || mc.gradientCheckpointing()).seed(cfg.seed()).build();
+        TrainStep step = TrainStep.of(model, optimizer, s -> {
+            if (tokenizer != null && tokenizer.bosId() >= 0) {
+                s.bos = tokenizer.bosId(); // else the model config's
+            }
+            s.ptLossWeight = cfg.ptLossWeight();
+            s.accumulate = cfg.accumulateGradientSteps();
+            s.dtype = ModelSetup.dtype(cfg.dtype());
+            s.remat = cfg.remat() || mc.gradientCheckpointing();
+            s.seed = cfg.seed();
+        });
         return new Setup(mc, model, optimizer, step, !cfg.ptTrainData().isEmpty());
     }
 

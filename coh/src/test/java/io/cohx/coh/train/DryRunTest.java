@@ -25,9 +25,14 @@ class DryRunTest {
     @Test
     void theModelsGradientCheckpointingReachesTheDryRun(@TempDir Path out) {
         // Before the run and the dry run shared one setup, the dry run ignored gradient_checkpointing.
-        var cfg = TrainConfig.builder().trainData(List.of(Path.of("(dry-run)"))).seqLength(32).batchSize(2).outputDir(out);
-        String remat = activations(cfg.updateModelConfig(TINY + ",gradient_checkpointing=true").build());
-        String plain = activations(cfg.updateModelConfig(TINY + ",gradient_checkpointing=false").build());
+        var cfg = TrainConfig.of(c -> {
+            c.trainData = List.of(Path.of("(dry-run)"));
+            c.seqLength = 32;
+            c.batchSize = 2;
+            c.outputDir = out;
+        });
+        String remat = activations(cfg.with(c -> c.updateModelConfig = TINY + ",gradient_checkpointing=true"));
+        String plain = activations(cfg.with(c -> c.updateModelConfig = TINY + ",gradient_checkpointing=false"));
         assertTrue(remat.contains("iB") || remat.contains(" B"), remat);
         assertNotEquals(plain, remat, "recomputing each block in the backward pass changes the step's activations");
     }

@@ -58,7 +58,10 @@ class MeshTrainStepTest {
     static Trained train(String model, String layout) {
         CausalLm lm = CausalLm.of(config(model));
         AdamW opt = OPT.withDecayMask(lm::decays);
-        TrainStep program = TrainStep.builder(lm, opt).bos(1).seed(5).build();
+        TrainStep program = TrainStep.of(lm, opt, s -> {
+            s.bos = 1;
+            s.seed = 5;
+        });
         Tree<NdArray> params = initialParams(model, program);
         var b = program.jit("step_" + model + "_" + layout.replace(',', '_'));
         if (!layout.equals("1")) { // the trainer's layout: params and optimizer state by the model's rules, batches split on B

@@ -19,10 +19,22 @@ class ModelSetupTest {
     static final Path GOLDEN_LLAMA = Path.of("../models/src/test/resources/golden/llama");
 
     static TrainConfig cfg(Path out, String modelConfig, String load) {
-        return TrainConfig.builder().modelConfig(modelConfig).loadCheckpoint(load).tokenizer("gpt2").seqLength(16).batchSize(1)
-                .lr(1e-3).endLr(1e-4).lrWarmupSteps(1).lrDecaySteps(10).weightDecay(0).totalSteps(1).logFreq(1)
-                .seed(1).outputDir(out)
-                .build();
+        return TrainConfig.of(c -> {
+            c.modelConfig = modelConfig;
+            c.loadCheckpoint = load;
+            c.tokenizer = "gpt2";
+            c.seqLength = 16;
+            c.batchSize = 1;
+            c.lr = 1e-3;
+            c.endLr = 1e-4;
+            c.lrWarmupSteps = 1;
+            c.lrDecaySteps = 10;
+            c.weightDecay = 0;
+            c.totalSteps = 1;
+            c.logFreq = 1;
+            c.seed = 1;
+            c.outputDir = out;
+        });
     }
 
     @Test

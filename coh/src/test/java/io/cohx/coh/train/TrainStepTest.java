@@ -38,7 +38,12 @@ class TrainStepTest {
         double stepLoss = 0, refLoss = 0;
         for (int w = 0; w <= 1; w++) {
             // Identical feedback and pretraining batches: combined gradient = (1 + w) * feedback gradient.
-            var ts = TrainStep.builder(model, opt).bos(0).ptLossWeight(w).seed(3).build();
+            double weight = w;
+            var ts = TrainStep.of(model, opt, settings -> {
+                settings.bos = 0;
+                settings.ptLossWeight = weight;
+                settings.seed = 3;
+            });
             Tree<DeviceArray> params;
             try (Jit init = Jit.builder("init", ts.initFunction()).build(client)) {
                 params = init.call(Tree.empty());

@@ -33,8 +33,7 @@ class TrainerMeshTest {
     }
 
     static TrainConfig cfg(Path out, String mesh, long steps, boolean resume, int batch) {
-        return TrainerTest.config("llama", TINY, "gpt2", out, steps, batch, 1, "fp32", 3e-3, 0.01, resume, 0).toBuilder()
-                .meshDim(mesh).build();
+        return TrainerTest.config("llama", TINY, "gpt2", out, steps, batch, 1, "fp32", 3e-3, 0.01, resume, 0).with(c -> c.meshDim = mesh);
     }
 
     static Trainer.Result run(TrainConfig c, int devices, Long stopAfter) throws IOException {

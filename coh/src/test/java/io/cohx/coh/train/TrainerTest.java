@@ -55,11 +55,28 @@ class TrainerTest {
 
     static TrainConfig config(String model, String update, String tokenizer, Path out, long steps, int batch, int accumulate,
                               String dtype, double lr, double ptWeight, boolean resume, long saveFreq) {
-        return TrainConfig.builder().model(model).updateModelConfig(update).tokenizer(tokenizer)
-                .trainData(List.of(train)).ptTrainData(List.of(pretrain)).seqLength(32).batchSize(batch).ptLossWeight(ptWeight)
-                .lr(lr).endLr(lr / 10).lrWarmupSteps(2).lrDecaySteps(200).accumulateGradientSteps(accumulate).dtype(dtype)
-                .totalSteps(steps).logFreq(1).saveModelFreq(saveFreq).seed(7).outputDir(out).resume(resume)
-                .build();
+        return TrainConfig.of(c -> {
+            c.model = model;
+            c.updateModelConfig = update;
+            c.tokenizer = tokenizer;
+            c.trainData = List.of(train);
+            c.ptTrainData = List.of(pretrain);
+            c.seqLength = 32;
+            c.batchSize = batch;
+            c.ptLossWeight = ptWeight;
+            c.lr = lr;
+            c.endLr = lr / 10;
+            c.lrWarmupSteps = 2;
+            c.lrDecaySteps = 200;
+            c.accumulateGradientSteps = accumulate;
+            c.dtype = dtype;
+            c.totalSteps = steps;
+            c.logFreq = 1;
+            c.saveModelFreq = saveFreq;
+            c.seed = 7;
+            c.outputDir = out;
+            c.resume = resume;
+        });
     }
 
     static TrainConfig llama(Path out, long steps, boolean resume) {
