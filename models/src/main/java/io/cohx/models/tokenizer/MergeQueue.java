@@ -11,9 +11,12 @@ import java.util.Arrays;
  */
 final class MergeQueue {
     private final int fields;
-    private long[] keys;
-    private int[] data;
-    private int[] heap; // entry indices
+    private long[] keys; // by entry
+    private int[] data; // by entry, `fields` ints each
+    // The heap: each slot holds an entry and a copy of its key, so that sifting compares keys
+    // that sit next to each other instead of reading them through the entry index.
+    private long[] heapKeys;
+    private int[] heapEntries;
     private int size;
     private int used;
 
@@ -23,7 +26,8 @@ final class MergeQueue {
         this.fields = fields;
         keys = new long[c];
         data = new int[c * fields];
-        heap = new int[c];
+        heapKeys = new long[c];
+        heapEntries = new int[c];
     }
 
     /** The key of a merge of rank {@code rank} (lower merges first) at {@code left}; ties go leftmost. */
@@ -48,45 +52,53 @@ final class MergeQueue {
             int c = used * 2;
             keys = Arrays.copyOf(keys, c);
             data = Arrays.copyOf(data, c * fields);
-            heap = Arrays.copyOf(heap, c);
+            heapKeys = Arrays.copyOf(heapKeys, c);
+            heapEntries = Arrays.copyOf(heapEntries, c);
         }
         int e = used++;
         keys[e] = key;
         int i = size++;
         while (i > 0) {
             int p = (i - 1) >>> 1;
-            if (key >= keys[heap[p]]) {
+            long pk = heapKeys[p];
+            if (key >= pk) {
                 break;
             }
-            heap[i] = heap[p];
+            heapKeys[i] = pk;
+            heapEntries[i] = heapEntries[p];
             i = p;
         }
-        heap[i] = e;
+        heapKeys[i] = key;
+        heapEntries[i] = e;
         return e;
     }
 
     /** Removes and returns the best entry (the queue must not be empty). */
     int pop() {
-        int top = heap[0];
-        int last = heap[--size];
-        long lastKey = keys[last];
+        int top = heapEntries[0];
+        size--;
+        long lastKey = heapKeys[size];
+        int last = heapEntries[size];
         int i = 0;
         while (true) {
             int c = 2 * i + 1;
             if (c >= size) {
                 break;
             }
-            if (c + 1 < size && keys[heap[c + 1]] < keys[heap[c]]) {
-                c++;
+            long ck = heapKeys[c];
+            if (c + 1 < size && heapKeys[c + 1] < ck) {
+                ck = heapKeys[++c];
             }
-            if (keys[heap[c]] >= lastKey) {
+            if (ck >= lastKey) {
                 break;
             }
-            heap[i] = heap[c];
+            heapKeys[i] = ck;
+            heapEntries[i] = heapEntries[c];
             i = c;
         }
         if (size > 0) {
-            heap[i] = last;
+            heapKeys[i] = lastKey;
+            heapEntries[i] = last;
         }
         return top;
     }
