@@ -9,34 +9,52 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * The map form of a model config record, derived from the record itself: each component is one
- * key, its name in snake_case ({@code numHiddenLayers} is {@code num_hidden_layers}), its kind
- * from its Java type ({@code int}, {@code Integer} for a nullable int, {@code double},
- * {@code boolean}, {@code String}). A new component is therefore a new key with no list to keep
- * in step, and every config family reads, writes and updates its map the same way.
+ * key, its name in snake_case ({@code numHiddenLayers} is {@code num_hidden_layers}) unless
+ * {@link ConfigKey} names it, its kind from its Java type ({@code int}, {@code Integer} for a
+ * nullable int, {@code double}, {@code boolean}, {@code String}); a component of another type (a
+ * nested settings record) is a JSON object written and read by the {@link Codec} given for its
+ * key. A new component is therefore a new key with no list to keep in step, and every config
+ * family reads, writes and updates its map the same way.
  *
  * @param <R> the config record
  */
-final class ConfigRecord<R extends Record & ModelConfig> {
+final class ConfigRecord<R extends Record> {
+
+    /**
+     * How a component of a type of its own maps to JSON: {@code write} gives a map (or null),
+     * {@code read} takes that map (or null) and the source to name in errors.
+     */
+    record Codec(Function<Object, Object> write, BiFunction<Object, String, Object> read) {}
+
     private final String modelType;
     private final String modelName;
     private final Set<String> ignored;
     private final RecordComponent[] components;
     private final List<ConfigField> fields;
+    private final Codec[] codecs;
     private final Constructor<R> constructor;
+
+    ConfigRecord(Class<R> type, String modelType, String modelName, Set<String> ignored) {
+        this(type, modelType, modelName, ignored, Map.of());
+    }
 
     /**
      * @param modelName the family as people write it, in errors ({@code LLaMA})
      * @param ignored   keys of the reference's configs that do not affect cohx, accepted and dropped
+     * @param codecs    by key, for the components whose type is none of the plain kinds
      */
-    ConfigRecord(Class<R> type, String modelType, String modelName, Set<String> ignored) {
+    ConfigRecord(Class<R> type, String modelType, String modelName, Set<String> ignored, Map<String, Codec> codecs) {
         this.modelType = modelType;
         this.modelName = modelName;
         this.ignored = ignored;
         this.components = type.getRecordComponents();
-        this.fields = Arrays.stream(components).map(c -> new ConfigField(snakeCase(c.getName()), kind(type, c))).toList();
+        this.fields = Arrays.stream(components).map(c -> new ConfigField(key(c), kind(type, c, codecs))).toList();
+        this.codecs = fields.stream().map(f -> codecs.get(f.key())).toArray(Codec[]::new);
         try {
             this.constructor = type.getDeclaredConstructor(Arrays.stream(components).map(RecordComponent::getType).toArray(Class<?>[]::new));
         } catch (NoSuchMethodException e) {
@@ -55,7 +73,8 @@ final class ConfigRecord<R extends Record & ModelConfig> {
         m.put("model_type", modelType);
         for (int i = 0; i < components.length; i++) {
             try {
-                m.put(fields.get(i).key(), components[i].getAccessor().invoke(config));
+                Object v = components[i].getAccessor().invoke(config);
+                m.put(fields.get(i).key(), codecs[i] == null ? v : codecs[i].write().apply(v));
             } catch (IllegalAccessException | InvocationTargetException e) {
                 throw new IllegalStateException("reading " + fields.get(i).key() + " of " + config.getClass().getSimpleName(), e);
             }
@@ -63,9 +82,16 @@ final class ConfigRecord<R extends Record & ModelConfig> {
         return m;
     }
 
-    /** The record of a map holding every key with values already coerced (as {@link #toMap} or {@link #updated} give). */
-    R fromMap(Map<String, Object> values) {
-        Object[] args = fields.stream().map(f -> values.get(f.key())).toArray();
+    /**
+     * The record of a map holding every key with values already coerced (as {@link #toMap} or
+     * {@link #updated} give); {@code source} names the map in errors.
+     */
+    R fromMap(Map<String, Object> values, String source) {
+        Object[] args = new Object[fields.size()];
+        for (int i = 0; i < args.length; i++) {
+            Object v = values.get(fields.get(i).key());
+            args[i] = codecs[i] == null ? v : codecs[i].read().apply(v, source);
+        }
         try {
             return constructor.newInstance(args);
         } catch (InvocationTargetException e) {
@@ -89,7 +115,12 @@ final class ConfigRecord<R extends Record & ModelConfig> {
         }
         Map<String, Object> values = toMap(config);
         ConfigField.apply(fields, values, updates, source, ignored, modelName);
-        return fromMap(values);
+        return fromMap(values, source);
+    }
+
+    private static String key(RecordComponent c) {
+        ConfigKey k = c.getAnnotation(ConfigKey.class);
+        return k != null ? k.value() : snakeCase(c.getName());
     }
 
     static String snakeCase(String camel) {
@@ -104,7 +135,10 @@ final class ConfigRecord<R extends Record & ModelConfig> {
         return sb.toString().toLowerCase(Locale.ROOT);
     }
 
-    private static ConfigField.Kind kind(Class<?> record, RecordComponent c) {
+    private static ConfigField.Kind kind(Class<?> record, RecordComponent c, Map<String, Codec> codecs) {
+        if (codecs.containsKey(key(c))) {
+            return ConfigField.Kind.OBJECT;
+        }
         Class<?> t = c.getType();
         if (t == int.class) {
             return ConfigField.Kind.INT;
@@ -118,6 +152,6 @@ final class ConfigRecord<R extends Record & ModelConfig> {
             return ConfigField.Kind.STRING;
         }
         throw new IllegalStateException(record.getSimpleName() + "." + c.getName() + " is a " + t.getSimpleName()
-                + ", which config maps cannot hold; add a ConfigField.Kind for it");
+                + ", which config maps hold only with a Codec for key " + key(c));
     }
 }

@@ -127,8 +127,8 @@ public record GptjConfig(
         return FORM.toMap(this);
     }
 
-    static GptjConfig fromMap(Map<String, Object> m) {
-        return FORM.fromMap(m);
+    static GptjConfig fromMap(Map<String, Object> m, String source) {
+        return FORM.fromMap(m, source);
     }
 
     @Override
@@ -186,6 +186,6 @@ public record GptjConfig(
         m.put("eos_token_id", k.integer("eos_token_id", 50256));
         m.put("tie_word_embeddings", k.bool("tie_word_embeddings", false));
         m.put("n_real_tokens", Math.min(50257, (Integer) m.get("vocab_size")));
-        return fromMap(m);
+        return fromMap(m, source);
     }
 }

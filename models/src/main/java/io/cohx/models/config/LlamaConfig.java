@@ -115,7 +115,7 @@ public record LlamaConfig(
         m.put("num_hidden_layers", layers);
         m.put("num_attention_heads", heads);
         m.put("rms_norm_eps", eps);
-        return fromMap(m);
+        return fromMap(m, "a LLaMA preset");
     }
 
     @Override
@@ -144,8 +144,8 @@ public record LlamaConfig(
     }
 
     /** Builds a config from a map holding every key with values already coerced. */
-    static LlamaConfig fromMap(Map<String, Object> m) {
-        return FORM.fromMap(m);
+    static LlamaConfig fromMap(Map<String, Object> m, String source) {
+        return FORM.fromMap(m, source);
     }
 
     @Override
@@ -217,6 +217,6 @@ public record LlamaConfig(
         m.put("eos_token_id", k.integer("eos_token_id", 2));
         m.put("attn_pdrop", k.number("attention_dropout", 0.0));
         m.put("tie_word_embeddings", k.bool("tie_word_embeddings", false));
-        return fromMap(m);
+        return fromMap(m, source);
     }
 }
