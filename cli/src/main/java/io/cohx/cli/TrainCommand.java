@@ -102,6 +102,10 @@ final class TrainCommand implements Callable<Integer> {
     double fcmMaxRatio;
     @Option(names = "--remat", description = "Recompute each block in the backward pass (less memory, more compute).")
     boolean remat;
+    @Option(names = "--no-cross-example-attention", description = {"Examples packed into one row attend only to themselves, with"
+            + " positions restarting at each (a block-diagonal causal mask from the packer's segment ids). Default: the original"
+            + " trainer's causal mask over the whole row."})
+    boolean noCrossExampleAttention;
     @Option(names = "--output-dir", defaultValue = "runs/train", description = "Where metrics, TensorBoard files, checkpoints and the plot go (default: ${DEFAULT-VALUE}).")
     Path outputDir;
     @Option(names = "--resume", description = "Continue the run in --output-dir from its latest checkpoint.")
@@ -129,7 +133,7 @@ final class TrainCommand implements Callable<Integer> {
         return new TrainConfig(model, modelConfig, updateModelConfig, loadCheckpoint, tok, trainData, evalData, ptTrainData, ptEvalData,
                 ptTextField, seqLength, batchSize, ptLossWeight, optimizer, lr, initLr, endLr, lrWarmupSteps, lrDecaySteps, b1, b2,
                 weightDecay, clipGradient, bf16Momentum, accumulateGradientSteps, dtype, totalSteps, logFreq, evalSteps, saveModelFreq,
-                saveMilestoneFreq, meshDim, seed, fcmMinRatio, fcmMaxRatio, remat, outputDir, resume);
+                saveMilestoneFreq, meshDim, seed, fcmMinRatio, fcmMaxRatio, remat, outputDir, resume, noCrossExampleAttention);
     }
 
     @Override

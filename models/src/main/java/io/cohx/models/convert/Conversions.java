@@ -67,7 +67,7 @@ public final class Conversions {
         HfNaming naming = HfNaming.of(cfg);
         try (SafetensorsReader r = SafetensorsReader.open(hfDir)) {
             checkNames(names(r), naming.entries().stream().map(HfNaming.Entry::hfName).toList(),
-                    HfNaming::ignorable, r.source());
+                    naming::ignorable, r.source());
             List<TensorInfo> infos = new ArrayList<>();
             for (HfNaming.Entry e : naming.entries()) {
                 TensorInfo src = r.info(e.hfName());
