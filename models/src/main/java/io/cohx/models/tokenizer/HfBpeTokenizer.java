@@ -272,19 +272,19 @@ public final class HfBpeTokenizer implements Tokenizer {
         Arrays.fill(types, 1);
         float[] scores = null;
         if (described.kind().equals("llama")) {
-            // SentencePiece-style BPE merges the pair whose result scores highest: score = -(rank of its first merge).
+            // SentencePiece-style BPE merges the pair whose result scores highest, so a merged token
+            // scores -(rank of the first merge making it); single characters 0; unreachable tokens lowest.
+            List<String> merges = described.merges();
             scores = new float[pieces.length];
-            Arrays.fill(scores, -(described.merges().size() + 1));
-            for (int m = described.merges().size() - 1; m >= 0; m--) {
-                String mg = described.merges().get(m);
-                Integer id = pieceIds.get(mg.replace(" ", ""));
-                if (mg.indexOf(' ') > 0 && id != null) scores[id] = -m;
+            Arrays.fill(scores, -(merges.size() + 1));
+            for (int m = merges.size() - 1; m >= 0; m--) {
+                Integer id = pieceIds.get(merges.get(m).replace(" ", ""));
+                if (id != null) scores[id] = -m;
             }
             for (int i = 0; i < pieces.length; i++) {
                 if (byteOfToken[i] >= 0) types[i] = 6;
                 else if (pieces[i] != null && pieces[i].codePointCount(0, pieces[i].length()) == 1) scores[i] = 0;
             }
-            if (unkId >= 0) types[unkId] = 2;
         }
         for (AddedTokens.Token t : added) types[t.id()] = t.special() ? 3 : 4;
         if (described.kind().equals("llama") && unkId >= 0) types[unkId] = 2;
