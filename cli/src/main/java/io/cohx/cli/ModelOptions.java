@@ -2,7 +2,12 @@ package io.cohx.cli;
 
 import io.cohx.coh.serve.ServedModel;
 import io.cohx.models.tokenizer.Tokenizer;
+import io.cohx.models.tokenizer.TokenizerException;
 import io.cohx.models.tokenizer.Tokenizers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import io.cohx.pjrt.PjrtClient;
 import picocli.CommandLine.Option;
 
@@ -25,6 +30,26 @@ final class ModelOptions {
             description = "tokenizer.model / tokenizer.json / folder, or gpt2, gptj (default: gptj for gptj models; the checkpoint folder if it has one).")
     String tokenizer;
 
+    /** Folders that may hold the model's tokenizer_config.json: --tokenizer's (or its folder), then an hf:: checkpoint's. */
+    List<Path> tokenizerFolders() {
+        var out = new ArrayList<Path>();
+        if (tokenizer != null && !tokenizer.equals("gpt2") && !tokenizer.equals("gptj")) {
+            Path p = Path.of(tokenizer);
+            out.add(Files.isDirectory(p) ? p : p.toAbsolutePath().getParent());
+        }
+        if (hfFolder() != null) out.add(hfFolder());
+        return out;
+    }
+
+    private Path hfFolder() {
+        return loadCheckpoint != null && loadCheckpoint.startsWith("hf::") ? Path.of(loadCheckpoint.substring(4)) : null;
+    }
+
+    private static boolean hasTokenizer(Path dir) {
+        return Files.isRegularFile(dir.resolve("tokenizer.model")) || Files.isRegularFile(dir.resolve("tokenizer.json"))
+                || Files.isRegularFile(dir.resolve("vocab.json"));
+    }
+
     ServedModel load(PjrtClient client) {
         try {
             return ServedModel.load(loadCheckpoint, model, modelConfig, updateModelConfig, seed, client);
@@ -35,8 +60,14 @@ final class ModelOptions {
 
     Tokenizer tokenizer(ServedModel m) {
         if (tokenizer != null) {
-            return Tokenizers.load(tokenizer);
+            try {
+                return Tokenizers.load(tokenizer);
+            } catch (TokenizerException e) {
+                throw new CohxUserError("--tokenizer: " + e.getMessage(), e);
+            }
         }
+        Path hf = hfFolder();
+        if (hf != null && hasTokenizer(hf)) return Tokenizers.load(hf);
         if (m.model().config().modelType().equals("gptj")) {
             return Tokenizers.load("gptj");
         }
