@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 final class ModelOptions {
     @Option(names = "--load-checkpoint", paramLabel = "KIND::PATH",
             description = "params::DIR (a cohx checkpoint, or a cohx train output folder: its latest checkpoint), trainstate::DIR, "
-                    + "trainstate_params::DIR or hf::DIR (Hugging Face folder). Without it: random weights of --model/--model-config.")
+                    + "trainstate_params::DIR, hf::DIR (Hugging Face folder) or gguf::FILE (llama.cpp GGUF). Without it: random weights of --model/--model-config.")
     String loadCheckpoint;
     @Option(names = "--model", defaultValue = "llama", description = "llama or gptj, for random weights (default: ${DEFAULT-VALUE}).")
     String model;
@@ -36,6 +36,13 @@ final class ModelOptions {
     Tokenizer tokenizer(ServedModel m) {
         if (tokenizer != null) {
             return Tokenizers.load(tokenizer);
+        }
+        if (m.tokenizer() != null) {
+            // The vocabulary came with the weights (GGUF); building a tokenizer from it is
+            // Tokenizers.fromVocabulary, which arrives with the tokenizer work of issue 14.
+            throw new CohxUserError(m.source() + " carries its tokenizer (" + m.tokenizer().vocabulary().kind() + " vocabulary, "
+                    + m.tokenizer().vocabulary().tokens().size() + " tokens), which this cohx cannot build yet; pass --tokenizer"
+                    + " with the model's tokenizer.json / tokenizer.model");
         }
         if (m.model().config().modelType().equals("gptj")) {
             return Tokenizers.load("gptj");

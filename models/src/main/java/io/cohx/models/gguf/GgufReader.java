@@ -222,6 +222,19 @@ public final class GgufReader implements TensorReader {
         return (int) a;
     }
 
+    /** Whether {@code path} is a regular file that starts with GGUF's magic. */
+    public static boolean isGguf(Path path) {
+        if (!Files.isRegularFile(path)) {
+            return false;
+        }
+        try (var in = Files.newInputStream(path)) {
+            byte[] b = in.readNBytes(4);
+            return b.length == 4 && b[0] == 'G' && b[1] == 'G' && b[2] == 'U' && b[3] == 'F';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     static long align(long x, long a) {
         return (x + a - 1) / a * a;
     }
