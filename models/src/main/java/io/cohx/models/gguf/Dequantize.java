@@ -19,7 +19,6 @@ final class Dequantize {
     private Dequantize() {}
 
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /**
@@ -38,102 +37,148 @@ final class Dequantize {
             MemorySegment.copy(src, 0, dst, 0, count * 2);
             return;
         }
+        if (!type.readable()) {
+            throw new CheckpointException("GGUF tensor type " + type + " cannot be dequantized by cohx; it reads "
+                    + GgmlType.readableTypes());
+        }
+        // Chunks of whole blocks are copied into heap arrays, decoded there and stored in bulk:
+        // per-element segment accesses would cost several times more.
         int block = type.blockSize();
         int size = type.typeSize();
-        float[] y = new float[Math.max(block, 256)];
+        int blocksPerChunk = Math.max(1, CHUNK / block);
+        byte[] in = new byte[blocksPerChunk * size];
+        float[] y = new float[blocksPerChunk * block];
+        short[] h = out == DType.BF16 ? new short[y.length] : null;
         long blocks = count / block;
-        for (long b = 0; b < blocks; b++) {
-            long at = b * size;
-            switch (type) {
-                case F32 -> y[0] = src.get(F32, at);
-                case F16 -> y[0] = Float.float16ToFloat(src.get(I16, at));
-                case BF16 -> y[0] = HalfFloats.bf16ToFloat(src.get(I16, at));
-                case Q4_0 -> q4_0(src, at, y);
-                case Q4_1 -> q4_1(src, at, y);
-                case Q5_0 -> q5_0(src, at, y);
-                case Q5_1 -> q5_1(src, at, y);
-                case Q8_0 -> q8_0(src, at, y);
-                case Q4_K -> q4_k(src, at, y);
-                case Q5_K -> q5_k(src, at, y);
-                case Q6_K -> q6_k(src, at, y);
-                case Q8_K -> q8_k(src, at, y);
-                default -> throw new CheckpointException("GGUF tensor type " + type + " cannot be dequantized by cohx; it reads "
-                        + GgmlType.readableTypes());
-            }
-            long o = b * block;
-            if (out == DType.F32) {
-                for (int j = 0; j < block; j++) {
-                    dst.setAtIndex(F32, o + j, y[j]);
-                }
+        for (long b0 = 0; b0 < blocks; b0 += blocksPerChunk) {
+            int nb = (int) Math.min(blocksPerChunk, blocks - b0);
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, b0 * size, in, 0, nb * size);
+            decode(type, in, nb, y);
+            int n = nb * block;
+            long o = b0 * block;
+            if (h == null) {
+                MemorySegment.copy(y, 0, dst, F32, o * 4, n);
             } else {
-                for (int j = 0; j < block; j++) {
-                    dst.setAtIndex(I16, o + j, HalfFloats.toBf16(y[j]));
+                for (int j = 0; j < n; j++) {
+                    h[j] = HalfFloats.toBf16(y[j]);
+                }
+                MemorySegment.copy(h, 0, dst, I16, o * 2, n);
+            }
+        }
+    }
+
+    /** Values decoded per chunk. */
+    private static final int CHUNK = 1 << 14;
+
+    private static void decode(GgmlType type, byte[] in, int nb, float[] y) {
+        int size = type.typeSize();
+        int block = type.blockSize();
+        switch (type) {
+            case F32 -> {
+                for (int j = 0; j < nb; j++) {
+                    y[j] = Float.intBitsToFloat(i32(in, 4 * j));
+                }
+            }
+            case F16 -> {
+                for (int j = 0; j < nb; j++) {
+                    y[j] = Float.float16ToFloat(i16(in, 2 * j));
+                }
+            }
+            case BF16 -> {
+                for (int j = 0; j < nb; j++) {
+                    y[j] = HalfFloats.bf16ToFloat(i16(in, 2 * j));
+                }
+            }
+            default -> {
+                for (int b = 0; b < nb; b++) {
+                    int at = b * size;
+                    int yo = b * block;
+                    switch (type) {
+                        case Q4_0 -> q4_0(in, at, y, yo);
+                        case Q4_1 -> q4_1(in, at, y, yo);
+                        case Q5_0 -> q5_0(in, at, y, yo);
+                        case Q5_1 -> q5_1(in, at, y, yo);
+                        case Q8_0 -> q8_0(in, at, y, yo);
+                        case Q4_K -> q4_k(in, at, y, yo);
+                        case Q5_K -> q5_k(in, at, y, yo);
+                        case Q6_K -> q6_k(in, at, y, yo);
+                        case Q8_K -> q8_k(in, at, y, yo);
+                        default -> throw new IllegalStateException(type.toString());
+                    }
                 }
             }
         }
     }
 
-    private static float f16(MemorySegment s, long at) {
-        return Float.float16ToFloat(s.get(I16, at));
+    private static short i16(byte[] b, int at) {
+        return (short) ((b[at] & 0xFF) | (b[at + 1] << 8));
     }
 
-    private static int u8(MemorySegment s, long at) {
-        return Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, at));
+    private static int i32(byte[] b, int at) {
+        return (b[at] & 0xFF) | (b[at + 1] & 0xFF) << 8 | (b[at + 2] & 0xFF) << 16 | b[at + 3] << 24;
+    }
+
+    private static float f16(byte[] b, int at) {
+        return Float.float16ToFloat(i16(b, at));
+    }
+
+    private static int u8(byte[] b, int at) {
+        return b[at] & 0xFF;
     }
 
     // Q4_0: f16 d, 16 bytes of nibbles; value j (low nibbles) and j+16 (high) = (q - 8) * d.
-    private static void q4_0(MemorySegment s, long at, float[] y) {
+    private static void q4_0(byte[] s, int at, float[] y, int yo) {
         float d = f16(s, at);
         for (int j = 0; j < 16; j++) {
             int q = u8(s, at + 2 + j);
-            y[j] = d * (float) ((q & 0xF) - 8);
-            y[j + 16] = d * (float) ((q >> 4) - 8);
+            y[yo + j] = d * (float) ((q & 0xF) - 8);
+            y[yo + j + 16] = d * (float) ((q >> 4) - 8);
         }
     }
 
     // Q4_1: f16 d, f16 m, nibbles; d * q + m.
-    private static void q4_1(MemorySegment s, long at, float[] y) {
+    private static void q4_1(byte[] s, int at, float[] y, int yo) {
         float d = f16(s, at);
         float m = f16(s, at + 2);
         for (int j = 0; j < 16; j++) {
             int q = u8(s, at + 4 + j);
-            y[j] = d * (float) (q & 0xF) + m;
-            y[j + 16] = d * (float) (q >> 4) + m;
+            y[yo + j] = d * (float) (q & 0xF) + m;
+            y[yo + j + 16] = d * (float) (q >> 4) + m;
         }
     }
 
     // Q5_0: f16 d, u32 of fifth bits (bit j for value j), nibbles; (q - 16) * d.
-    private static void q5_0(MemorySegment s, long at, float[] y) {
+    private static void q5_0(byte[] s, int at, float[] y, int yo) {
         float d = f16(s, at);
-        int qh = s.get(I32, at + 2);
+        int qh = i32(s, at + 2);
         for (int j = 0; j < 16; j++) {
             int q = u8(s, at + 6 + j);
             int lo = (q & 0xF) | (((qh >>> j) & 1) << 4);
             int hi = (q >> 4) | (((qh >>> (j + 16)) & 1) << 4);
-            y[j] = d * (float) (lo - 16);
-            y[j + 16] = d * (float) (hi - 16);
+            y[yo + j] = d * (float) (lo - 16);
+            y[yo + j + 16] = d * (float) (hi - 16);
         }
     }
 
     // Q5_1: f16 d, f16 m, fifth bits, nibbles; d * q + m.
-    private static void q5_1(MemorySegment s, long at, float[] y) {
+    private static void q5_1(byte[] s, int at, float[] y, int yo) {
         float d = f16(s, at);
         float m = f16(s, at + 2);
-        int qh = s.get(I32, at + 4);
+        int qh = i32(s, at + 4);
         for (int j = 0; j < 16; j++) {
             int q = u8(s, at + 8 + j);
             int lo = (q & 0xF) | (((qh >>> j) & 1) << 4);
             int hi = (q >> 4) | (((qh >>> (j + 16)) & 1) << 4);
-            y[j] = d * (float) lo + m;
-            y[j + 16] = d * (float) hi + m;
+            y[yo + j] = d * (float) lo + m;
+            y[yo + j + 16] = d * (float) hi + m;
         }
     }
 
     // Q8_0: f16 d, 32 int8; q * d.
-    private static void q8_0(MemorySegment s, long at, float[] y) {
+    private static void q8_0(byte[] s, int at, float[] y, int yo) {
         float d = f16(s, at);
         for (int j = 0; j < 32; j++) {
-            y[j] = (float) s.get(ValueLayout.JAVA_BYTE, at + 2 + j) * d;
+            y[yo + j] = (float) s[at + 2 + j] * d;
         }
     }
 
@@ -142,7 +187,7 @@ final class Dequantize {
      * sub-blocks 0-3 keep theirs in the low 6 bits of bytes 0-3 (scales) and 4-7 (mins); 4-7 in
      * the nibbles of bytes 8-11 plus the top 2 bits of bytes 0-7.
      */
-    private static void scaleMin(MemorySegment s, long at, int[] sc, int[] mn) {
+    private static void scaleMin(byte[] s, int at, int[] sc, int[] mn) {
         for (int j = 0; j < 4; j++) {
             int d = u8(s, at + j);
             int m = u8(s, at + 4 + j);
@@ -156,7 +201,7 @@ final class Dequantize {
 
     // Q4_K: f16 d, f16 dmin, 12 scale bytes, 128 bytes of nibbles: sub-block 2c / 2c+1 are the
     // low / high nibbles of bytes 32c..32c+31; value = (d * sc) * q - (dmin * m).
-    private static void q4_k(MemorySegment s, long at, float[] y) {
+    private static void q4_k(byte[] s, int at, float[] y, int yo) {
         float d = f16(s, at);
         float dmin = f16(s, at + 2);
         int[] sc = new int[8];
@@ -165,31 +210,31 @@ final class Dequantize {
         for (int sb = 0; sb < 8; sb++) {
             float ds = d * (float) sc[sb];
             float dm = dmin * (float) mn[sb];
-            long qs = at + 16 + (sb / 2) * 32L;
+            int qs = at + 16 + (sb / 2) * 32;
             int shift = (sb % 2) * 4;
             for (int l = 0; l < 32; l++) {
                 int q = (u8(s, qs + l) >> shift) & 0xF;
-                y[sb * 32 + l] = ds * (float) q - dm;
+                y[yo + sb * 32 + l] = ds * (float) q - dm;
             }
         }
     }
 
     // Q5_K: as Q4_K with 32 bytes of fifth bits first: bit sb of byte l is the fifth bit of value l of sub-block sb.
-    private static void q5_k(MemorySegment s, long at, float[] y) {
+    private static void q5_k(byte[] s, int at, float[] y, int yo) {
         float d = f16(s, at);
         float dmin = f16(s, at + 2);
         int[] sc = new int[8];
         int[] mn = new int[8];
         scaleMin(s, at + 4, sc, mn);
-        long qh = at + 16;
+        int qh = at + 16;
         for (int sb = 0; sb < 8; sb++) {
             float ds = d * (float) sc[sb];
             float dm = dmin * (float) mn[sb];
-            long qs = at + 48 + (sb / 2) * 32L;
+            int qs = at + 48 + (sb / 2) * 32;
             int shift = (sb % 2) * 4;
             for (int l = 0; l < 32; l++) {
                 int q = ((u8(s, qs + l) >> shift) & 0xF) | (((u8(s, qh + l) >> sb) & 1) << 4);
-                y[sb * 32 + l] = ds * (float) q - dm;
+                y[yo + sb * 32 + l] = ds * (float) q - dm;
             }
         }
     }
@@ -198,25 +243,25 @@ final class Dequantize {
     // Value p (of 256): half h = p/128 uses ql[64h..], qh[32h..]; within a half, quarter k = (p%128)/32
     // takes the low nibble of ql[l] (k=0) or ql[l+32] (k=1), the high nibble of ql[l] (2) or ql[l+32] (3),
     // and bits 2k..2k+1 of qh[l]; value = (d * scale[p/16]) * (q - 32).
-    private static void q6_k(MemorySegment s, long at, float[] y) {
+    private static void q6_k(byte[] s, int at, float[] y, int yo) {
         float d = f16(s, at + 208);
         for (int p = 0; p < 256; p++) {
             int h = p / 128;
             int k = (p % 128) / 32;
             int l = p % 32;
-            int ql = u8(s, at + 64L * h + l + (k % 2) * 32L);
+            int ql = u8(s, at + 64 * h + l + (k % 2) * 32);
             int lo = k < 2 ? ql & 0xF : ql >> 4;
-            int hi = (u8(s, at + 128 + 32L * h + l) >> (2 * k)) & 3;
-            float ds = d * (float) s.get(ValueLayout.JAVA_BYTE, at + 192 + p / 16);
-            y[p] = ds * (float) ((lo | (hi << 4)) - 32);
+            int hi = (u8(s, at + 128 + 32 * h + l) >> (2 * k)) & 3;
+            float ds = d * (float) s[at + 192 + p / 16];
+            y[yo + p] = ds * (float) ((lo | (hi << 4)) - 32);
         }
     }
 
     // Q8_K: f32 d, 256 int8, 16 int16 block sums (only used by dot products); d * q.
-    private static void q8_k(MemorySegment s, long at, float[] y) {
-        float d = s.get(F32, at);
+    private static void q8_k(byte[] s, int at, float[] y, int yo) {
+        float d = Float.intBitsToFloat(i32(s, at));
         for (int j = 0; j < 256; j++) {
-            y[j] = d * (float) s.get(ValueLayout.JAVA_BYTE, at + 4 + j);
+            y[yo + j] = d * (float) s[at + 4 + j];
         }
     }
 }
