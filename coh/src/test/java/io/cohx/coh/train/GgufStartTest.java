@@ -59,5 +59,4 @@ class GgufStartTest {
         ServedModel fromCheckpoint = ServedModel.load("params::" + saved, "llama", "debug", null, 0, TestPlugins.cpuClient(1));
         assertEquals(tok.chatTemplate(), fromCheckpoint.tokenizer().chatTemplate());
     }
-
 }
