@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 final class ModelOptions {
     @Option(names = "--load-checkpoint", paramLabel = "KIND::PATH",
             description = "params::DIR (a cohx checkpoint, or a cohx train output folder: its latest checkpoint), trainstate::DIR, "
-                    + "trainstate_params::DIR or hf::DIR (Hugging Face folder). Without it: random weights of --model/--model-config.")
+                    + "trainstate_params::DIR, hf::DIR (Hugging Face folder) or gguf::FILE (llama.cpp GGUF). Without it: random weights of --model/--model-config.")
     String loadCheckpoint;
     @Option(names = "--model", defaultValue = "llama", description = "llama or gptj, for random weights (default: ${DEFAULT-VALUE}).")
     String model;
@@ -68,6 +68,14 @@ final class ModelOptions {
         }
         Path hf = hfFolder();
         if (hf != null && hasTokenizer(hf)) return Tokenizers.load(hf);
+        if (m.tokenizer() != null) {
+            // The vocabulary came with the weights (a GGUF file, or a checkpoint converted from one).
+            try {
+                return Tokenizers.fromVocabulary(m.tokenizer().vocabulary(), m.source());
+            } catch (TokenizerException e) {
+                throw new CohxUserError(e.getMessage() + "; pass --tokenizer with the model's tokenizer.json / tokenizer.model", e);
+            }
+        }
         if (m.model().config().modelType().equals("gptj")) {
             return Tokenizers.load("gptj");
         }

@@ -44,6 +44,8 @@ public final class Trainer {
     private final TrainConfig cfg;
     private final PjrtClient client;
     private final PrintStream out;
+    /** The vocabulary and chat template the starting weights came with, kept in every checkpoint (null: none). */
+    private io.cohx.models.tokenizer.BundledTokenizer bundledTokenizer;
 
     /** What a finished run leaves. */
     public record Result(long step, Path checkpoint, Map<String, Double> lastMetrics, boolean stoppedBySignal) {}
@@ -68,6 +70,7 @@ public final class Trainer {
                     + " or choose another --output-dir");
         }
         ModelConfig modelConfig = resumed != null ? resumed.config() : ModelSetup.modelConfig(cfg);
+        bundledTokenizer = ModelSetup.bundledTokenizer(cfg, resumed);
         Tokenizer tokenizer = Tokenizers.load(cfg.tokenizer());
         ModelSetup.checkVocab(tokenizer, modelConfig, cfg.tokenizer());
         CausalLm model = CausalLm.of(modelConfig);
@@ -320,7 +323,8 @@ public final class Trainer {
         }
         extra.put("data_positions", data);
         extra.put("train_config", cfg.toMap());
-        return TrainCheckpoint.save(cfg.outputDir(), name, config, step, state.subtree("params"), state.subtree("opt"), extra);
+        return TrainCheckpoint.save(cfg.outputDir(), name, config, step, state.subtree("params"), state.subtree("opt"), extra,
+                bundledTokenizer);
     }
 
     private TrainCheckpoint.Loaded resumeState() {
