@@ -9,6 +9,7 @@ import io.cohx.eval.LmEval;
 import io.cohx.eval.LossEval;
 import io.cohx.eval.PairSplit;
 import io.cohx.eval.PythonEnv;
+import io.cohx.eval.SequenceScorer;
 import io.cohx.eval.SummaryEval;
 import io.cohx.eval.human.HumanEvalServer;
 import io.cohx.eval.human.HumanItems;
@@ -146,8 +147,10 @@ final class EvalCommand implements Runnable {
             try (PjrtClient client = flags.platform.client(1)) {
                 EvalModel m = flags.open(client);
                 List<EvalReport> reports = new ArrayList<>();
-                for (DialogueEval.Method me : methods) {
-                    reports.add(DialogueEval.run(m, file, base.with(me), System.err));
+                try (var scorer = new SequenceScorer(m, seqLength, batchSize, System.err)) {
+                    for (DialogueEval.Method me : methods) {
+                        reports.add(DialogueEval.run(m, scorer, file, base.with(me), System.err));
+                    }
                 }
                 finish(reports, output);
             }

@@ -77,8 +77,13 @@ public final class DialogueEval {
     /** One pair as read. */
     public record Pair(long line, String chosen, String rejected) {}
 
-    /** One pair's scores. */
-    public record PairScore(long line, double chosen, double rejected, boolean correct) {}
+    /**
+     * One pair's scores: summed log-likelihoods ({@code chosen}, {@code rejected}) and the same
+     * divided by the number of scored tokens ({@code ...PerToken}), which removes the sum's pull
+     * towards shorter answers.
+     */
+    public record PairScore(long line, double chosen, double rejected, boolean correct, double chosenPerToken,
+                            double rejectedPerToken, boolean correctPerToken) {}
 
     /** Reads {@code chosen}/{@code rejected} pairs (JSON lines, plain or gzip). */
     public static List<Pair> read(Path file, int limit) {
@@ -93,12 +98,19 @@ public final class DialogueEval {
     }
 
     public static EvalReport run(EvalModel model, Path file, Settings s, PrintStream progress) {
+        try (var scorer = new SequenceScorer(model, s.seqLength(), s.batchSize(), progress)) {
+            return run(model, scorer, file, s, progress);
+        }
+    }
+
+    /** Runs on {@code scorer}, whose compiled programs several runs can share (its length wins over the settings'). */
+    public static EvalReport run(EvalModel model, SequenceScorer scorer, Path file, Settings s, PrintStream progress) {
         List<Pair> pairs = read(file, s.limit());
         progress.printf("cohx eval: %d pairs from %s, method %s%n", pairs.size(), file, s.method().name().toLowerCase());
         List<PairScore> scores;
         int skipped = 0;
         int truncated = 0;
-        try (var scorer = new SequenceScorer(model, s.seqLength(), s.batchSize(), progress)) {
+        {
             List<SequenceScorer.Sequence> seqs = new ArrayList<>();
             List<Pair> used = new ArrayList<>();
             for (Pair p : pairs) {
@@ -119,20 +131,33 @@ public final class DialogueEval {
             for (int i = 0; i < used.size(); i++) {
                 List<SequenceScorer.Result> mine = r.subList(i * per, (i + 1) * per);
                 truncated += (int) mine.stream().filter(SequenceScorer.Result::truncated).count();
-                double chosen = s.method() == Method.TEMPLATE ? mine.get(0).logLikelihood() - mine.get(1).logLikelihood()
-                        : mine.get(0).logLikelihood();
-                double rejected = s.method() == Method.TEMPLATE ? mine.get(2).logLikelihood() - mine.get(3).logLikelihood()
-                        : mine.get(1).logLikelihood();
-                scores.add(new PairScore(used.get(i).line(), chosen, rejected, chosen > rejected));
+                double chosen;
+                double rejected;
+                double chosenMean;
+                double rejectedMean;
+                if (s.method() == Method.TEMPLATE) {
+                    chosen = mine.get(0).logLikelihood() - mine.get(1).logLikelihood();
+                    rejected = mine.get(2).logLikelihood() - mine.get(3).logLikelihood();
+                    chosenMean = mean(mine.get(0)) - mean(mine.get(1));
+                    rejectedMean = mean(mine.get(2)) - mean(mine.get(3));
+                } else {
+                    chosen = mine.get(0).logLikelihood();
+                    rejected = mine.get(1).logLikelihood();
+                    chosenMean = mean(mine.get(0));
+                    rejectedMean = mean(mine.get(1));
+                }
+                scores.add(new PairScore(used.get(i).line(), chosen, rejected, chosen > rejected, chosenMean, rejectedMean,
+                        chosenMean > rejectedMean));
             }
         }
         long correct = scores.stream().filter(PairScore::correct).count();
+        long correctPerToken = scores.stream().filter(PairScore::correctPerToken).count();
         long ties = scores.stream().filter(p -> p.chosen() == p.rejected()).count();
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("data", file.toString());
         settings.put("method", s.method().name().toLowerCase());
-        settings.put("seq_length", s.seqLength());
-        settings.put("batch_size", s.batchSize());
+        settings.put("seq_length", scorer.seqLength());
+        settings.put("batch_size", scorer.batchSize());
         settings.put("limit", s.limit());
         settings.put("dtype", model.dtype().name().toLowerCase());
         settings.put("bos_token", model.bos());
@@ -142,12 +167,13 @@ public final class DialogueEval {
             prompts.put("template", s.template());
             prompts.put("good", s.good());
             prompts.put("bad", s.bad());
-            prompts.put("score", "log p(good | template(dialogue)) - log p(bad | template(dialogue)); dialogue = the record's text, stripped");
+            prompts.put("score", "log p(good | template(dialogue)) - log p(bad | template(dialogue)); dialogue = the record's text, stripped;"
+                    + " accuracy_per_token divides each log p by its token count");
         } else {
             prompts.put("user_marker", s.userMarker());
             prompts.put("feedback", s.feedback());
             prompts.put("layout", s.userMarker() + " <human_k> " + s.feedback() + " <answer_k> <eos> per turn, as cohx pack + TextProcessor");
-            prompts.put("score", "log p(final answer tokens + eos | all earlier tokens)");
+            prompts.put("score", "log p(final answer tokens + eos | all earlier tokens); accuracy_per_token divides it by that token count");
         }
         Map<String, Object> counts = new LinkedHashMap<>();
         counts.put("pairs", scores.size());
@@ -156,7 +182,18 @@ public final class DialogueEval {
         counts.put("skipped_no_final_answer", skipped);
         counts.put("truncated_sequences", truncated);
         return new EvalReport("dialogue accuracy (" + s.method().name().toLowerCase() + ")", model.source(), settings, prompts,
-                Map.of("accuracy", Intervals.wilson(correct, scores.size())), List.of("accuracy"), counts, scores);
+                metrics(correct, correctPerToken, scores.size()), List.of("accuracy", "accuracy_per_token"), counts, scores);
+    }
+
+    private static Map<String, Estimate> metrics(long correct, long correctPerToken, int n) {
+        var m = new LinkedHashMap<String, Estimate>();
+        m.put("accuracy", Intervals.wilson(correct, n));
+        m.put("accuracy_per_token", Intervals.wilson(correctPerToken, n));
+        return m;
+    }
+
+    private static double mean(SequenceScorer.Result r) {
+        return r.logLikelihood() / Math.max(1, r.tokens());
     }
 
     /** The template method's four sequences: chosen+good, chosen+bad, rejected+good, rejected+bad. */

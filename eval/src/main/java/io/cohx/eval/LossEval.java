@@ -31,6 +31,13 @@ public final class LossEval {
     public record Settings(String textField, int seqLength, int batchSize, int limit) {}
 
     public static EvalReport run(EvalModel model, Path file, Settings s, PrintStream progress) {
+        try (var scorer = new SequenceScorer(model, s.seqLength(), s.batchSize(), progress)) {
+            return run(model, scorer, file, s, progress);
+        }
+    }
+
+    /** Runs on {@code scorer}, whose compiled programs several runs can share (its length wins over the settings'). */
+    public static EvalReport run(EvalModel model, SequenceScorer scorer, Path file, Settings s, PrintStream progress) {
         List<JsonLines.Line> lines = JsonLines.read(file, s.limit());
         if (lines.isEmpty()) {
             throw new EvalException(file + ": no records");
@@ -68,10 +75,7 @@ public final class LossEval {
             tokens += e.tokens().length;
         }
         progress.printf("cohx eval: %d records, %d tokens from %s (%s)%n", seqs.size(), tokens, file, kind);
-        List<SequenceScorer.Result> r;
-        try (var scorer = new SequenceScorer(model, s.seqLength(), s.batchSize(), progress)) {
-            r = scorer.scoreWhole(seqs, "records");
-        }
+        List<SequenceScorer.Result> r = scorer.scoreWhole(seqs, "records");
         double[] nll = r.stream().mapToDouble(x -> -x.logLikelihood()).toArray();
         double[] counted = r.stream().mapToDouble(SequenceScorer.Result::tokens).toArray();
         Estimate loss = Intervals.bootstrapRatio(nll, counted);
@@ -79,8 +83,8 @@ public final class LossEval {
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("data", file.toString());
         settings.put("records", kind);
-        settings.put("seq_length", s.seqLength());
-        settings.put("batch_size", s.batchSize());
+        settings.put("seq_length", scorer.seqLength());
+        settings.put("batch_size", scorer.batchSize());
         settings.put("limit", s.limit());
         settings.put("dtype", model.dtype().name().toLowerCase());
         settings.put("bos_token", model.bos());

@@ -18,6 +18,7 @@ import java.util.List;
 public final class SequenceScorer implements AutoCloseable {
     private final EvalModel model;
     private final int seqLength;
+    private final int batchSize;
     private final Scorer scorer;
     private final PrintStream progress;
 
@@ -51,6 +52,7 @@ public final class SequenceScorer implements AutoCloseable {
         }
         this.model = model;
         this.seqLength = seqLength;
+        this.batchSize = batchSize;
         this.progress = progress;
         this.scorer = new Scorer(model.model(), model.params(), model.client(), batchSize,
                 Buckets.powersOfTwo(Math.min(16, seqLength), seqLength), model.dtype());
@@ -58,6 +60,10 @@ public final class SequenceScorer implements AutoCloseable {
 
     public int seqLength() {
         return seqLength;
+    }
+
+    public int batchSize() {
+        return batchSize;
     }
 
     /**
