@@ -29,7 +29,10 @@ public final class Intervals {
         double denom = 1 + z2 / n;
         double centre = (p + z2 / (2.0 * n)) / denom;
         double half = Z95 * Math.sqrt(p * (1 - p) / n + z2 / (4.0 * n * n)) / denom;
-        return new Estimate(p, Math.max(0, centre - half), Math.min(1, centre + half), "wilson", n);
+        // At 0 or n successes one bound is exactly 0 or 1; rounding must not move it inside.
+        double low = successes == 0 ? 0 : Math.max(0, centre - half);
+        double high = successes == n ? 1 : Math.min(1, centre + half);
+        return new Estimate(p, low, high, "wilson", n);
     }
 
     /** Mean of {@code values} with a percentile bootstrap interval. */
