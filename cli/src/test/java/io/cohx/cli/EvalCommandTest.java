@@ -148,6 +148,33 @@ class EvalCommandTest {
     }
 
     @Test
+    void humanResultsPrintsTheTableAndExportsCsv(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("coh.jsonl"), "{\"prompt\": \"p1\", \"output\": \"a1\"}\n{\"prompt\": \"p2\", \"output\": \"a2\"}\n");
+        Files.writeString(dir.resolve("sft.jsonl"), "{\"prompt\": \"p1\", \"output\": \"b1\"}\n{\"prompt\": \"p2\", \"output\": \"b2\"}\n");
+        var items = io.cohx.eval.human.HumanItems.read(dir.resolve("coh.jsonl"), "coh", dir.resolve("sft.jsonl"), "sft");
+        Path db = dir.resolve("v.sqlite");
+        try (var store = io.cohx.eval.human.VoteStore.open(db, items)) {
+            // ann prefers coh on item 1 and ties on 2; bob prefers sft on item 1
+            store.vote("ann", 1, store.firstFor("ann", 1).equals("a") ? io.cohx.eval.human.VoteStore.Choice.FIRST
+                    : io.cohx.eval.human.VoteStore.Choice.SECOND);
+            store.vote("ann", 2, io.cohx.eval.human.VoteStore.Choice.TIE);
+            store.vote("bob", 1, store.firstFor("bob", 1).equals("b") ? io.cohx.eval.human.VoteStore.Choice.FIRST
+                    : io.cohx.eval.human.VoteStore.Choice.SECOND);
+        }
+        var r = run("eval", "human-results", "--db", db.toString(), "--csv", dir.resolve("t.csv").toString(),
+                "--votes-csv", dir.resolve("v.csv").toString());
+        assertEquals(0, r.rc(), r.err());
+        assertTrue(r.out().contains("3 votes from 2 raters"), r.out());
+        assertTrue(r.out().matches("(?s).*coh\\s+33\\.3% \\[.*33\\.3% \\[.*33\\.3% \\[.*"), r.out());
+        List<String> table = Files.readAllLines(dir.resolve("t.csv"));
+        assertEquals(3, table.size());
+        assertTrue(table.get(1).startsWith("coh,3,0.3333333333333333,"), table.get(1));
+        List<String> votes = Files.readAllLines(dir.resolve("v.csv"));
+        assertEquals(4, votes.size());
+        assertTrue(votes.get(1).startsWith("ann,1,coh,") && votes.get(3).startsWith("bob,1,sft,"), votes.toString());
+    }
+
+    @Test
     void badInputIsOneClearLine(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("x.jsonl");
         Files.writeString(f, "{\"chosen\": \"a\"}\n");
