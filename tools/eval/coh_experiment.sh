@@ -9,11 +9,14 @@
 #   usage: tools/eval/coh_experiment.sh WORK HH.jsonl[.gz] PRETRAIN.jsonl[.gz] -- BASE_MODEL_FLAGS...
 #   e.g.:  tools/eval/coh_experiment.sh runs/coh-hh ../shared/data/hh-rlhf/harmless-base-test.jsonl.gz \
 #              pretrain.jsonl.gz -- --load-checkpoint hf::models/smollm2-135m --tokenizer models/smollm2-135m
+#   BASE_MODEL_FLAGS go to cohx train and to the "before" evaluation alike: a checkpoint folder (not a run folder)
+#   for --load-checkpoint, the tokenizer, and what train needs to build the same model (--model-config or
+#   --update-model-config, e.g. vocab_size=50257 for a GPT-2-tokenized checkpoint).
 #   knobs (environment): HELD_OUT (300 pairs), SEED (0), STEPS (200), SEQ (512), BATCH (4), LR (1e-5),
 #     EVAL_LIMIT (0 = all held-out pairs), TRAIN_ARGS (more cohx train flags), COHX (./cohx)
 set -euo pipefail
 if [ $# -lt 4 ] || [ "$4" != "--" ]; then
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
 work=$1 hh=$2 pretrain=$3
