@@ -35,6 +35,7 @@ public final class StepIo {
     static final String METRICS = "metrics";
     static final String TOKENS = "tokens";
     static final String MASKS = "masks";
+    static final String SEGMENTS = "segments";
     static final String LOSS = "loss";
     static final String ACCURACY = "accuracy";
 
@@ -68,21 +69,31 @@ public final class StepIo {
     }
 
     /**
-     * One dataset's k micro-batches of one step: token ids (s32) and loss masks (f32), each of
-     * shape {@code [k, B, S]} (k = accumulate_gradient_steps).
+     * One dataset's k micro-batches of one step: token ids (s32), loss masks (f32) and, when
+     * packed examples must not attend to each other ({@code no_cross_example_attention}), the
+     * packer's segment ids (s32; null otherwise: one causal mask over the whole row, like the
+     * original trainer), each of shape {@code [k, B, S]} (k = accumulate_gradient_steps).
      */
-    public record Batch<T>(T tokens, T masks) {
+    public record Batch<T>(T tokens, T masks, T segments) {
+        /** A batch without segment ids. */
+        public Batch(T tokens, T masks) {
+            this(tokens, masks, null);
+        }
+
         /** The types of a batch of k micro-batches of {@code batch} sequences of {@code seq} tokens. */
-        public static Batch<ArrayType> types(int k, int batch, int seq) {
-            return new Batch<>(ArrayType.of(DType.S32, k, batch, seq), ArrayType.of(DType.F32, k, batch, seq));
+        public static Batch<ArrayType> types(int k, int batch, int seq, boolean segments) {
+            return new Batch<>(ArrayType.of(DType.S32, k, batch, seq), ArrayType.of(DType.F32, k, batch, seq),
+                    segments ? ArrayType.of(DType.S32, k, batch, seq) : null);
         }
 
         Tree<T> into(Tree<T> tree, Dataset d) {
-            return tree.with(d.key() + "." + TOKENS, tokens).with(d.key() + "." + MASKS, masks);
+            Tree<T> t = tree.with(d.key() + "." + TOKENS, tokens).with(d.key() + "." + MASKS, masks);
+            return segments == null ? t : t.with(d.key() + "." + SEGMENTS, segments);
         }
 
         static <T> Batch<T> from(Tree<T> tree, Dataset d) {
-            return new Batch<>(tree.get(d.key() + "." + TOKENS), tree.get(d.key() + "." + MASKS));
+            String seg = d.key() + "." + SEGMENTS;
+            return new Batch<>(tree.get(d.key() + "." + TOKENS), tree.get(d.key() + "." + MASKS), tree.has(seg) ? tree.get(seg) : null);
         }
     }
 
@@ -98,8 +109,9 @@ public final class StepIo {
      */
     public record Inputs<T>(Tree<T> params, Tree<T> opt, Batch<T> hf, Batch<T> pt, T lr, T step) {
         /** The input types of a step over parameters and optimizer state of these types. */
-        public static Inputs<ArrayType> types(Tree<ArrayType> params, Tree<ArrayType> opt, int k, int batch, int seq, boolean pretraining) {
-            Batch<ArrayType> b = Batch.types(k, batch, seq);
+        public static Inputs<ArrayType> types(Tree<ArrayType> params, Tree<ArrayType> opt, int k, int batch, int seq, boolean pretraining,
+                                              boolean segments) {
+            Batch<ArrayType> b = Batch.types(k, batch, seq, segments);
             return new Inputs<>(params, opt, b, pretraining ? b : null, ArrayType.of(DType.F32), ArrayType.of(DType.S32));
         }
 
@@ -178,14 +190,23 @@ public final class StepIo {
         }
     }
 
-    /** The eval step's inputs: parameters and one batch of tokens (s32) and loss masks (f32), each {@code [B, S]}. */
-    public record EvalInputs<T>(Tree<T> params, T tokens, T masks) {
+    /**
+     * The eval step's inputs: parameters and one batch of tokens (s32), loss masks (f32) and
+     * segment ids (s32, or null as in {@link Batch}), each {@code [B, S]}.
+     */
+    public record EvalInputs<T>(Tree<T> params, T tokens, T masks, T segments) {
+        /** Inputs without segment ids. */
+        public EvalInputs(Tree<T> params, T tokens, T masks) {
+            this(params, tokens, masks, null);
+        }
+
         public Tree<T> toTree() {
-            return Tree.<T>empty().nest(PARAMS, params).with(TOKENS, tokens).with(MASKS, masks);
+            Tree<T> t = Tree.<T>empty().nest(PARAMS, params).with(TOKENS, tokens).with(MASKS, masks);
+            return segments == null ? t : t.with(SEGMENTS, segments);
         }
 
         public static <T> EvalInputs<T> from(Tree<T> tree) {
-            return new EvalInputs<>(tree.subtree(PARAMS), tree.get(TOKENS), tree.get(MASKS));
+            return new EvalInputs<>(tree.subtree(PARAMS), tree.get(TOKENS), tree.get(MASKS), tree.has(SEGMENTS) ? tree.get(SEGMENTS) : null);
         }
     }
 
@@ -214,7 +235,7 @@ public final class StepIo {
         if (head.equals(Dataset.FEEDBACK.key()) || head.equals(Dataset.PRETRAINING.key())) {
             return MICRO_BATCHES;
         }
-        if (path.equals(TOKENS) || path.equals(MASKS)) {
+        if (path.equals(TOKENS) || path.equals(MASKS) || path.equals(SEGMENTS)) {
             return PartitionRules.BATCH;
         }
         if (head.equals(PARAMS) || head.equals(OPT) || model.paramTypes().has(path)) {

@@ -22,6 +22,9 @@ import java.util.function.Consumer;
  * @param ptEvalData       pretraining eval files (may be empty)
  * @param ptTextField      key of the text in pretraining records
  * @param remat            rematerialize each block in the backward pass (the original's "nothing_saveable")
+ * @param noCrossExampleAttention examples packed into one row do not attend to each other and their
+ *                         positions restart at 0 (block-diagonal causal mask from the packer's
+ *                         segment ids); off = the original trainer's plain causal mask over the row
  */
 public record TrainConfig(
         String model, String modelConfig, String updateModelConfig, String loadCheckpoint, String tokenizer,
@@ -31,7 +34,7 @@ public record TrainConfig(
         double b1, double b2, double weightDecay, double clipGradient, boolean bf16Momentum, int accumulateGradientSteps,
         String dtype, long totalSteps, long logFreq, long evalSteps, long saveModelFreq, long saveMilestoneFreq,
         String meshDim, long seed, double fcmMinRatio, double fcmMaxRatio, boolean remat,
-        Path outputDir, boolean resume) {
+        Path outputDir, boolean resume, boolean noCrossExampleAttention) {
 
     public TrainConfig {
         trainData = List.copyOf(trainData);
@@ -79,6 +82,7 @@ public record TrainConfig(
         m.put("fcm_min_ratio", fcmMinRatio);
         m.put("fcm_max_ratio", fcmMaxRatio);
         m.put("remat", remat);
+        m.put("no_cross_example_attention", noCrossExampleAttention);
         m.put("output_dir", outputDir.toString());
         return m;
     }
@@ -141,6 +145,7 @@ public record TrainConfig(
         b.remat = remat;
         b.outputDir = outputDir;
         b.resume = resume;
+        b.noCrossExampleAttention = noCrossExampleAttention;
         changes.accept(b);
         return b.build();
     }
@@ -189,6 +194,7 @@ public record TrainConfig(
         public boolean remat = false;
         public Path outputDir = Path.of("runs/train");
         public boolean resume = false;
+        public boolean noCrossExampleAttention = false;
 
         private Builder() {}
 
@@ -198,7 +204,7 @@ public record TrainConfig(
                     ptEvalData, ptTextField, seqLength, batchSize, ptLossWeight, optimizer, lr, initLr, endLr, lrWarmupSteps,
                     lrDecaySteps, b1, b2, weightDecay, clipGradient, bf16Momentum, accumulateGradientSteps, dtype, totalSteps,
                     logFreq, evalSteps, saveModelFreq, saveMilestoneFreq, meshDim, seed, fcmMinRatio, fcmMaxRatio, remat,
-                    outputDir, resume);
+                    outputDir, resume, noCrossExampleAttention);
         }
     }
 }

@@ -23,8 +23,10 @@ import java.util.function.Function;
  * {@link io.cohx.engine.Jit}). The train step computes the CoH (feedback) loss and the pretraining
  * loss with their gradients, combines them as {@code g_hf + pt_loss_weight * g_pt}, and applies
  * one optimizer update, all in one program; without a pretraining batch in its inputs it trains on
- * the feedback loss alone. Its inputs and outputs are {@link StepIo.Inputs} and
- * {@link StepIo.Outputs}; the eval step's are {@link StepIo.EvalInputs} and {@link StepIo.EvalOutputs}.
+ * the feedback loss alone; with segment ids in its batches ({@link StepIo.Batch#segments()}),
+ * examples packed into one row attend only within themselves and their positions restart at each.
+ * Its inputs and outputs are {@link StepIo.Inputs} and {@link StepIo.Outputs}; the eval step's are
+ * {@link StepIo.EvalInputs} and {@link StepIo.EvalOutputs}.
  * Dropout and the forgetful causal mask follow the model's config; the rest is named
  * {@link Settings} ({@link #of}).
  */
@@ -76,6 +78,11 @@ public final class TrainStep {
         }
     }
 
+    /** Model inputs for {@code tokens}: shifted right, restarting at each example when there are segment ids (else null). */
+    private Tensor inputs(Tensor tokens, Tensor segmentIds) {
+        return segmentIds == null ? LmLoss.shiftRight(tokens, bos) : LmLoss.shiftRight(tokens, bos, segmentIds);
+    }
+
     private ForwardOptions options(Tensor key) {
         ModelConfig c = model.config();
         boolean random = c.fcmMaxRatio() > 0 || c.hasDropout();
@@ -83,10 +90,11 @@ public final class TrainStep {
     }
 
     /** Loss and gradient of one micro-batch of one dataset. */
-    private Autodiff.ValueAndGrad lossAndGrad(Tree<Tensor> params, Tensor tokens, Tensor masks, Tensor key) {
-        Tensor inputs = LmLoss.shiftRight(tokens, bos);
+    private Autodiff.ValueAndGrad lossAndGrad(Tree<Tensor> params, Tensor tokens, Tensor masks, Tensor segmentIds, Tensor key) {
+        Tensor inputs = inputs(tokens, segmentIds);
+        ForwardOptions options = options(key).withSegmentIds(segmentIds);
         return Autodiff.valueAndGradWithAux(p -> {
-            LmLoss.Result r = LmLoss.of(model.logits(p, inputs, options(key)), tokens, masks);
+            LmLoss.Result r = LmLoss.of(model.logits(p, inputs, options), tokens, masks);
             return new Autodiff.WithAux(r.loss(), Tree.of("accuracy", r.accuracy()));
         }, params);
     }
@@ -101,7 +109,8 @@ public final class TrainStep {
         for (int i = 0; i < accumulate; i++) {
             Tensor t = batch.tokens().slice(0, i, i + 1).squeeze(0);
             Tensor m = batch.masks().slice(0, i, i + 1).squeeze(0);
-            var vg = lossAndGrad(params, t, m, Rng.foldIn(key, i));
+            Tensor sg = batch.segments() == null ? null : batch.segments().slice(0, i, i + 1).squeeze(0);
+            var vg = lossAndGrad(params, t, m, sg, Rng.foldIn(key, i));
             loss = loss == null ? vg.value() : loss.add(vg.value());
             Tensor a = vg.aux().get("accuracy");
             acc = acc == null ? a : acc.add(a);
@@ -148,8 +157,8 @@ public final class TrainStep {
     public Function<Tree<Tensor>, Tree<Tensor>> evalFunction() {
         return tree -> {
             StepIo.EvalInputs<Tensor> in = StepIo.EvalInputs.from(tree);
-            LmLoss.Result r = LmLoss.of(model.logits(in.params(), LmLoss.shiftRight(in.tokens(), bos),
-                    ForwardOptions.EVAL.withDtype(dtype)), in.tokens(), in.masks());
+            LmLoss.Result r = LmLoss.of(model.logits(in.params(), inputs(in.tokens(), in.segments()),
+                    ForwardOptions.EVAL.withDtype(dtype).withSegmentIds(in.segments())), in.tokens(), in.masks());
             return new StepIo.EvalOutputs<>(r.loss(), r.accuracy()).toTree();
         };
     }

@@ -21,6 +21,7 @@ import io.cohx.models.CausalLm;
 import io.cohx.models.checkpoint.AtomicFiles;
 import io.cohx.models.config.ModelConfig;
 import io.cohx.models.config.ModelConfigs;
+import io.cohx.models.tokenizer.BundledTokenizer;
 import io.cohx.models.tokenizer.Tokenizer;
 import io.cohx.models.tokenizer.Tokenizers;
 import io.cohx.pjrt.PjrtClient;
@@ -42,6 +43,8 @@ public final class Trainer {
     private final TrainConfig cfg;
     private final PjrtClient client;
     private final PrintStream out;
+    /** The vocabulary and chat template the starting weights came with, kept in every checkpoint (null: none). */
+    private BundledTokenizer bundledTokenizer;
 
     /** What a finished run leaves. */
     public record Result(long step, Path checkpoint, Map<String, Double> lastMetrics, boolean stoppedBySignal) {}
@@ -69,6 +72,7 @@ public final class Trainer {
         if (cfg.tokenizer() == null) {
             throw new TrainingException("no tokenizer: name one with --tokenizer (a tokenizer.model / tokenizer.json, or gpt2, gptj)");
         }
+        bundledTokenizer = ModelSetup.bundledTokenizer(cfg, resumed);
         Tokenizer tokenizer = Tokenizers.load(cfg.tokenizer());
         Setup setup = setup(modelConfig, tokenizer);
         CausalLm model = setup.model();
@@ -170,6 +174,7 @@ public final class Trainer {
         if (mesh.size() == 1) {
             return b;
         }
+        model.checkMesh(mesh);
         return b.mesh(mesh, path -> StepIo.layout(path, model), path -> StepIo.layout(path, model));
     }
 
@@ -229,7 +234,7 @@ public final class Trainer {
         checkBatchFits(mesh);
         Tree<ArrayType> params = setup.model().paramTypes();
         var inputs = StepIo.Inputs.types(params, setup.optimizer().init(params).map(NdArray::type), cfg.accumulateGradientSteps(),
-                cfg.batchSize(), cfg.seqLength(), setup.pretraining());
+                cfg.batchSize(), cfg.seqLength(), setup.pretraining(), cfg.noCrossExampleAttention());
         try (Jit step = compileStep(setup, mesh)) {
             var report = step.memoryReport(inputs.toTree());
             var groups = new LinkedHashMap<String, String>();
@@ -245,7 +250,7 @@ public final class Trainer {
     }
 
     private PackedBatches batches(List<Path> files, Tokenizer tokenizer, boolean pretraining, DataPosition at) {
-        var options = PackedBatches.Options.of(cfg.batchSize(), cfg.seqLength());
+        var options = PackedBatches.Options.of(cfg.batchSize(), cfg.seqLength()).withSegmentIds(cfg.noCrossExampleAttention());
         TextProcessor tp = new TextProcessor(tokenizer, pretraining ? TextProcessor.Config.text(cfg.ptTextField()) : TextProcessor.Config.feedback());
         return new PackedBatches(files, tp, options, at, System.err);
     }
@@ -292,7 +297,7 @@ public final class Trainer {
             for (long i = 0; i < cfg.evalSteps(); i++) {
                 PackedBatch b = it.next();
                 var in = new StepIo.EvalInputs<Object>(params, NdArray.of(b.tokens(), b.batch(), b.seq()),
-                        NdArray.of(b.lossMasks(), b.batch(), b.seq()));
+                        NdArray.of(b.lossMasks(), b.batch(), b.seq()), b.segmentIds() == null ? null : NdArray.of(b.segmentIds(), b.batch(), b.seq()));
                 StepIo.EvalOutputs<DeviceArray> r = StepIo.EvalOutputs.from(eval.call(in.toTree()));
                 loss += scalar(r.loss());
                 acc += scalar(r.accuracy());
@@ -314,7 +319,7 @@ public final class Trainer {
         }
         extra.put("data_positions", data);
         extra.put("train_config", cfg.toMap());
-        return TrainCheckpoint.save(cfg.outputDir(), name, config, step, params, opt, extra);
+        return TrainCheckpoint.save(cfg.outputDir(), name, config, step, params, opt, extra, bundledTokenizer);
     }
 
     private TrainCheckpoint.Loaded resumeState() {
