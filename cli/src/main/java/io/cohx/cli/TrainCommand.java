@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code cohx train}: Chain of Hindsight fine-tuning with the original trainer's flags and
- * defaults (COH_SPEC.md §5). Any option can also come from {@code --config FILE.json}; flags win.
+ * defaults (docs/COH.md#optimizers). Any option can also come from {@code --config FILE.json}; flags win.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Fine-tune LLaMA or GPT-J with Chain of Hindsight on packed feedback data (cohx pack), optionally mixed with"

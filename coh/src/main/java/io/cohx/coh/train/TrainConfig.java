@@ -7,7 +7,7 @@ import java.util.Map;
 
 /**
  * Everything one {@code cohx train} run is told, with the original trainer's defaults
- * (COH_SPEC.md §5). It is saved, resolved, with every checkpoint ({@link #toMap()}).
+ * (docs/COH.md#optimizers). It is saved, resolved, with every checkpoint ({@link #toMap()}).
  *
  * @param model            {@code llama} or {@code gptj}
  * @param modelConfig      a preset name (debug, 7b, ...) or a JSON / Hugging Face config.json path
