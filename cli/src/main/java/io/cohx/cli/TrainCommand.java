@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code cohx train}: Chain of Hindsight fine-tuning with the original trainer's flags and
- * defaults (COH_SPEC.md §5). Any option can also come from {@code --config FILE.json}; flags win.
+ * defaults (docs/COH.md#optimizers). Any option can also come from {@code --config FILE.json}; flags win.
  * The defaults are {@link TrainConfig}'s own ({@link Defaults}), so help and runs cannot disagree.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false, defaultValueProvider = TrainCommand.Defaults.class,

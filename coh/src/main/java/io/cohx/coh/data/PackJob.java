@@ -19,7 +19,7 @@ import java.util.concurrent.Executors;
 
 /**
  * {@code cohx pack}: reads the feedback datasets, turns every record into Chain of Hindsight
- * sequences (COH_SPEC.md §2) and writes, for feedback selection {@code T} (the option string):
+ * sequences (docs/COH.md#templates) and writes, for feedback selection {@code T} (the option string):
  * {@code <prefix>_train_T.jsonl} / {@code <prefix>_eval_T.jsonl} per dataset, the combined
  * {@code train_T.jsonl} / {@code eval_T.jsonl} with every dataset appended in order (the
  * reference kept only the last dataset), and {@code train_T_shuffled.jsonl} /

@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Everything one {@code cohx train} run is told. The original trainer's defaults (COH_SPEC.md §5)
+ * Everything one {@code cohx train} run is told. The original trainer's defaults (docs/COH.md#optimizers)
  * are written once, in {@link Builder}: {@link #of} starts from them and names what differs. It is
  * saved, resolved, with every checkpoint ({@link #toMap()}, keyed by the option names in snake_case).
  *

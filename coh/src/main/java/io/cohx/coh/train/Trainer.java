@@ -35,7 +35,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The Chain of Hindsight training loop (COH_SPEC.md §5): read the CoH feedback batches (and the
+ * The Chain of Hindsight training loop (docs/COH.md#train-step): read the CoH feedback batches (and the
  * pretraining batches), run one compiled step per optimizer update, log, evaluate, checkpoint,
  * resume. {@link #run()} reads top to bottom; everything else hangs off it.
  */

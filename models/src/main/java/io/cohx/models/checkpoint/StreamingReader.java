@@ -24,7 +24,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads the original CoH/EasyLM "streaming" checkpoint (COH_SPEC.md §7): a msgpack stream of
+ * Reads the original CoH/EasyLM "streaming" checkpoint
+ * (docs/CHECKPOINTS.md#reference-streaming-format): a msgpack stream of
  * {@code [key-path tuple, flax to_bytes(value)]} pairs, where an array value is a msgpack ext
  * (type 1 ndarray, 3 numpy scalar) holding the msgpack triple {@code [shape, dtype name, raw
  * bytes]}; arrays over 1 GiB are flax's chunked dicts. The file is memory-mapped and indexed in

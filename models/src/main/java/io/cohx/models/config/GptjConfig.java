@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * GPT-J hyper-parameters with the reference trainer's defaults (the 6b model, COH_SPEC.md §6):
+ * GPT-J hyper-parameters with the reference trainer's defaults (the 6b model, docs/COH.md#presets):
  * attention and MLP in parallel from one LayerNorm (with bias), rotary embeddings on the first
  * {@code rotaryDim} dims of each head (interleaved pairs), MLP of {@code nInner} (null: 4 x
  * hidden) with gelu_new, head with bias; 50400 embedding rows of which {@code nRealTokens} are

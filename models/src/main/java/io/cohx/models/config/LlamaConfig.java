@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * LLaMA-family hyper-parameters with the reference trainer's defaults and presets (COH_SPEC.md §6):
+ * LLaMA-family hyper-parameters with the reference trainer's defaults and presets (docs/COH.md#presets):
  * RMSNorm, rotary embeddings (base {@code ropeTheta}, optionally stretched by {@code ropeScaling},
  * interleaved pairs), SwiGLU MLP, untied head unless {@code tieWordEmbeddings}. The same record
  * describes Llama 2/3, Mistral, TinyLlama and SmolLM: {@code numKeyValueHeads} below
@@ -119,7 +119,7 @@ public record LlamaConfig(
                 0.0, 0.0, 0.0, false, true, "nothing_saveable", 0.0, 0.0);
     }
 
-    /** A preset of COH_SPEC.md §6: debug, 3b, 7b, 13b, 30b or 65b. */
+    /** A preset of docs/COH.md#presets: debug, 3b, 7b, 13b, 30b or 65b. */
     public static LlamaConfig preset(String name) {
         LlamaConfig d = defaults();
         return switch (name.toLowerCase(java.util.Locale.ROOT)) {
