@@ -31,14 +31,16 @@ cohx_aot_create() { # jar cache jvm-flags...
   tmp=$cache.tmp.$$
   log=$cache.log.$$
   work=$(mktemp -d "${TMPDIR:-/tmp}/cohx-aot.XXXXXX") || return 0
-  echo "cohx: making the start-up cache for this build (once; COHX_AOT=off skips it)..." >&2
+  # One line whatever happens: the note, then how it ended.
+  printf 'cohx: making the start-up cache for this build (once; COHX_AOT=off skips it)... ' >&2
   if "$java" "$@" -XX:AOTCacheOutput="$tmp" -cp "$jar" io.cohx.cli.AotTraining "$work" >"$log" 2>&1 \
       && "$java" "$@" -XX:AOTMode=on -XX:AOTCache="$tmp" -XX:+VerifySharedSpaces -jar "$jar" --version >>"$log" 2>&1 \
       && mv -f "$tmp" "$cache"; then
     rm -f "$log"
+    echo "done" >&2
   else
     mv -f "$log" "${cache%.aot}.failed"
-    echo "cohx: could not make the start-up cache (log: ${cache%.aot}.failed); running without it" >&2
+    echo "could not make the start-up cache (log: ${cache%.aot}.failed); running without it" >&2
   fi
   rm -rf "$work" "$tmp" "$tmp.config" "$log"
 }
