@@ -48,6 +48,7 @@ cohx_aot_create() { # jar cache jvm-flags...
 cohx_aot_options() { # jar jvm-flags...
   local jar=$1 cache
   shift
+  # shellcheck disable=SC2034 # read by ./cohx
   COHX_AOT_OPTS=()
   case ${COHX_AOT:-auto} in
     off) return 0 ;;
@@ -61,5 +62,6 @@ cohx_aot_options() { # jar jvm-flags...
   # The JVM checks the cache (header, jar, JVM, and with VerifySharedSpaces every region's
   # checksum) and runs without it when it does not fit; its messages about that are silenced so
   # that they never mix into a command's output.
+  # shellcheck disable=SC2034 # read by ./cohx
   COHX_AOT_OPTS=(-XX:AOTCache="$cache" -XX:+VerifySharedSpaces '-Xlog:aot*=off,cds*=off')
 }
