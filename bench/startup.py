@@ -14,7 +14,11 @@ the JDK only) and "aot": "auto" (the launcher's AOT cache, made afresh before th
 the time that took is printed as aot_create). Wall times on a loaded machine swing by 2x; the
 CPU seconds (user+sys of the command and its children) are steadier and printed too.
 
-Usage: bench/startup.py INPUT [--runs N] [--all] [--demo]
+With --before JAR (a cohx.jar built from an earlier commit), help and pack are also timed as
+"aot": "before": that jar run by the JVM with the launcher's flags and no cache, for a
+before/after comparison in one run on the same machine load.
+
+Usage: bench/startup.py INPUT [--runs N] [--all] [--demo] [--before JAR]
 INPUT: e.g. the 2,312-record harmless-base test split of Anthropic's hh-rlhf
 (harmless-base/test.jsonl.gz). Run it on a quiet machine: the numbers are wall times.
 """
@@ -77,11 +81,20 @@ def same_files(a, b):
     return True
 
 
-def first_step(environment, work):
+def command(aot, before_jar, args):
+    """./cohx ARGS, or for "before" the earlier jar as the launcher ran it then."""
+    if aot != "before":
+        return [COHX] + args
+    java = os.path.join(os.environ.get("COHX_JAVA_HOME") or os.environ["JAVA_HOME"], "bin", "java")
+    return [java, "--enable-native-access=ALL-UNNAMED", "-Dmsgpack.universal-buffer=true", "-Djava.awt.headless=true",
+            "-jar", before_jar] + args
+
+
+def first_step(cmd, environment, work):
     out = os.path.join(work, "demo")
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.perf_counter()
-    p = subprocess.Popen([COHX, "demo", "--steps", "1", "--output-dir", out], env=environment,
+    p = subprocess.Popen(cmd + ["demo", "--steps", "1", "--output-dir", out], env=environment,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     found = None
     for line in p.stdout:
@@ -99,6 +112,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--all", action="store_true", help="also pack p,n,pn,np,aux")
     ap.add_argument("--demo", action="store_true", help="also time cohx demo to its first train step")
+    ap.add_argument("--before", metavar="JAR", help="also time this (earlier) cohx.jar without a cache")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="cohx-startup-")
     try:
@@ -114,15 +128,18 @@ def main():
                                              for f in os.listdir(os.path.join(ROOT, "cli/target/aot")))}),
               flush=True)
         rows = []
-        for aot in ("off", "auto"):
-            rows.append(report("help", [timed([COHX, "--help"], env(aot)) for _ in range(args.runs)], aot=aot))
+        modes = (["before"] if args.before else []) + ["off", "auto"]
+        for aot in modes:
+            rows.append(report("help", [timed(command(aot, args.before, ["--help"]), env(aot))
+                                        for _ in range(args.runs)], aot=aot))
         types = ["p"] + (["p,n,pn,np,aux"] if args.all else [])
         for t in types:
             name = "pack_p" if t == "p" else "pack_all"
             cohx_out = os.path.join(work, "cohx")
-            for aot in ("off", "auto"):
-                cmd = [COHX, "pack", "--offline", "--dataset", "dialogue", "--input", "dialogue.train=" + args.input,
-                       "--include-feedback", t, "--output-dir", cohx_out]
+            for aot in modes:
+                cmd = command(aot, args.before, ["pack", "--offline", "--dataset", "dialogue", "--input",
+                                                 "dialogue.train=" + args.input, "--include-feedback", t,
+                                                 "--output-dir", cohx_out])
                 rows.append(report(name, [timed(cmd, env(aot), cohx_out) for _ in range(args.runs)], aot=aot, feedback=t))
             py_out = os.path.join(work, "python")
             cmd = [sys.executable, os.path.join(ROOT, "tools/reference/pack_reference.py"), "--input",
@@ -130,14 +147,15 @@ def main():
             rows.append(report(name.replace("pack", "pack_python"), [timed(cmd, None, py_out) for _ in range(args.runs)],
                                feedback=t, identical_output=same_files(cohx_out, py_out)))
         if args.demo:
-            for aot in ("off", "auto"):
-                rows.append(report("demo_first_step", [(first_step(env(aot), work), None)], aot=aot))
+            for aot in modes:
+                rows.append(report("demo_first_step", [(first_step(command(aot, args.before, []), env(aot), work), None)],
+                                   aot=aot))
         by = {(r["bench"], r.get("aot")): r for r in rows}
         for name in ("pack_p", "pack_all"):
             py = by.get((name.replace("pack", "pack_python"), None))
             if py:
                 print(json.dumps({"bench": name + "_vs_python", "python_median_s": py["median_s"],
-                                  **{"cohx_aot_%s_median_s" % a: by[(name, a)]["median_s"] for a in ("off", "auto")},
+                                  **{"cohx_aot_%s_median_s" % a: by[(name, a)]["median_s"] for a in modes},
                                   "python_over_cohx_aot_auto": round(py["median_s"] / by[(name, "auto")]["median_s"], 2)}))
     finally:
         shutil.rmtree(work, ignore_errors=True)
