@@ -3,6 +3,7 @@ package io.cohx.bench;
 import io.cohx.coh.train.TrainStep;
 import io.cohx.engine.ArrayType;
 import io.cohx.engine.DType;
+import io.cohx.engine.RematPolicy;
 import io.cohx.engine.DeviceArray;
 import io.cohx.engine.Jit;
 import io.cohx.engine.MemoryReport;
@@ -82,7 +83,16 @@ final class BenchStep implements AutoCloseable {
         CausalLm model = CausalLm.of(mc);
         params = model.paramTypes().values().stream().mapToLong(t -> t.shape().size()).sum();
         AdamW adamw = AdamW.defaults().withDecayMask(model::decays);
-        var ts = new TrainStep(model, adamw, 1, 0.01, true, 1, dtype, 0, 0, false, 42, false).withMemory(memory);
+        var ts = TrainStep.of(model, adamw, s -> {
+            s.bos = 1;
+            s.ptLossWeight = 0.01;
+            s.dtype = dtype;
+            s.seed = 42;
+            s.remat = memory.remat() != RematPolicy.EVERYTHING_SAVEABLE;
+            s.rematPolicy = memory.remat();
+            s.lossChunk = memory.lossChunk();
+            s.attentionChunk = memory.attentionChunk();
+        });
         try (Jit init = Jit.builder("init", ts.initFunction()).build(client)) {
             Tree<DeviceArray> p = init.call(Tree.empty());
             state = Tree.<Object>empty().nest("params", p).nest("opt", adamw.init(model.paramTypes()));

@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The loss of the original trainer: teacher forcing with inputs {@code [bos] + tokens[:, :-1]},
+ * The loss of the original trainer (docs/COH.md#loss): teacher forcing with inputs {@code [bos] + tokens[:, :-1]},
  * targets {@code tokens}; per row the masked sum of {@code -log p(target)} divided by
  * {@code max(sum(mask), 1e-10)}, then the batch mean; accuracy likewise with
  * {@code argmax == target}. Logits are taken in f32.
@@ -35,6 +35,20 @@ public final class LmLoss {
         int b = tokens.dim(0);
         Tensor first = Constants.full(bos, tokens.dtype(), Shape.of(b, 1));
         return Shapes.concatenate(1, first, tokens.slice(1, 0, tokens.dim(1) - 1));
+    }
+
+    /**
+     * {@link #shiftRight} of rows that pack several examples numbered by {@code segmentIds}
+     * ({@code [B,S]}, contiguous runs): bos also where each later example begins, in place of the
+     * previous example's last token, so that with {@link ForwardOptions#segmentIds()} every
+     * example sees exactly the inputs it would see alone.
+     */
+    public static Tensor shiftRight(Tensor tokens, int bos, Tensor segmentIds) {
+        Tensor shifted = shiftRight(tokens, bos);
+        int s = tokens.dim(1);
+        Tensor previous = Shapes.concatenate(1, segmentIds.slice(1, 0, 1), segmentIds.slice(1, 0, s - 1));
+        Tensor starts = segmentIds.ne(previous);
+        return starts.select(Constants.full(bos, tokens.dtype(), tokens.type().shape()), shifted);
     }
 
     /** Loss and accuracy of {@code logits [B,S,V]} against {@code targets s32[B,S]} weighted by {@code masks f32[B,S]}. */

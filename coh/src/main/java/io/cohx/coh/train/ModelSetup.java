@@ -3,6 +3,7 @@ package io.cohx.coh.train;
 import io.cohx.engine.ArrayType;
 import io.cohx.engine.DType;
 import io.cohx.engine.DeviceArray;
+import io.cohx.engine.EngineException;
 import io.cohx.engine.Jit;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Tree;
@@ -13,6 +14,10 @@ import io.cohx.engine.optim.Palm;
 import io.cohx.models.CausalLm;
 import io.cohx.models.config.ModelConfig;
 import io.cohx.models.config.ModelConfigs;
+import io.cohx.models.gguf.GgufConfig;
+import io.cohx.models.gguf.GgufReader;
+import io.cohx.models.gguf.GgufVocabulary;
+import io.cohx.models.tokenizer.BundledTokenizer;
 import io.cohx.models.tokenizer.Tokenizer;
 import io.cohx.pjrt.PjrtClient;
 
@@ -27,7 +32,9 @@ final class ModelSetup {
 
     /** The model config: preset or file, then {@code --update-model-config}, then the FCM flags. */
     static ModelConfig modelConfig(TrainConfig cfg) {
-        ModelConfig mc = ModelConfigs.resolve(cfg.modelConfig(), cfg.model());
+        Path file = Path.of(cfg.modelConfig());
+        // A GGUF file carries its config in its metadata (--model-config the same file as gguf::FILE).
+        ModelConfig mc = GgufReader.isGguf(file) ? ggufConfig(file) : ModelConfigs.resolve(cfg.modelConfig(), cfg.model());
         if (!mc.modelType().equals(cfg.model())) {
             throw new TrainingException("--model-config " + cfg.modelConfig() + " is a " + mc.modelType() + " config but --model is " + cfg.model());
         }
@@ -43,12 +50,36 @@ final class ModelSetup {
         return mc;
     }
 
-    static double number(ModelConfig mc, String key) {
-        return mc.toMap().get(key) instanceof Number n ? n.doubleValue() : 0;
+    private static ModelConfig ggufConfig(Path file) {
+        try (GgufReader r = GgufReader.open(file)) {
+            return GgufConfig.read(r);
+        }
     }
 
-    static boolean hasDropout(ModelConfig mc) {
-        return number(mc, "resid_pdrop") > 0 || number(mc, "embd_pdrop") > 0 || number(mc, "attn_pdrop") > 0;
+    /**
+     * The tokenizer vocabulary and chat template the starting weights came with (a GGUF file, or
+     * a cohx checkpoint that keeps one), so the run's checkpoints keep them too and export to GGUF
+     * again; null when there is none.
+     */
+    static BundledTokenizer bundledTokenizer(TrainConfig cfg, TrainCheckpoint.Loaded resumed) {
+        if (resumed != null) {
+            return BundledTokenizer.readFrom(resumed.dir());
+        }
+        String spec = cfg.loadCheckpoint();
+        if (spec == null || !spec.contains("::")) {
+            return null;
+        }
+        String kind = spec.substring(0, spec.indexOf("::"));
+        Path path = Path.of(spec.substring(spec.indexOf("::") + 2));
+        return switch (kind) {
+            case "gguf" -> {
+                try (GgufReader r = GgufReader.open(path)) {
+                    yield r.get("tokenizer.ggml.model") != null ? GgufVocabulary.read(r) : null;
+                }
+            }
+            case "params", "trainstate_params" -> BundledTokenizer.readFrom(path);
+            default -> null;
+        };
     }
 
     static void checkVocab(Tokenizer tokenizer, ModelConfig mc, String spec) {
@@ -58,13 +89,17 @@ final class ModelSetup {
         }
     }
 
+    /** The compute dtype of {@code --dtype}: f32, bf16 or f16 in any of {@link DType#parse}'s spellings. */
     static DType dtype(String name) {
-        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
-            case "fp32", "f32", "float32" -> DType.F32;
-            case "bf16", "bfloat16" -> DType.BF16;
-            case "fp16", "f16", "float16" -> DType.F16;
-            default -> throw new TrainingException("--dtype " + name + ": use fp32, bf16 or fp16");
-        };
+        try {
+            DType d = DType.parse(name);
+            if (d == DType.F32 || d == DType.BF16 || d == DType.F16) {
+                return d;
+            }
+        } catch (EngineException e) {
+            // named below, with the choices that fit this flag
+        }
+        throw new TrainingException("--dtype " + name + ": use fp32, bf16 or fp16");
     }
 
     static LrSchedule schedule(TrainConfig cfg) {
@@ -88,7 +123,7 @@ final class ModelSetup {
         return model.paramTypes().values().stream().mapToLong(t -> t.shape().size()).sum();
     }
 
-    /** Parameters to start from: {@code --load-checkpoint} (params:: / trainstate_params::) or fresh from the seed. */
+    /** Parameters to start from: {@code --load-checkpoint} (params::, trainstate_params::, hf::, meta::, streaming::, gguf::) or fresh from the seed. */
     static Tree<Object> initialParams(TrainConfig cfg, CausalLm model, TrainStep program, PjrtClient client, PrintStream out) {
         return initialParams(cfg, model, program, client, out, b -> b);
     }
@@ -112,9 +147,10 @@ final class ModelSetup {
         Tree<NdArray> params = switch (kind) {
             case "params", "trainstate_params" -> TrainCheckpoint.load(path, false).params();
             case "hf", "huggingface" -> io.cohx.models.HfWeights.load(path).params();
+            case "gguf" -> io.cohx.models.GgufWeights.load(path).params();
             case "meta", "streaming" -> converted(kind, path, model, cfg, out);
             default -> throw new TrainingException("--load-checkpoint " + spec + ": unknown kind '" + kind
-                    + "'; use params::DIR, trainstate::DIR, trainstate_params::DIR, hf::DIR, meta::DIR or streaming::FILE");
+                    + "'; use params::DIR, trainstate::DIR, trainstate_params::DIR, hf::DIR, meta::DIR, streaming::FILE or gguf::FILE");
         };
         checkShapes(model.paramTypes(), params, path);
         out.println("loaded parameters from " + path);

@@ -1,6 +1,7 @@
 package io.cohx.coh.train;
 
 import io.cohx.engine.ArrayType;
+import io.cohx.engine.DType;
 import io.cohx.engine.DeviceArray;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Shape;
@@ -8,13 +9,13 @@ import io.cohx.engine.Tree;
 import io.cohx.models.checkpoint.AtomicFiles;
 import io.cohx.models.checkpoint.CheckpointException;
 import io.cohx.models.checkpoint.CohxCheckpoint;
-import io.cohx.models.checkpoint.DType;
 import io.cohx.models.checkpoint.HostTensor;
 import io.cohx.models.checkpoint.SafetensorsReader;
 import io.cohx.models.checkpoint.SafetensorsWriter;
 import io.cohx.models.checkpoint.TensorInfo;
 import io.cohx.models.config.ModelConfig;
 import io.cohx.models.config.ModelConfigs;
+import io.cohx.models.tokenizer.BundledTokenizer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -52,6 +53,12 @@ public final class TrainCheckpoint {
      */
     public static Path save(Path outputDir, String name, ModelConfig config, long step, Tree<?> params,
                             Tree<?> optState, Map<String, Object> extra) {
+        return save(outputDir, name, config, step, params, optState, extra, null);
+    }
+
+    /** As {@link #save(Path, String, ModelConfig, long, Tree, Tree, Map)}, keeping {@code tokenizer} (may be null) in the folder. */
+    public static Path save(Path outputDir, String name, ModelConfig config, long step, Tree<?> params,
+                            Tree<?> optState, Map<String, Object> extra, BundledTokenizer tokenizer) {
         Path root = outputDir.resolve("checkpoints");
         Path dir = root.resolve(name);
         try {
@@ -76,6 +83,10 @@ public final class TrainCheckpoint {
             m.put("config", config.toMap());
             m.put("params", Map.of("files", files.stream().map(p -> p.getFileName().toString()).toList(), "tensors", params.size()));
             m.put("train_state", optState != null);
+            if (tokenizer != null) {
+                tokenizer.writeTo(tmp);
+                m.put("tokenizer", CohxCheckpoint.tokenizerEntry(tokenizer));
+            }
             m.putAll(extra);
             AtomicFiles.writeString(tmp.resolve(CohxCheckpoint.MANIFEST), ModelConfigs.toJson(m));
             AtomicFiles.commitFolder(tmp, dir);
@@ -99,7 +110,7 @@ public final class TrainCheckpoint {
         var infos = new ArrayList<TensorInfo>();
         for (String p : tree.paths()) {
             ArrayType t = typeOf(tree.get(p));
-            infos.add(new TensorInfo(p, DType.of(t.dtype()), t.shape().longDims()));
+            infos.add(new TensorInfo(p, t.dtype(), t.shape().longDims()));
         }
         return SafetensorsWriter.writeSharded(dir, base, infos, Map.of("format", "cohx"), CohxCheckpoint.DEFAULT_SHARD_BYTES,
                 (info, arena) -> {
@@ -160,7 +171,7 @@ public final class TrainCheckpoint {
         var values = new ArrayList<NdArray>();
         for (TensorInfo info : r.tensors()) {
             HostTensor t = r.read(info.name(), null);
-            NdArray a = NdArray.zeros(new ArrayType(t.dtype().engineType(), Shape.of(t.shape())));
+            NdArray a = NdArray.zeros(new ArrayType(t.dtype(), Shape.of(t.shape())));
             MemorySegment.copy(t.data(), 0, a.segment(), 0, t.byteSize());
             paths.add(info.name());
             values.add(a);

@@ -17,14 +17,13 @@ import io.cohx.engine.RematPolicy;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Tree;
 import io.cohx.engine.mesh.Mesh;
-import io.cohx.engine.mesh.PartitionRules;
-import io.cohx.engine.mesh.PartitionSpec;
 import io.cohx.engine.optim.Optimizer;
 import io.cohx.engine.optim.LrSchedule;
 import io.cohx.models.CausalLm;
 import io.cohx.models.checkpoint.AtomicFiles;
 import io.cohx.models.config.ModelConfig;
 import io.cohx.models.config.ModelConfigs;
+import io.cohx.models.tokenizer.BundledTokenizer;
 import io.cohx.models.tokenizer.Tokenizer;
 import io.cohx.models.tokenizer.Tokenizers;
 import io.cohx.pjrt.PjrtClient;
@@ -38,7 +37,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The Chain of Hindsight training loop (COH_SPEC.md §5): read the CoH feedback batches (and the
+ * The Chain of Hindsight training loop (docs/COH.md#train-step): read the CoH feedback batches (and the
  * pretraining batches), run one compiled step per optimizer update, log, evaluate, checkpoint,
  * resume. {@link #run()} reads top to bottom; everything else hangs off it.
  */
@@ -46,6 +45,8 @@ public final class Trainer {
     private final TrainConfig cfg;
     private final PjrtClient client;
     private final PrintStream out;
+    /** The vocabulary and chat template the starting weights came with, kept in every checkpoint (null: none). */
+    private BundledTokenizer bundledTokenizer;
 
     /**
      * What a finished run leaves. {@code deviceBytes}: the bytes the parameters ({@code params})
@@ -74,40 +75,42 @@ public final class Trainer {
                     + " or choose another --output-dir");
         }
         ModelConfig modelConfig = resumed != null ? resumed.config() : ModelSetup.modelConfig(cfg);
+        if (cfg.tokenizer() == null) {
+            throw new TrainingException("no tokenizer: name one with --tokenizer (a tokenizer.model / tokenizer.json, or gpt2, gptj)");
+        }
+        bundledTokenizer = ModelSetup.bundledTokenizer(cfg, resumed);
         Tokenizer tokenizer = Tokenizers.load(cfg.tokenizer());
-        ModelSetup.checkVocab(tokenizer, modelConfig, cfg.tokenizer());
-        CausalLm model = CausalLm.of(modelConfig);
-        Optimizer optimizer = ModelSetup.optimizer(cfg, model);
+        Setup setup = setup(modelConfig, tokenizer);
+        CausalLm model = setup.model();
+        Optimizer optimizer = setup.optimizer();
+        TrainStep program = setup.step();
         LrSchedule schedule = ModelSetup.schedule(cfg);
-        boolean pretraining = !cfg.ptTrainData().isEmpty();
-        int bos = tokenizer.bosId() >= 0 ? tokenizer.bosId() : modelConfig.bosTokenId();
-        TrainStep program = new TrainStep(model, optimizer, bos, cfg.ptLossWeight(), pretraining, cfg.accumulateGradientSteps(),
-                ModelSetup.dtype(cfg.dtype()), ModelSetup.number(modelConfig, "fcm_min_ratio"), ModelSetup.number(modelConfig, "fcm_max_ratio"),
-                cfg.remat() || Boolean.TRUE.equals(modelConfig.toMap().get("gradient_checkpointing")), cfg.seed(), ModelSetup.hasDropout(modelConfig));
+        boolean pretraining = setup.pretraining();
         AtomicFiles.writeString(cfg.outputDir().resolve("config.json"), ModelConfigs.toJson(resolvedConfig(modelConfig)));
 
         long start = 0;
-        Tree<Object> state;
+        Tree<Object> params;
+        Tree<Object> opt;
         DataPosition hfPos = null, ptPos = null;
         if (resumed != null) {
             start = resumed.step();
-            state = Tree.<Object>empty().nest("params", resumed.params()).nest("opt", resumed.optState());
+            params = resumed.params().map(x -> x);
+            opt = resumed.optState().map(x -> x);
             if (cfg.resume()) { // a trainstate:: load keeps the step but starts the (new) data from the top
-                hfPos = position(resumed.extra(), "hf");
-                ptPos = position(resumed.extra(), "pt");
+                hfPos = position(resumed.extra(), StepIo.Dataset.FEEDBACK);
+                ptPos = position(resumed.extra(), StepIo.Dataset.PRETRAINING);
             }
             ModelSetup.checkShapes(model.paramTypes(), resumed.params(), resumed.dir());
             out.println((cfg.resume() ? "resuming from " : "loaded train state ") + resumed.dir() + " at step " + start);
         } else {
-            Tree<Object> params = ModelSetup.initialParams(cfg, model, program, client, out,
+            params = ModelSetup.initialParams(cfg, model, program, client, out,
                     b -> onMesh(b, Mesh.parse(cfg.meshDim(), client.addressableDevices()), model));
-            Tree<ArrayType> types = model.paramTypes();
-            state = Tree.<Object>empty().nest("params", params).nest("opt", optimizer.init(types));
+            opt = optimizer.init(model.paramTypes()).map(x -> x);
         }
 
         Mesh mesh = Mesh.parse(cfg.meshDim(), client.addressableDevices());
         checkBatchFits(mesh);
-        try (Jit step = onMesh(Jit.builder("train_step", program.function()).donate("params", "opt"), mesh, model).build(client);
+        try (Jit step = compileStep(setup, mesh);
              Jit eval = onMesh(Jit.builder("eval_step", program.evalFunction()), mesh, model).build(client);
              PackedBatches hf = batches(cfg.trainData(), tokenizer, false, hfPos);
              PackedBatches pt = pretraining ? batches(cfg.ptTrainData(), tokenizer, true, ptPos) : null;
@@ -115,7 +118,7 @@ public final class Trainer {
              MetricsLog metrics = new MetricsLog(cfg.outputDir(), cfg.resume() ? start : 0);
              TensorBoardWriter tb = new TensorBoardWriter(cfg.outputDir().resolve("tensorboard"));
              StopSignal stop = new StopSignal()) {
-            var progress = new ProgressLine(out, ProgressLine.stdoutIsTerminal(), start, cfg.totalSteps());
+            var progress = new ProgressLine(out, ProgressLine.isTerminal(out), start, cfg.totalSteps());
             Map<String, Double> last = Map.of();
             Path checkpoint = resumed != null ? resumed.dir() : null;
             long tokens = 0;
@@ -127,14 +130,12 @@ public final class Trainer {
             while (stepNo < cfg.totalSteps() && !stop.requested()) {
                 Prefetcher.Item batch = data.next();
                 double lr = schedule.at(stepNo);
-                Tree<Object> in = state.with("hf.tokens", batch.hfTokens()).with("hf.masks", batch.hfMasks())
-                        .with("lr", NdArray.scalar(DType.F32, lr)).with("step", NdArray.scalar(DType.S32, stepNo));
-                if (pretraining) {
-                    in = in.with("pt.tokens", batch.ptTokens()).with("pt.masks", batch.ptMasks());
-                }
-                Tree<DeviceArray> result = step.call(in);
-                state = Tree.<Object>empty().nest("params", result.subtree("params")).nest("opt", result.subtree("opt"));
-                last = readMetrics(result.subtree("metrics"), lr, stepNo + 1, checkpoint);
+                var in = new StepIo.Inputs<Object>(params, opt, batch.hf(), batch.pt(), NdArray.scalar(DType.F32, lr),
+                        NdArray.scalar(DType.S32, stepNo));
+                StepIo.Outputs<DeviceArray> result = StepIo.Outputs.from(step.call(in.toTree()));
+                params = result.params().map(x -> x);
+                opt = result.opt().map(x -> x);
+                last = readMetrics(result.metrics(), lr, stepNo + 1, checkpoint);
                 stepNo++;
                 tokens += cfg.tokensPerStep();
                 lastHf = batch.hfPosition();
@@ -145,16 +146,16 @@ public final class Trainer {
                     tb.scalars(stepNo, last);
                     progress.report(stepNo, shown(last, pretraining), tokens);
                     if (cfg.evalSteps() > 0) {
-                        Map<String, Double> ev = evaluate(eval, state.subtree("params"), tokenizer);
+                        Map<String, Double> ev = evaluate(eval, params, tokenizer);
                         metrics.log(stepNo, "eval", ev);
                         tb.scalars(stepNo, prefixed("eval_", ev));
                     }
                 }
                 if (cfg.saveMilestoneFreq() > 0 && stepNo % cfg.saveMilestoneFreq() == 0) {
-                    checkpoint = save("milestone_" + stepNo, modelConfig, stepNo, state, lastHf, lastPt);
+                    checkpoint = save("milestone_" + stepNo, modelConfig, stepNo, params, opt, lastHf, lastPt);
                 }
                 if (cfg.saveModelFreq() > 0 && stepNo % cfg.saveModelFreq() == 0) {
-                    checkpoint = save("step_" + stepNo, modelConfig, stepNo, state, lastHf, lastPt);
+                    checkpoint = save("step_" + stepNo, modelConfig, stepNo, params, opt, lastHf, lastPt);
                 }
                 if (stopAfterStep != null && stepNo >= stopAfterStep) {
                     stop.request();
@@ -163,50 +164,67 @@ public final class Trainer {
             progress.finish();
             boolean signalled = stop.requested() && stepNo < cfg.totalSteps();
             if (checkpoint == null || !checkpoint.getFileName().toString().endsWith("_" + stepNo)) {
-                checkpoint = save("step_" + stepNo, modelConfig, stepNo, state, lastHf, lastPt);
+                checkpoint = save("step_" + stepNo, modelConfig, stepNo, params, opt, lastHf, lastPt);
             }
             out.println((signalled ? "stopped at step " : "finished at step ") + stepNo + "; checkpoint " + checkpoint);
             writePlot();
             stop.finished();
             Map<String, Long> deviceBytes = new LinkedHashMap<>();
-            for (String group : List.of("params", "opt")) {
-                long sum = 0;
-                for (Object leaf : state.subtree(group).values()) {
-                    if (leaf instanceof DeviceArray d) {
-                        sum += d.bytesPerDevice();
-                    }
-                }
-                if (sum > 0) {
-                    deviceBytes.put(group, sum);
-                }
-            }
-            closeAll(state);
+            deviceBytes.put(StepIo.PARAMS, bytesPerDevice(params));
+            deviceBytes.put(StepIo.OPT, bytesPerDevice(opt));
+            deviceBytes.values().removeIf(b -> b == 0);
+            closeAll(params);
+            closeAll(opt);
             return new Result(stepNo, checkpoint, last, signalled, deviceBytes);
         }
     }
 
-    /**
-     * The run's layout over the mesh: parameters and optimizer state by the model's partition
-     * rules, {@code [k, B, S]} feedback/pretraining batches split on B over (dp, fsdp), eval
-     * batches {@code [B, S]} likewise, scalars and metrics whole. One device: no annotations.
-     */
+    /** The run's layout over the mesh ({@link StepIo#layout}); one device: no annotations. */
     static Jit.Builder onMesh(Jit.Builder b, Mesh mesh, CausalLm model) {
         if (mesh.size() == 1) {
             return b;
         }
-        java.util.function.Function<String, PartitionSpec> spec = path -> {
-            if (path.startsWith("hf.") || path.startsWith("pt.")) {
-                return PartitionSpec.ofGroups(List.of(List.of(), List.of("dp", "fsdp")));
+        model.checkMesh(mesh);
+        return b.mesh(mesh, path -> StepIo.layout(path, model), path -> StepIo.layout(path, model));
+    }
+
+    /**
+     * What a run compiles, made by {@link #setup} the same way for a run and a dry run.
+     *
+     * @param pretraining whether the step gets a pretraining batch
+     */
+    record Setup(ModelConfig config, CausalLm model, Optimizer optimizer, TrainStep step, boolean pretraining) {}
+
+    /**
+     * The model, optimizer and train step of this configuration. {@code tokenizer} (null in a dry
+     * run that names none) must fit the model's vocabulary and gives the sequences' bos token;
+     * without one, the model config's bos_token_id. Remat is on when --remat or the model config's
+     * gradient_checkpointing asks for it, keeping what the config's remat_policy names.
+     */
+    Setup setup(ModelConfig mc, Tokenizer tokenizer) {
+        CausalLm model = CausalLm.of(mc);
+        Optimizer optimizer = ModelSetup.optimizer(cfg, model);
+        if (tokenizer != null) {
+            ModelSetup.checkVocab(tokenizer, mc, cfg.tokenizer());
+        }
+        TrainStep step = TrainStep.of(model, optimizer, s -> {
+            if (tokenizer != null && tokenizer.bosId() >= 0) {
+                s.bos = tokenizer.bosId(); // else the model config's
             }
-            if (path.equals("tokens") || path.equals("masks")) {
-                return PartitionRules.BATCH;
-            }
-            if (path.startsWith("params.") || path.startsWith("opt.") || model.paramTypes().has(path)) { // has(): init's outputs
-                return model.partitionRules().specFor(path);
-            }
-            return PartitionSpec.REPLICATED;
-        };
-        return b.mesh(mesh, spec, spec);
+            s.ptLossWeight = cfg.ptLossWeight();
+            s.accumulate = cfg.accumulateGradientSteps();
+            s.dtype = ModelSetup.dtype(cfg.dtype());
+            s.remat = cfg.remat() || mc.gradientCheckpointing();
+            // What a recomputed block keeps: the model config's remat_policy when it asks for checkpointing.
+            s.rematPolicy = mc.gradientCheckpointing() ? RematPolicy.of(mc.rematPolicy()) : RematPolicy.NOTHING_SAVEABLE;
+            s.seed = cfg.seed();
+        });
+        return new Setup(mc, model, optimizer, step, !cfg.ptTrainData().isEmpty());
+    }
+
+    /** The compiled train step on {@code mesh}, parameters and optimizer state donated. */
+    private Jit compileStep(Setup setup, Mesh mesh) {
+        return onMesh(setup.step().jit("train_step"), mesh, setup.model()).build(client);
     }
 
     /** Batches are split over dp × fsdp: say so by flag before anything compiles. */
@@ -229,11 +247,11 @@ public final class Trainer {
     /** The compiled inputs' rows of the dry run's table: label → path prefix. */
     public Map<String, String> dryRunGroups() {
         var groups = new LinkedHashMap<String, String>();
-        groups.put("parameters", "params");
-        groups.put("optimizer state", "opt");
-        groups.put("feedback batch", "hf");
+        groups.put("parameters", StepIo.PARAMS);
+        groups.put("optimizer state", StepIo.OPT);
+        groups.put("feedback batch", StepIo.Dataset.FEEDBACK.key());
         if (!cfg.ptTrainData().isEmpty()) {
-            groups.put("pretraining batch", "pt");
+            groups.put("pretraining batch", StepIo.Dataset.PRETRAINING.key());
         }
         return groups;
     }
@@ -250,17 +268,19 @@ public final class Trainer {
      */
     public DryRun dryRun(long deviceMemory, boolean full) {
         ModelConfig mc = ModelSetup.modelConfig(cfg);
+        Tokenizer tokenizer = cfg.tokenizer() == null ? null : Tokenizers.load(cfg.tokenizer());
+        Setup setup = setup(mc, tokenizer);
         Mesh mesh = Mesh.parse(cfg.meshDim(), client.addressableDevices());
         checkBatchFits(mesh);
         int layers = mc.numLayers();
         MemoryReport report;
         String note;
         if (full || layers <= FULL_COMPILE_LAYERS) {
-            report = compiledMemory(mc, mesh);
+            report = compiledMemory(setup, mesh);
             note = "compiled: all " + layers + " layers";
         } else {
-            MemoryReport one = compiledMemory(withLayers(mc, 1), mesh);
-            MemoryReport two = compiledMemory(withLayers(mc, 2), mesh);
+            MemoryReport one = compiledMemory(setup(withLayers(mc, 1), tokenizer), mesh);
+            MemoryReport two = compiledMemory(setup(withLayers(mc, 2), tokenizer), mesh);
             report = DryRun.extrapolate(one, two, layers);
             note = "compiled with 1 and 2 layers, extrapolated to " + layers + " (each layer adds the same); --dry-run-full compiles all";
         }
@@ -269,12 +289,16 @@ public final class Trainer {
             deviceMemory = hostMemory() / mesh.size();
             source = "the host's memory shared by " + mesh.size() + " CPU device" + (mesh.size() == 1 ? "" : "s");
         }
-        CausalLm model = CausalLm.of(mc);
-        String header = mc.modelType() + " " + ModelSetup.parameterCount(model) + " parameters on mesh " + mesh + " (" + mesh.size() + " "
-                + client.platformName() + " devices), batch " + cfg.batchSize() + " x seq " + cfg.seqLength() + ", " + cfg.dtype()
-                + ", remat " + (cfg.remat() ? "nothing_saveable" : "off");
-        return new DryRun(header, report, note, estimate(cfg, mc, model, mesh.axisSize("dp"), mesh.axisSize("fsdp"), mesh.axisSize("mp")),
+        String header = header(cfg, setup, "mesh " + mesh + " (" + mesh.size() + " " + client.platformName() + " devices)");
+        return new DryRun(header, report, note, estimate(cfg, setup, mesh.axisSize("dp"), mesh.axisSize("fsdp"), mesh.axisSize("mp")),
                 deviceMemory, source);
+    }
+
+    private static String header(TrainConfig cfg, Setup setup, String where) {
+        TrainStep.Memory m = setup.step().memory();
+        return setup.config().modelType() + " " + ModelSetup.parameterCount(setup.model()) + " parameters on " + where + ", batch "
+                + cfg.batchSize() + " x seq " + cfg.seqLength() + ", " + cfg.dtype() + ", remat " + m.remat().configName()
+                + (m.lossChunk() > 0 ? ", loss chunk " + m.lossChunk() : "") + (m.attentionChunk() > 0 ? ", attention chunk " + m.attentionChunk() : "");
     }
 
     /**
@@ -282,7 +306,7 @@ public final class Trainer {
      * asking for them): the estimate from shapes alone, for the mesh {@code --mesh-dim} names,
      * which must then give every dimension.
      */
-    public static DryRun estimateOnly(TrainConfig cfg, long deviceMemory, String why) {
+    public static DryRun estimateOnly(TrainConfig cfg, PrintStream out, long deviceMemory, String why) {
         String[] parts = cfg.meshDim().trim().split(",");
         int[] dims = {1, 1, 1};
         for (int i = 0; i < Math.min(parts.length, 3); i++) {
@@ -296,32 +320,20 @@ public final class Trainer {
                         + " dimension; give every size, e.g. 1,8,1");
             }
         }
-        ModelConfig mc = ModelSetup.modelConfig(cfg);
-        CausalLm model = CausalLm.of(mc);
-        String header = mc.modelType() + " " + ModelSetup.parameterCount(model) + " parameters on mesh dp=" + dims[0] + ", fsdp=" + dims[1]
-                + ", mp=" + dims[2] + ", batch " + cfg.batchSize() + " x seq " + cfg.seqLength() + ", " + cfg.dtype() + ", remat "
-                + (cfg.remat() ? "nothing_saveable" : "off") + "\nno devices to compile for (" + why + "): ESTIMATE ONLY";
-        return new DryRun(header, null, null, estimate(cfg, mc, model, dims[0], dims[1], dims[2]), deviceMemory, "--device-memory");
+        Trainer t = new Trainer(cfg, null, out);
+        Setup setup = t.setup(ModelSetup.modelConfig(cfg), cfg.tokenizer() == null ? null : Tokenizers.load(cfg.tokenizer()));
+        String header = header(cfg, setup, "mesh dp=" + dims[0] + ", fsdp=" + dims[1] + ", mp=" + dims[2])
+                + "\nno devices to compile for (" + why + "): ESTIMATE ONLY";
+        return new DryRun(header, null, null, estimate(cfg, setup, dims[0], dims[1], dims[2]), deviceMemory, "--device-memory");
     }
 
-    /** The train step's compiled memory for model config {@code mc} on {@code mesh}, from argument types. */
-    private MemoryReport compiledMemory(ModelConfig mc, Mesh mesh) {
-        CausalLm model = CausalLm.of(mc);
-        Optimizer optimizer = ModelSetup.optimizer(cfg, model);
-        boolean pretraining = !cfg.ptTrainData().isEmpty();
-        TrainStep program = new TrainStep(model, optimizer, mc.bosTokenId(), cfg.ptLossWeight(), pretraining,
-                cfg.accumulateGradientSteps(), ModelSetup.dtype(cfg.dtype()), ModelSetup.number(mc, "fcm_min_ratio"),
-                ModelSetup.number(mc, "fcm_max_ratio"), cfg.remat(), cfg.seed(), ModelSetup.hasDropout(mc));
-        Tree<ArrayType> types = Tree.<ArrayType>empty().nest("params", model.paramTypes())
-                .nest("opt", optimizer.stateTypes(model.paramTypes()))
-                .with("lr", ArrayType.of(DType.F32)).with("step", ArrayType.of(DType.S32));
-        int k = cfg.accumulateGradientSteps();
-        for (String d : pretraining ? List.of("hf", "pt") : List.of("hf")) {
-            types = types.with(d + ".tokens", ArrayType.of(DType.S32, k, cfg.batchSize(), cfg.seqLength()))
-                    .with(d + ".masks", ArrayType.of(DType.F32, k, cfg.batchSize(), cfg.seqLength()));
-        }
-        try (Jit step = onMesh(Jit.builder("train_step", program.function()).donate("params", "opt"), mesh, model).build(client)) {
-            return step.memoryReport(types);
+    /** The train step's compiled memory on {@code mesh}, from argument types alone. */
+    private MemoryReport compiledMemory(Setup setup, Mesh mesh) {
+        Tree<ArrayType> params = setup.model().paramTypes();
+        var inputs = StepIo.Inputs.types(params, setup.optimizer().stateTypes(params), cfg.accumulateGradientSteps(),
+                cfg.batchSize(), cfg.seqLength(), setup.pretraining(), cfg.noCrossExampleAttention());
+        try (Jit step = compileStep(setup, mesh)) {
+            return step.memoryReport(inputs.toTree());
         }
     }
 
@@ -335,19 +347,30 @@ public final class Trainer {
     }
 
     /** The estimate from shapes for this configuration on a dp × fsdp × mp mesh. */
-    static MemoryEstimate estimate(TrainConfig cfg, ModelConfig mc, CausalLm model, int dp, int fsdp, int mp) {
-        Optimizer optimizer = ModelSetup.optimizer(cfg, model);
-        long paramBytes = bytes(model.paramTypes());
-        long stateBytes = bytes(optimizer.stateTypes(model.paramTypes()));
+    static MemoryEstimate estimate(TrainConfig cfg, Setup setup, int dp, int fsdp, int mp) {
+        ModelConfig mc = setup.config();
+        long paramBytes = bytes(setup.model().paramTypes());
+        long stateBytes = bytes(setup.optimizer().stateTypes(setup.model().paramTypes()));
         int intermediate = switch (mc) {
             case io.cohx.models.config.LlamaConfig l -> l.intermediateSize();
             case io.cohx.models.config.GptjConfig g -> g.nInner() == null ? 4 * g.hiddenSize() : g.nInner();
         };
         var dims = new MemoryEstimate.Dims(paramBytes, stateBytes, mc.numLayers(), mc.hiddenSize(), intermediate, mc.numHeads(), mc.vocabSize());
+        TrainStep.Memory m = setup.step().memory();
         var layout = new MemoryEstimate.Layout(cfg.batchSize(), cfg.seqLength(), ModelSetup.dtype(cfg.dtype()).elementType().byteSize(), dp,
-                fsdp, mp, cfg.remat() ? RematPolicy.NOTHING_SAVEABLE : RematPolicy.EVERYTHING_SAVEABLE, 0, 0,
-                !cfg.ptTrainData().isEmpty() || cfg.accumulateGradientSteps() > 1);
+                fsdp, mp, m.remat(), m.lossChunk(), m.attentionChunk(), setup.pretraining() || cfg.accumulateGradientSteps() > 1);
         return MemoryEstimate.of(dims, layout);
+    }
+
+    /** Bytes per device of {@code state}'s arrays (the largest shard of each). */
+    private static long bytesPerDevice(Tree<Object> state) {
+        long sum = 0;
+        for (Object leaf : state.values()) {
+            if (leaf instanceof DeviceArray d) {
+                sum += d.bytesPerDevice();
+            }
+        }
+        return sum;
     }
 
     private static long bytes(Tree<ArrayType> types) {
@@ -374,73 +397,76 @@ public final class Trainer {
     }
 
     private PackedBatches batches(List<Path> files, Tokenizer tokenizer, boolean pretraining, DataPosition at) {
-        var options = PackedBatches.Options.of(cfg.batchSize(), cfg.seqLength());
+        var options = PackedBatches.Options.of(cfg.batchSize(), cfg.seqLength()).withSegmentIds(cfg.noCrossExampleAttention());
         TextProcessor tp = new TextProcessor(tokenizer, pretraining ? TextProcessor.Config.text(cfg.ptTextField()) : TextProcessor.Config.feedback());
         return new PackedBatches(files, tp, options, at, System.err);
     }
 
-    /** Reads the step's metrics (a few scalars) and stops on a non-finite loss. */
-    private Map<String, Double> readMetrics(Tree<DeviceArray> m, double lr, long step, Path lastCheckpoint) {
-        var values = new LinkedHashMap<String, Double>();
-        for (String name : TrainStep.metricNames()) {
-            try (DeviceArray a = m.get(name)) {
-                values.put(name, a.toHost().get(0));
-            }
-        }
-        values.put("learning_rate", lr);
+    /** Reads the step's metrics (a few scalars) and stops on a non-finite one. */
+    private Map<String, Double> readMetrics(StepIo.Metrics<DeviceArray> m, double lr, long step, Path lastCheckpoint) {
+        var values = new LinkedHashMap<>(m.map(Trainer::scalar).toMap());
         // param_norm covers the updated parameters, which the next checkpoint would hold.
-        for (String loss : List.of("hf_loss", "pt_loss", "gradient_norm", "param_norm")) {
-            double v = values.get(loss);
+        values.forEach((name, v) -> {
             if (!Double.isFinite(v)) {
-                throw new TrainingException("step " + step + ": " + loss + " is " + v + "; training stopped. The last good checkpoint "
+                throw new TrainingException("step " + step + ": " + name + " is " + v + "; training stopped. The last good checkpoint "
                         + (lastCheckpoint != null ? lastCheckpoint + " is untouched" : "does not exist yet (none was saved)")
                         + ". Lower --lr, raise --lr-warmup-steps, use --dtype fp32, or check the data.");
             }
-        }
+        });
+        values.put(LEARNING_RATE, lr);
         return values;
+    }
+
+    /** The metric name of the step's learning rate in metrics.jsonl and TensorBoard. */
+    static final String LEARNING_RATE = "learning_rate";
+
+    /** The value of a device scalar, which is closed. */
+    private static double scalar(DeviceArray a) {
+        try (a) {
+            return a.toHost().get(0);
+        }
     }
 
     private Map<String, Double> evaluate(Jit eval, Tree<Object> params, Tokenizer tokenizer) {
         var result = new LinkedHashMap<String, Double>();
-        evaluateSet(eval, params, tokenizer, cfg.evalData(), false, "hf", result);
-        evaluateSet(eval, params, tokenizer, cfg.ptEvalData(), true, "pt", result);
+        evaluateSet(eval, params, tokenizer, cfg.evalData(), StepIo.Dataset.FEEDBACK, result);
+        evaluateSet(eval, params, tokenizer, cfg.ptEvalData(), StepIo.Dataset.PRETRAINING, result);
         return result;
     }
 
-    private void evaluateSet(Jit eval, Tree<Object> params, Tokenizer tokenizer, List<Path> files, boolean pretraining, String prefix,
+    private void evaluateSet(Jit eval, Tree<Object> params, Tokenizer tokenizer, List<Path> files, StepIo.Dataset dataset,
                              Map<String, Double> result) {
         if (files.isEmpty()) {
             return;
         }
         double loss = 0, acc = 0;
-        try (PackedBatches it = batches(files, tokenizer, pretraining, null)) {
+        try (PackedBatches it = batches(files, tokenizer, dataset == StepIo.Dataset.PRETRAINING, null)) {
             for (long i = 0; i < cfg.evalSteps(); i++) {
                 PackedBatch b = it.next();
-                Tree<Object> in = Tree.<Object>empty().nest("params", params)
-                        .with("tokens", NdArray.of(b.tokens(), b.batch(), b.seq())).with("masks", NdArray.of(b.lossMasks(), b.batch(), b.seq()));
-                Tree<DeviceArray> r = eval.call(in);
-                try (DeviceArray l = r.get("loss"); DeviceArray a = r.get("accuracy")) {
-                    loss += l.toHost().get(0);
-                    acc += a.toHost().get(0);
-                }
+                var in = new StepIo.EvalInputs<Object>(params, NdArray.of(b.tokens(), b.batch(), b.seq()),
+                        NdArray.of(b.lossMasks(), b.batch(), b.seq()), b.segmentIds() == null ? null : NdArray.of(b.segmentIds(), b.batch(), b.seq()));
+                StepIo.EvalOutputs<DeviceArray> r = StepIo.EvalOutputs.from(eval.call(in.toTree()));
+                loss += scalar(r.loss());
+                acc += scalar(r.accuracy());
             }
         }
-        result.put(prefix + "_loss", loss / cfg.evalSteps());
-        result.put(prefix + "_accuracy", acc / cfg.evalSteps());
+        result.put(dataset.lossName(), loss / cfg.evalSteps());
+        result.put(dataset.accuracyName(), acc / cfg.evalSteps());
     }
 
-    private Path save(String name, ModelConfig config, long step, Tree<Object> state, DataPosition hf, DataPosition pt) {
+    private Path save(String name, ModelConfig config, long step, Tree<Object> params, Tree<Object> opt, DataPosition hf,
+                      DataPosition pt) {
         var extra = new LinkedHashMap<String, Object>();
         var data = new LinkedHashMap<String, Object>();
         if (hf != null) {
-            data.put("hf", hf.toJson());
+            data.put(StepIo.Dataset.FEEDBACK.key(), hf.toJson());
         }
         if (pt != null) {
-            data.put("pt", pt.toJson());
+            data.put(StepIo.Dataset.PRETRAINING.key(), pt.toJson());
         }
         extra.put("data_positions", data);
         extra.put("train_config", cfg.toMap());
-        return TrainCheckpoint.save(cfg.outputDir(), name, config, step, state.subtree("params"), state.subtree("opt"), extra);
+        return TrainCheckpoint.save(cfg.outputDir(), name, config, step, params, opt, extra, bundledTokenizer);
     }
 
     private TrainCheckpoint.Loaded resumeState() {
@@ -460,8 +486,8 @@ public final class Trainer {
         return TrainCheckpoint.load(Path.of(spec.substring("trainstate::".length())), true);
     }
 
-    private static DataPosition position(Map<String, Object> extra, String key) {
-        if (extra.get("data_positions") instanceof Map<?, ?> m && m.get(key) instanceof String json) {
+    private static DataPosition position(Map<String, Object> extra, StepIo.Dataset dataset) {
+        if (extra.get("data_positions") instanceof Map<?, ?> m && m.get(dataset.key()) instanceof String json) {
             return DataPosition.fromJson(json);
         }
         return null;
@@ -473,13 +499,14 @@ public final class Trainer {
         return m;
     }
 
+    /** What the progress line shows of a step's metrics: the losses trained on and the learning rate. */
     private static Map<String, Double> shown(Map<String, Double> m, boolean pretraining) {
         var s = new LinkedHashMap<String, Double>();
-        s.put("hf_loss", m.get("hf_loss"));
+        s.put(StepIo.Dataset.FEEDBACK.lossName(), m.get(StepIo.Dataset.FEEDBACK.lossName()));
         if (pretraining) {
-            s.put("pt_loss", m.get("pt_loss"));
+            s.put(StepIo.Dataset.PRETRAINING.lossName(), m.get(StepIo.Dataset.PRETRAINING.lossName()));
         }
-        s.put("lr", m.get("learning_rate"));
+        s.put("lr", m.get(LEARNING_RATE));
         return s;
     }
 
@@ -498,8 +525,8 @@ public final class Trainer {
         }
     }
 
-    private static void closeAll(Tree<Object> state) {
-        for (Object v : state.values()) {
+    private static void closeAll(Tree<Object> tree) {
+        for (Object v : tree.values()) {
             if (v instanceof DeviceArray d) {
                 d.close();
             }

@@ -10,18 +10,44 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code --dry-run} against a real run of the same small model (5 layers, so the dry run compiles
- * 1 and 2 layers and extrapolates) on 2 CPU devices (fsdp 2): the parameters and optimizer state
+ * {@code cohx train --dry-run} compiles the step the run would (the model's own settings reach
+ * it), and its figures are what the run occupies: a 5-layer model on 2 CPU devices (fsdp 2),
+ * where the dry run compiles 1 and 2 layers and extrapolates. The parameters and optimizer state
  * it reports per device are what the run's buffers occupy on a device after a step, the
  * extrapolated compiled figures agree with compiling all 5 layers, and the estimate from shapes
  * counts the same state.
  */
 class DryRunTest {
+    static final String TINY = "hidden_size=32,intermediate_size=64,num_hidden_layers=2,num_attention_heads=2,vocab_size=256";
+
+    static String activations(TrainConfig cfg) {
+        var sink = new PrintStream(new ByteArrayOutputStream());
+        String report = new Trainer(cfg, TestPlugins.cpuClient(1), sink).dryRun();
+        return report.lines().filter(l -> l.contains("activations")).findFirst().orElseThrow(() -> new AssertionError(report));
+    }
+
+    @Test
+    void theModelsGradientCheckpointingReachesTheDryRun(@TempDir Path out) {
+        // Before the run and the dry run shared one setup, the dry run ignored gradient_checkpointing.
+        var cfg = TrainConfig.of(c -> {
+            c.trainData = List.of(Path.of("(dry-run)"));
+            c.seqLength = 32;
+            c.batchSize = 2;
+            c.outputDir = out;
+        });
+        String remat = activations(cfg.with(c -> c.updateModelConfig = TINY + ",gradient_checkpointing=true"));
+        String plain = activations(cfg.with(c -> c.updateModelConfig = TINY + ",gradient_checkpointing=false"));
+        assertTrue(remat.contains("iB") || remat.contains(" B"), remat);
+        assertNotEquals(plain, remat, "recomputing each block in the backward pass changes the step's activations");
+    }
+
     static final String FIVE_LAYERS = "hidden_size=32,intermediate_size=64,num_hidden_layers=5,num_attention_heads=2,vocab_size=50304";
 
     @TempDir

@@ -11,12 +11,13 @@ import io.cohx.models.Layers;
 import io.cohx.models.LmHead;
 import io.cohx.models.ParamInit;
 import io.cohx.models.KvCache;
+import io.cohx.models.Rope;
 import io.cohx.models.SelfAttention;
 import io.cohx.models.config.GptjConfig;
 import io.cohx.models.params.ParamTree;
 
 /**
- * GPT-J (COH_SPEC.md §6): token embedding; per block one LayerNorm (with bias) feeding attention
+ * GPT-J (docs/COH.md#presets): token embedding; per block one LayerNorm (with bias) feeding attention
  * and the MLP in parallel, both added to the residual; attention without biases, rotary on the
  * first {@code rotary_dim} dims of each head (interleaved pairs); MLP {@code fc_out(gelu_new(fc_in
  * x))} with biases; final LayerNorm; head with bias over all {@code vocab_size} rows (50400 for
@@ -58,14 +59,14 @@ public final class Gptj implements CausalLm {
     public LmHead head(Tree<Tensor> params, Tensor inputIds, ForwardOptions options) {
         GptjConfig c = config;
         ForwardPass pass = ForwardPass.of(c, inputIds, options, c.embdPdrop(), c.residPdrop(), c.attnPdrop());
-        SelfAttention attn = SelfAttention.full(pass, inputIds.dim(1), c.rotaryDim(), ROPE_THETA, c.attnPdrop());
+        SelfAttention attn = SelfAttention.full(pass, inputIds.dim(1), Rope.of(c.rotaryDim(), ROPE_THETA), c.attnPdrop());
         return forward(params, inputIds, pass, attn);
     }
 
     @Override
     public Step decode(Tree<Tensor> params, Tree<Tensor> cache, Tensor tokens, Tensor column, Tensor start, ForwardOptions options) {
         ForwardPass pass = ForwardPass.of(config, tokens, ForwardOptions.EVAL.withDtype(options.computeDtype()));
-        KvCache kv = new KvCache(cache, tokens.dim(1), column, start, config.rotaryDim(), ROPE_THETA);
+        KvCache kv = new KvCache(cache, tokens.dim(1), column, start, Rope.of(config.rotaryDim(), ROPE_THETA));
         Tensor logits = forward(params, tokens, pass, kv).logits();
         return new Step(logits, kv.updated());
     }
