@@ -41,6 +41,7 @@ public final class Coordination implements KeyValueStore, AutoCloseable {
     private final AtomicBoolean failed = new AtomicBoolean();
     private final AtomicBoolean leaving = new AtomicBoolean();
     private final Thread heartbeat;
+    private final java.util.concurrent.atomic.AtomicLong syncs = new java.util.concurrent.atomic.AtomicLong();
 
     private Coordination(ProcessGroup group, Timeouts timeouts, Coordinator server, Wire session, Consumer<String> onFailure) {
         this.group = group;
@@ -180,6 +181,14 @@ public final class Coordination implements KeyValueStore, AutoCloseable {
             w.out.writeInt(group.index());
             w.out.writeLong(timeout.toMillis());
         });
+    }
+
+    /**
+     * A barrier at a point every process reaches in the same order (a checkpoint's steps, the end
+     * of the rendezvous): {@code what} names it in errors, a per-process count makes each unique.
+     */
+    public void sync(String what, Duration timeout) {
+        barrier(what + " #" + syncs.incrementAndGet(), timeout);
     }
 
     @Override
