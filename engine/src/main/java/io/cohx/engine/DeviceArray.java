@@ -33,7 +33,7 @@ public final class DeviceArray implements AutoCloseable {
     }
 
     private DeviceArray(List<PjrtBuffer> shards, ArrayType type, Mesh mesh, PartitionSpec spec) {
-        this.shards = List.copyOf(shards);
+        this.shards = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(shards)); // null: on another process
         this.type = type;
         this.mesh = mesh;
         this.spec = spec;
@@ -50,6 +50,13 @@ public final class DeviceArray implements AutoCloseable {
         }
         for (int p = 0; p < shards.size(); p++) {
             PjrtBuffer b = shards.get(p);
+            if (b == null) {
+                if (mesh.devices().get(p).isAddressable()) {
+                    throw new EngineException(name + ": no shard for mesh position " + p + " (device " + mesh.devices().get(p).id()
+                            + "), which is this process's");
+                }
+                continue; // another process holds it
+            }
             if (!Arrays.equals(b.dims(), local) || DType.of(b.elementType()) != type.dtype()) {
                 throw new EngineException(name + ": shard " + p + " is " + DType.of(b.elementType()) + Arrays.toString(b.dims())
                         + " but " + type + " split by " + spec + " on mesh " + mesh + " has " + type.dtype() + Arrays.toString(local)
@@ -111,7 +118,10 @@ public final class DeviceArray implements AutoCloseable {
         return spec;
     }
 
-    /** The buffers, one per mesh position in partition order (one buffer for a one-device array). */
+    /**
+     * The buffers, one per mesh position in partition order (one buffer for a one-device array);
+     * null at positions on another process's devices.
+     */
     public List<PjrtBuffer> shards() {
         return shards;
     }
@@ -129,6 +139,9 @@ public final class DeviceArray implements AutoCloseable {
     public long bytesPerDevice() {
         long max = 0;
         for (PjrtBuffer b : shards) {
+            if (b == null) {
+                continue;
+            }
             max = Math.max(max, b.onDeviceSizeInBytes());
         }
         return max;
@@ -137,7 +150,7 @@ public final class DeviceArray implements AutoCloseable {
     /** True once donated to a call (or deleted): the data no longer exists. */
     public boolean isDeleted() {
         for (PjrtBuffer b : shards) {
-            if (b.isClosed() || b.isDeleted()) {
+            if (b != null && (b.isClosed() || b.isDeleted())) {
                 return true;
             }
         }
@@ -191,7 +204,7 @@ public final class DeviceArray implements AutoCloseable {
 
     @Override
     public void close() {
-        shards.forEach(PjrtBuffer::close);
+        shards.stream().filter(java.util.Objects::nonNull).forEach(PjrtBuffer::close);
     }
 
     @Override

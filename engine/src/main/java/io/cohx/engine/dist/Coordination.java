@@ -217,6 +217,27 @@ public final class Coordination implements KeyValueStore, AutoCloseable {
         return r.status == Wire.NOT_FOUND ? Optional.empty() : Optional.of(r.payload);
     }
 
+    /** This store seen through a key prefix, so the plugin's keys never meet cohx's own. */
+    public KeyValueStore prefixed(String prefix) {
+        Coordination self = this;
+        return new KeyValueStore() {
+            @Override
+            public byte[] get(String key, Duration timeout) throws TimeoutException {
+                return self.get(prefix + key, timeout);
+            }
+
+            @Override
+            public Optional<byte[]> tryGet(String key) {
+                return self.tryGet(prefix + key);
+            }
+
+            @Override
+            public void put(String key, byte[] value) {
+                self.put(prefix + key, value);
+            }
+        };
+    }
+
     private record Reply(byte status, String message, byte[] payload) {}
 
     private interface Body {
