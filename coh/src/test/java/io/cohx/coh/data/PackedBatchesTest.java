@@ -215,9 +215,10 @@ class PackedBatchesTest {
     }
 
     /**
-     * A two-process run: each process packs the stream and keeps its half of the rows. Their
-     * halves side by side are exactly the single-process batches, their data positions are the
-     * same, and a resume from that position (saved in one checkpoint) continues both correctly.
+     * A two-process run: each process packs the same stream with its own reader and supplies its
+     * half of the rows (the rows its devices hold; the upload sends only those). Their halves side
+     * by side are exactly the single-process batches, their data positions are the same, and a
+     * resume from that position (saved in one checkpoint) continues both correctly.
      */
     @Test
     void processRowsPutTogetherAreTheSingleProcessBatchesThroughAResume() {
@@ -228,20 +229,22 @@ class PackedBatchesTest {
                 single.add(all.next());
             }
         }
-        int[][] rows = {{0, 2}, {2, 4}};
+        int[] owner = {0, 0, 1, 1}; // two processes of two devices each, fsdp over all four
+        int[][] rows = {io.cohx.engine.mesh.Mesh.batchRows(owner, 1, 4, 0), io.cohx.engine.mesh.Mesh.batchRows(owner, 1, 4, 1)};
+        assertArrayEquals(new int[] {0, 2}, rows[0]);
         var parts = new ArrayList<List<PackedBatch>>();
         String[] saved = new String[2];
         for (int p = 0; p < 2; p++) {
             var mine = new ArrayList<PackedBatch>();
             try (var it = batches(opts, null)) {
                 for (int i = 0; i < 3; i++) {
-                    mine.add(it.next().rows(rows[p][0], rows[p][1]));
+                    mine.add(rows(it.next(), rows[p][0], rows[p][1]));
                 }
                 saved[p] = it.position().toJson();
             }
             try (var it = batches(opts, DataPosition.fromJson(saved[p]))) { // after a restart
                 for (int i = 0; i < 3; i++) {
-                    mine.add(it.next().rows(rows[p][0], rows[p][1]));
+                    mine.add(rows(it.next(), rows[p][0], rows[p][1]));
                 }
             }
             parts.add(mine);
@@ -256,5 +259,11 @@ class PackedBatchesTest {
             assertArrayEquals(java.util.Arrays.copyOfRange(whole.lossMasks(), half, 2 * half), b.lossMasks());
             assertArrayEquals(java.util.Arrays.copyOfRange(whole.segmentIds(), 0, half), a.segmentIds());
         }
+    }
+
+    private static PackedBatch rows(PackedBatch b, int from, int to) {
+        int a = from * b.seq(), z = to * b.seq();
+        return new PackedBatch(to - from, b.seq(), java.util.Arrays.copyOfRange(b.tokens(), a, z), java.util.Arrays.copyOfRange(b.lossMasks(), a, z),
+                java.util.Arrays.copyOfRange(b.segmentIds(), a, z), b.epoch());
     }
 }
