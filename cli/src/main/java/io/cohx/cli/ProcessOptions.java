@@ -66,6 +66,7 @@ public final class ProcessOptions {
             Runtime.getRuntime().halt(PEER_FAILED);
         });
         self[0] = c;
+        err.println("cohx: " + group.describe() + ": connected; waiting for the other processes");
         try {
             c.sync("rendezvous", timeout);
         } catch (RuntimeException e) {

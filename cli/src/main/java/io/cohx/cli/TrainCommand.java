@@ -2,11 +2,14 @@ package io.cohx.cli;
 
 import io.cohx.coh.train.TrainConfig;
 import io.cohx.coh.train.Trainer;
+import io.cohx.engine.dist.Coordination;
+import io.cohx.engine.dist.ProcessGroup;
 import io.cohx.pjrt.PjrtClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -116,6 +119,9 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     PlatformOptions platform;
 
+    @Mixin
+    ProcessOptions processes;
+
     TrainConfig toConfig() {
         if (trainData.isEmpty()) {
             throw new CohxUserError("--train-data is required: a CoH feedback JSONL made by cohx pack (or run cohx demo)");
@@ -145,12 +151,20 @@ final class TrainCommand implements Callable<Integer> {
         if (!dryRun) {
             Validation.check(cfg);
         }
-        try (PjrtClient client = platform.client(platform.cpuDevicesFor(meshDim))) {
+        // A multi-process run meets first (process 0 serves the coordinator), then creates the
+        // client with the coordinator as the plugin's store. A dry run compiles on this host alone.
+        ProcessGroup group = dryRun ? ProcessGroup.SINGLE : processes.group();
+        Coordination peers = group.multiProcess() ? ProcessOptions.join(group, processes.timeout(), System.err) : null;
+        PrintStream out = processes.output(group, cfg.outputDir(), System.out);
+        try (peers; PjrtClient client = platform.client(platform.cpuDevicesFor(meshDim), peers)) {
             if (dryRun) {
-                System.out.println(new Trainer(cfg, client, System.out).dryRun());
+                out.println(new Trainer(cfg, client, out).dryRun());
                 return 0;
             }
-            new Trainer(cfg, client, System.out).run();
+            new Trainer(cfg, client, out).run();
+            if (peers != null) {
+                peers.finish(processes.timeout());
+            }
         }
         return 0;
     }
