@@ -6,6 +6,7 @@ import io.cohx.engine.NdArray;
 import io.cohx.engine.Shape;
 import io.cohx.engine.Tree;
 import io.cohx.engine.dist.Coordination;
+import io.cohx.engine.dist.HostGather;
 import io.cohx.models.checkpoint.AtomicFiles;
 import io.cohx.models.checkpoint.CheckpointException;
 import io.cohx.models.checkpoint.CohxCheckpoint;
@@ -86,10 +87,13 @@ public final class TrainCheckpoint {
      * LATEST moves only then, and a last barrier keeps every process until it has. A process that
      * dies midway fails the others' barrier (naming it) and LATEST keeps naming the previous
      * checkpoint. {@code outputDir} must be a file system every process sees (NFS, a bucket
-     * mount). Each process passes the same trees, whose tensors it can read whole on the host.
+     * mount). Each process passes the same trees. With {@code gather} null every process reads
+     * its tensors on its own (host arrays, or device arrays whose blocks are all local); with a
+     * {@link HostGather} (arrays spanning processes) every process takes part in gathering every
+     * tensor, in order, and the owner keeps the bytes, so the shares are written one after another.
      */
     public static Path save(Path outputDir, String name, ModelConfig config, long step, Tree<?> params, Tree<?> optState,
-                            Map<String, Object> extra, BundledTokenizer tokenizer, Coordination peers) {
+                            Map<String, Object> extra, BundledTokenizer tokenizer, Coordination peers, HostGather gather) {
         if (peers == null) {
             return save(outputDir, name, config, step, params, optState, extra, tokenizer);
         }
@@ -107,15 +111,15 @@ public final class TrainCheckpoint {
             }
         }
         peers.sync("checkpoint " + name + ": folder ready", BARRIER_TIMEOUT);
-        writeShare(tmp, CohxCheckpoint.PARAMS_BASE, params, me, count, false);
+        writeShare(tmp, CohxCheckpoint.PARAMS_BASE, params, me, count, false, gather);
         if (optState != null) {
-            writeShare(tmp, "opt_state", optState, me, count, false);
+            writeShare(tmp, "opt_state", optState, me, count, false, gather);
         }
         peers.sync("checkpoint " + name + ": every share written", BARRIER_TIMEOUT);
         if (me == 0) {
-            writeShare(tmp, CohxCheckpoint.PARAMS_BASE, params, me, count, true);
+            writeShare(tmp, CohxCheckpoint.PARAMS_BASE, params, me, count, true, null);
             if (optState != null) {
-                writeShare(tmp, "opt_state", optState, me, count, true);
+                writeShare(tmp, "opt_state", optState, me, count, true, null);
             }
             finishFolder(tmp, dir, config, step, params, optState, extra, tokenizer);
             publish(root, name);
@@ -148,7 +152,7 @@ public final class TrainCheckpoint {
      * the processes that own tensors; {@code BASE.safetensors} when one owns them all), or, with
      * {@code index}, the index of all of them (process 0, after every share is on disk).
      */
-    private static void writeShare(Path dir, String base, Tree<?> tree, int me, int count, boolean index) {
+    private static void writeShare(Path dir, String base, Tree<?> tree, int me, int count, boolean index, HostGather gather) {
         List<TensorInfo> infos = infos(tree);
         int[] owner = shareOf(infos, count);
         int[] fileNo = new int[count];
@@ -174,15 +178,35 @@ public final class TrainCheckpoint {
             }
             return;
         }
-        var mine = new ArrayList<TensorInfo>();
-        for (int i = 0; i < infos.size(); i++) {
-            if (owner[i] == me) {
-                mine.add(infos.get(i));
+        // Shares are runs of consecutive tensors: with a gather, everyone walks them in order.
+        for (int q = 0; q < count; q++) {
+            if (q != me && gather == null) {
+                continue;
             }
-        }
-        if (!mine.isEmpty()) {
-            SafetensorsWriter.write(dir.resolve(fileName.apply(me)), mine, Map.of("format", "cohx"), source(tree),
-                    io.cohx.models.checkpoint.WriteProgress.NONE);
+            var share = new ArrayList<TensorInfo>();
+            for (int i = 0; i < infos.size(); i++) {
+                if (owner[i] == q) {
+                    share.add(infos.get(i));
+                }
+            }
+            if (share.isEmpty()) {
+                continue;
+            }
+            if (q == me) {
+                io.cohx.models.checkpoint.TensorSource source = gather == null ? source(tree) : (info, arena) -> {
+                    Object v = tree.get(info.name());
+                    NdArray host = v instanceof DeviceArray d ? gather.toHost(info.name(), d) : (NdArray) v;
+                    return new HostTensor(info.name(), info.dtype(), info.shape(), host.segment());
+                };
+                SafetensorsWriter.write(dir.resolve(fileName.apply(me)), share, Map.of("format", "cohx"), source,
+                        io.cohx.models.checkpoint.WriteProgress.NONE);
+            } else {
+                for (TensorInfo t : share) { // take part in the collective; the owner keeps the bytes
+                    if (tree.get(t.name()) instanceof DeviceArray d) {
+                        gather.toHost(t.name(), d);
+                    }
+                }
+            }
         }
     }
 
