@@ -208,7 +208,7 @@ class MultiProcessCheckpointTest {
         Tree<io.cohx.engine.DeviceArray> onDevice = Tree.of(paths, device);
         try {
             asTwoProcesses((me, c) -> {
-                try (var gather = new io.cohx.engine.dist.HostGather(client, mesh, p -> spec)) {
+                try (var gather = new io.cohx.engine.dist.HostGather(client, mesh)) {
                     return TrainCheckpoint.save(tmp, "step_1", config(), 1, onDevice, null, Map.of(), null, c, gather);
                 }
             });

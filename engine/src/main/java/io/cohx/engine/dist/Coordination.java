@@ -191,6 +191,21 @@ public final class Coordination implements KeyValueStore, AutoCloseable {
         barrier(what + " #" + syncs.incrementAndGet(), timeout);
     }
 
+    /**
+     * Whether any process votes yes at this point, the same answer on every process: the yes
+     * votes are put before a barrier and read after it. A training loop asks it once per step
+     * ("did anyone get SIGTERM?") so that every process stops after the same step; two round
+     * trips to the coordinator.
+     */
+    public boolean anyOf(String what, boolean vote, Duration timeout) {
+        String key = what + " #" + syncs.incrementAndGet();
+        if (vote) {
+            put(key, new byte[] {1});
+        }
+        barrier(key, timeout);
+        return vote || tryGet(key).isPresent();
+    }
+
     @Override
     public void put(String key, byte[] value) {
         request(Wire.PUT, Duration.ZERO, w -> {

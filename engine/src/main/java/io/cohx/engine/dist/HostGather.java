@@ -8,7 +8,8 @@ import io.cohx.engine.mesh.Mesh;
 import io.cohx.engine.mesh.PartitionSpec;
 import io.cohx.pjrt.PjrtClient;
 
-import java.util.function.Function;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Reads sharded device arrays on the host when their blocks live on several processes' devices:
@@ -19,14 +20,20 @@ import java.util.function.Function;
  */
 public final class HostGather implements AutoCloseable {
     private final Jit identity;
+    /** Each tensor's layout, as its array carries it (the program is compiled per path and type). */
+    private final Map<String, PartitionSpec> specs = new ConcurrentHashMap<>();
 
-    /** Gathers arrays of {@code mesh} laid out by {@code specs} (by tensor path). */
-    public HostGather(PjrtClient client, Mesh mesh, Function<String, PartitionSpec> specs) {
-        this.identity = Jit.builder("gather_to_host", in -> in).mesh(mesh, specs, path -> PartitionSpec.REPLICATED).build(client);
+    /** Gathers arrays sharded over {@code mesh}, whatever their layouts. */
+    public HostGather(PjrtClient client, Mesh mesh) {
+        this.identity = Jit.builder("gather_to_host", in -> in).mesh(mesh, specs::get, path -> PartitionSpec.REPLICATED).build(client);
     }
 
     /** The whole of {@code a} (tensor {@code path}) on the host of this process. */
     public NdArray toHost(String path, DeviceArray a) {
+        if (!a.isSharded()) {
+            return a.toHost();
+        }
+        specs.put(path, a.spec());
         Tree<DeviceArray> out = identity.call(Tree.of(path, a));
         try (DeviceArray whole = out.get(path)) {
             return whole.toHost();

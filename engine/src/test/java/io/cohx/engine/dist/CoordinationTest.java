@@ -64,6 +64,13 @@ class CoordinationTest {
             assertFalse(b0.isDone(), "a barrier waits for every process");
             p1.barrier("b", Duration.ofSeconds(5));
             b0.get(5, TimeUnit.SECONDS);
+            // A vote: the same answer everywhere, yes if anyone says yes.
+            CompletableFuture<Boolean> v0 = CompletableFuture.supplyAsync(() -> p0.anyOf("stop", false, Duration.ofSeconds(5)));
+            assertTrue(p1.anyOf("stop", true, Duration.ofSeconds(5)));
+            assertTrue(v0.get(5, TimeUnit.SECONDS), "process 0 learns process 1's yes");
+            CompletableFuture<Boolean> v1 = CompletableFuture.supplyAsync(() -> p1.anyOf("stop", false, Duration.ofSeconds(5)));
+            assertFalse(p0.anyOf("stop", false, Duration.ofSeconds(5)));
+            assertFalse(v1.get(5, TimeUnit.SECONDS));
             Thread.sleep(500); // a few heartbeats
         }
         assertEquals(List.of(), failures);

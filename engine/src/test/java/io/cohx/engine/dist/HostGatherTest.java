@@ -31,7 +31,7 @@ class HostGatherTest {
         }
         NdArray host = NdArray.of(DType.F32, v, 8, 6);
         PartitionSpec spec = PartitionSpec.of("fsdp", "mp");
-        try (HostGather gather = new HostGather(client, mesh, path -> spec);
+        try (HostGather gather = new HostGather(client, mesh);
              DeviceArray a = DeviceArray.put(client, host, mesh, spec, "w")) {
             NdArray back = gather.toHost("w", a);
             assertEquals(host.type(), back.type());
