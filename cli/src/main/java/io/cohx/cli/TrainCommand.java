@@ -161,7 +161,7 @@ final class TrainCommand implements Callable<Integer> {
                 out.println(new Trainer(cfg, client, out).dryRun());
                 return 0;
             }
-            new Trainer(cfg, client, out).run();
+            new Trainer(cfg, client, out, peers).run();
             if (peers != null) {
                 peers.finish(processes.timeout());
             }
