@@ -55,6 +55,7 @@ public final class PlatformOptions {
         }
         var group = peers.group();
         if (platform.equals("cpu") && plugin == null) {
+            peers.leave(); // every process stops here alike: no failure to report to the others
             throw new CohxUserError(group.describe() + ": multi-process execution needs a GPU or TPU plugin (--platform cuda12, cuda13"
                     + " or tpu); the PJRT CPU plugin runs programs in one process only. Run on one process (unset COHX_PROCESS_COUNT"
                     + " or pass --process-count 1), or on GPU/TPU hosts.");
@@ -68,6 +69,7 @@ public final class PlatformOptions {
         if (c.platformName().equals("cpu") || c.devices().size() == c.addressableDevices().size()) {
             String seen = c.platformName() + " plugin, " + c.devices().size() + " devices, all of them this process's";
             c.close();
+            peers.leave();
             throw new CohxUserError(group.describe() + ": multi-process execution needs a GPU or TPU plugin that joins the other processes;"
                     + " " + found.library() + " came up alone (" + seen + "). Run on one process, or use --platform cuda12, cuda13 or tpu.");
         }

@@ -81,7 +81,9 @@ class MultiProcessCheckpointTest {
                 futures.add(pool.submit((Callable<Object>) () -> {
                     try (Coordination c = Coordination.join(new ProcessGroup(me, 2, "127.0.0.1", port), FAST, m -> {})) {
                         c.sync("rendezvous", Duration.ofSeconds(10)); // as a run starts
-                        return body.apply(me, c);
+                        Object result = body.apply(me, c);
+                        c.finish(Duration.ofSeconds(10)); // as a run ends; a throw above drops the session instead
+                        return result;
                     }
                 }));
             }

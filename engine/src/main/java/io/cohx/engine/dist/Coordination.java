@@ -293,16 +293,19 @@ public final class Coordination implements KeyValueStore, AutoCloseable {
 
     /**
      * Ends this process's part cleanly: a last barrier (so nobody leaves while others still need
-     * it), then goodbye; process 0 keeps the coordinator up until the others have said goodbye.
+     * it), then {@link #leave()}.
      */
     public void finish(Duration timeout) {
         barrier("cohx/finish", timeout);
-        close();
+        leave();
     }
 
-    /** Leaves (goodbye, no barrier) and, on process 0, stops the coordinator after a short grace. */
-    @Override
-    public void close() {
+    /**
+     * Says goodbye: this process stops for a reason every process reaches on its own (the run is
+     * over, or the same configuration error everywhere), so its going is no failure. Process 0
+     * keeps the coordinator up until the others have said goodbye too (a few seconds at most).
+     */
+    public void leave() {
         if (!leaving.compareAndSet(false, true)) {
             return;
         }
@@ -319,6 +322,29 @@ public final class Coordination implements KeyValueStore, AutoCloseable {
         }
         if (server != null) {
             server.awaitAllLeft(Duration.ofSeconds(5));
+            server.close();
+        }
+    }
+
+    /**
+     * Leaves without {@link #finish}/{@link #leave} having been called, i.e. because this process
+     * failed: the session drops without goodbye, which fails the run for the others (naming this
+     * process) rather than leaving them blocked in a collective that will never complete. Process
+     * 0 keeps answering for two heartbeats so the others read the cause.
+     */
+    @Override
+    public void close() {
+        if (!leaving.compareAndSet(false, true)) {
+            return;
+        }
+        heartbeat.interrupt();
+        session.close();
+        if (server != null) {
+            try {
+                Thread.sleep(timeouts.heartbeatInterval().multipliedBy(2));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             server.close();
         }
     }

@@ -72,8 +72,30 @@ class CoordinationTest {
             assertFalse(p0.anyOf("stop", false, Duration.ofSeconds(5)));
             assertFalse(v1.get(5, TimeUnit.SECONDS));
             Thread.sleep(500); // a few heartbeats
+            CompletableFuture<Void> f1 = CompletableFuture.runAsync(() -> p1.finish(Duration.ofSeconds(5)));
+            p0.finish(Duration.ofSeconds(5));
+            f1.get(5, TimeUnit.SECONDS);
         }
-        assertEquals(List.of(), failures);
+        assertEquals(List.of(), failures, "a finished run is no failure");
+    }
+
+    @Test
+    void aProcessThatClosesWithoutFinishingFailsTheRun() throws Exception {
+        int port = freePort();
+        AtomicReference<String> failure = new AtomicReference<>();
+        try (Coordination p0 = Coordination.join(new ProcessGroup(0, 2, "127.0.0.1", port), FAST, failure::set)) {
+            Coordination p1 = Coordination.join(new ProcessGroup(1, 2, "127.0.0.1", port), FAST, m -> {});
+            CompletableFuture<Void> waiting = CompletableFuture.runAsync(() -> p0.barrier("step", Duration.ofSeconds(30)));
+            p1.close(); // as when its training threw: the others must not wait for it
+            var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> waiting.get(10, TimeUnit.SECONDS));
+            assertTrue(e.getCause().getMessage().contains("process 1 of 2 disconnected from the coordinator without finishing"),
+                    e.getCause().getMessage());
+            long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (failure.get() == null && System.nanoTime() < end) {
+                Thread.sleep(50);
+            }
+            assertTrue(String.valueOf(failure.get()).contains("process 1 of 2"), "the heartbeat reports it too: " + failure.get());
+        }
     }
 
     @Test
