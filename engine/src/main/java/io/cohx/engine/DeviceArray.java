@@ -8,8 +8,11 @@ import io.cohx.pjrt.PjrtClient;
 import io.cohx.pjrt.PjrtDevice;
 
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * An array in device memory with its engine type. Either on one device (one PJRT buffer), or
@@ -33,7 +36,7 @@ public final class DeviceArray implements AutoCloseable {
     }
 
     private DeviceArray(List<PjrtBuffer> shards, ArrayType type, Mesh mesh, PartitionSpec spec) {
-        this.shards = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(shards)); // null: on another process
+        this.shards = Collections.unmodifiableList(new ArrayList<>(shards)); // null: on another process
         this.type = type;
         this.mesh = mesh;
         this.spec = spec;
@@ -204,7 +207,7 @@ public final class DeviceArray implements AutoCloseable {
 
     @Override
     public void close() {
-        shards.stream().filter(java.util.Objects::nonNull).forEach(PjrtBuffer::close);
+        shards.stream().filter(Objects::nonNull).forEach(PjrtBuffer::close);
     }
 
     @Override

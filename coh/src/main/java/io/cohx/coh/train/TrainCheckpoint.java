@@ -15,6 +15,8 @@ import io.cohx.models.checkpoint.HostTensor;
 import io.cohx.models.checkpoint.SafetensorsReader;
 import io.cohx.models.checkpoint.SafetensorsWriter;
 import io.cohx.models.checkpoint.TensorInfo;
+import io.cohx.models.checkpoint.TensorSource;
+import io.cohx.models.checkpoint.WriteProgress;
 import io.cohx.models.config.ModelConfig;
 import io.cohx.models.config.ModelConfigs;
 import io.cohx.models.tokenizer.BundledTokenizer;
@@ -24,10 +26,13 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 import java.util.stream.Stream;
 
 /**
@@ -129,7 +134,7 @@ public final class TrainCheckpoint {
     }
 
     /** How long a process waits for the others at a checkpoint step (they may be writing gigabytes). */
-    static final java.time.Duration BARRIER_TIMEOUT = java.time.Duration.ofHours(1);
+    static final Duration BARRIER_TIMEOUT = Duration.ofHours(1);
 
     /**
      * Which process writes each tensor: tensors in order, cut into {@code count} runs of about
@@ -159,11 +164,11 @@ public final class TrainCheckpoint {
         int files = 0;
         for (int p = 0; p < count; p++) {
             final int q = p;
-            boolean any = java.util.Arrays.stream(owner).anyMatch(o -> o == q);
+            boolean any = Arrays.stream(owner).anyMatch(o -> o == q);
             fileNo[p] = any ? ++files : 0;
         }
         final int n = files;
-        java.util.function.IntFunction<String> fileName = p -> n == 1 ? base + ".safetensors"
+        IntFunction<String> fileName = p -> n == 1 ? base + ".safetensors"
                 : String.format("%s-%05d-of-%05d.safetensors", base, fileNo[p], n);
         if (index) {
             if (n > 1) {
@@ -193,13 +198,13 @@ public final class TrainCheckpoint {
                 continue;
             }
             if (q == me) {
-                io.cohx.models.checkpoint.TensorSource source = gather == null ? source(tree) : (info, arena) -> {
+                TensorSource source = gather == null ? source(tree) : (info, arena) -> {
                     Object v = tree.get(info.name());
                     NdArray host = v instanceof DeviceArray d ? gather.toHost(info.name(), d) : (NdArray) v;
                     return new HostTensor(info.name(), info.dtype(), info.shape(), host.segment());
                 };
                 SafetensorsWriter.write(dir.resolve(fileName.apply(me)), share, Map.of("format", "cohx"), source,
-                        io.cohx.models.checkpoint.WriteProgress.NONE);
+                        WriteProgress.NONE);
             } else {
                 for (TensorInfo t : share) { // take part in the collective; the owner keeps the bytes
                     if (tree.get(t.name()) instanceof DeviceArray d) {
@@ -269,7 +274,7 @@ public final class TrainCheckpoint {
     /** Writes {@code tree} (device arrays, gathered one at a time, or host arrays) as safetensors. */
     private static List<Path> write(Path dir, String base, Tree<?> tree) {
         return SafetensorsWriter.writeSharded(dir, base, infos(tree), Map.of("format", "cohx"), CohxCheckpoint.DEFAULT_SHARD_BYTES,
-                source(tree), io.cohx.models.checkpoint.WriteProgress.NONE);
+                source(tree), WriteProgress.NONE);
     }
 
     private static List<TensorInfo> infos(Tree<?> tree) {
@@ -281,7 +286,7 @@ public final class TrainCheckpoint {
         return infos;
     }
 
-    private static io.cohx.models.checkpoint.TensorSource source(Tree<?> tree) {
+    private static TensorSource source(Tree<?> tree) {
         return (info, arena) -> {
             NdArray host = tree.get(info.name()) instanceof DeviceArray d ? d.toHost() : (NdArray) tree.get(info.name()); // one at a time
             return new HostTensor(info.name(), info.dtype(), info.shape(), host.segment());

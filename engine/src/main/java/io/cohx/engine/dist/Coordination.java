@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -41,7 +42,7 @@ public final class Coordination implements KeyValueStore, AutoCloseable {
     private final AtomicBoolean failed = new AtomicBoolean();
     private final AtomicBoolean leaving = new AtomicBoolean();
     private final Thread heartbeat;
-    private final java.util.concurrent.atomic.AtomicLong syncs = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong syncs = new AtomicLong();
 
     private Coordination(ProcessGroup group, Timeouts timeouts, Coordinator server, Wire session, Consumer<String> onFailure) {
         this.group = group;

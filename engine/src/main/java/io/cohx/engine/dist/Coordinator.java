@@ -8,6 +8,7 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +56,7 @@ public final class Coordinator implements AutoCloseable {
         this.heartbeatTimeout = heartbeatTimeout;
         this.lastHeartbeat = new long[count];
         this.state = new State[count];
-        java.util.Arrays.fill(state, State.NEVER_CONNECTED);
+        Arrays.fill(state, State.NEVER_CONNECTED);
         this.acceptor = Thread.ofPlatform().daemon().name("cohx-coordinator-accept").start(this::acceptLoop);
         this.watchdog = Thread.ofPlatform().daemon().name("cohx-coordinator-watchdog").start(this::watch);
     }
@@ -96,7 +97,7 @@ public final class Coordinator implements AutoCloseable {
         long deadline = System.nanoTime() + grace.toNanos();
         lock.lock();
         try {
-            while (java.util.Arrays.stream(state).anyMatch(s -> s == State.CONNECTED) && failure == null) {
+            while (Arrays.stream(state).anyMatch(s -> s == State.CONNECTED) && failure == null) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return;

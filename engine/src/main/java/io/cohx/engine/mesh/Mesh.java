@@ -4,7 +4,9 @@ import io.cohx.pjrt.PjrtDevice;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
+import java.util.function.ToIntFunction;
 
 /**
  * A logical device mesh with named axes (cohx uses {@code dp, fsdp, mp}, as the original), laid
@@ -84,8 +86,8 @@ public record Mesh(List<String> axisNames, int[] axisSizes, List<PjrtDevice> dev
     }
 
     /** {@link #globalOrder} for any device description (tests use plain records). */
-    public static <D> List<D> hostMajor(List<D> devices, java.util.function.ToIntFunction<D> process, java.util.function.ToIntFunction<D> id) {
-        return devices.stream().sorted(java.util.Comparator.comparingInt(process).thenComparingInt(id)).toList();
+    public static <D> List<D> hostMajor(List<D> devices, ToIntFunction<D> process, ToIntFunction<D> id) {
+        return devices.stream().sorted(Comparator.comparingInt(process).thenComparingInt(id)).toList();
     }
 
     /**

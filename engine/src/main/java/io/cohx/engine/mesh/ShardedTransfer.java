@@ -8,7 +8,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Moves dense row-major host arrays onto a mesh as per-device shards and back. Each device gets
@@ -46,7 +48,7 @@ public final class ShardedTransfer {
                 out.add(client.bufferFromHost(block, type, local, mesh.devices().get(p)));
             }
         } catch (RuntimeException e) {
-            out.stream().filter(java.util.Objects::nonNull).forEach(PjrtBuffer::close);
+            out.stream().filter(Objects::nonNull).forEach(PjrtBuffer::close);
             throw e;
         }
         return out;
@@ -61,14 +63,14 @@ public final class ShardedTransfer {
         if (shards.size() != mesh.size()) {
             throw new MeshException(tensor + ": " + shards.size() + " shards for a mesh of " + mesh.size() + " devices");
         }
-        PjrtBuffer any = shards.stream().filter(java.util.Objects::nonNull).findFirst()
+        PjrtBuffer any = shards.stream().filter(Objects::nonNull).findFirst()
                 .orElseThrow(() -> new MeshException(tensor + ": no shard is on this process's devices"));
         ElementType type = any.elementType();
         long[] local = spec.localDims(tensor, dims, mesh);
         try (Arena arena = Arena.ofConfined()) {
             long localBytes = Arrays.stream(local).reduce(1, (a, b) -> a * b) * type.byteSize();
             MemorySegment block = arena.allocate(Math.max(1, localBytes), 64);
-            var done = new java.util.HashSet<String>();
+            var done = new HashSet<String>();
             for (int p = 0; p < mesh.size(); p++) {
                 long[] start = blockStart(spec, mesh, p, local);
                 PjrtBuffer b = shards.get(p);
@@ -82,7 +84,7 @@ public final class ShardedTransfer {
                 b.toHost(block);
                 copyBlock(host, dims, block, local, start, type.byteSize(), false);
             }
-            var all = new java.util.HashSet<String>();
+            var all = new HashSet<String>();
             for (int p = 0; p < mesh.size(); p++) {
                 all.add(Arrays.toString(blockStart(spec, mesh, p, local)));
             }
