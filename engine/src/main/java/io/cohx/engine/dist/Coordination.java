@@ -167,6 +167,11 @@ public final class Coordination implements KeyValueStore, AutoCloseable {
         }
     }
 
+    /** The coordinator this process serves (process 0), else null. */
+    Coordinator server() {
+        return server;
+    }
+
     /** Whether this process hosts the coordinator (peers learn of a failure from it, so it should outlive them briefly). */
     public boolean hostsCoordinator() {
         return server != null;

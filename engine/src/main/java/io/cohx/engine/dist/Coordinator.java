@@ -43,6 +43,8 @@ public final class Coordinator implements AutoCloseable {
     private final Condition changed = lock.newCondition();
     private final Map<String, byte[]> values = new HashMap<>();
     private final Map<String, TreeSet<Integer>> arrived = new HashMap<>();
+    /** Waiters already let through a completed barrier; at {@code count} the barrier is forgotten (a run holds one per step). */
+    private final Map<String, Integer> released = new HashMap<>();
     private final long[] lastHeartbeat;
     private final State[] state;
     private String failure;
@@ -77,6 +79,16 @@ public final class Coordinator implements AutoCloseable {
 
     public int port() {
         return server.getLocalPort();
+    }
+
+    /** Barriers still held in memory (tests: completed ones are forgotten). */
+    int barriersHeld() {
+        lock.lock();
+        try {
+            return arrived.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The failure that ended the run, or null. */
@@ -354,6 +366,10 @@ public final class Coordinator implements AutoCloseable {
                     break;
                 }
                 changed.awaitNanos(left);
+            }
+            if (outcome == null && released.merge(name, 1, Integer::sum) == count) {
+                arrived.remove(name);
+                released.remove(name);
             }
         } catch (InterruptedException e) {
             return;

@@ -71,6 +71,7 @@ class CoordinationTest {
             CompletableFuture<Boolean> v1 = CompletableFuture.supplyAsync(() -> p1.anyOf("stop", false, Duration.ofSeconds(5)));
             assertFalse(p0.anyOf("stop", false, Duration.ofSeconds(5)));
             assertFalse(v1.get(5, TimeUnit.SECONDS));
+            assertEquals(0, p0.server().barriersHeld(), "completed barriers are forgotten (a run makes one per step)");
             Thread.sleep(500); // a few heartbeats
             CompletableFuture<Void> f1 = CompletableFuture.runAsync(() -> p1.finish(Duration.ofSeconds(5)));
             p0.finish(Duration.ofSeconds(5));
