@@ -154,7 +154,7 @@ class MultiProcessCheckpointTest {
     void sharesSplitByBytesAndEveryTensorHasOneWriter() {
         var infos = new ArrayList<TensorInfo>();
         for (long size : new long[] {100, 100, 400, 100, 300}) {
-            infos.add(new TensorInfo("t" + infos.size(), io.cohx.models.checkpoint.DType.F32, new long[] {size / 4}));
+            infos.add(new TensorInfo("t" + infos.size(), DType.F32, new long[] {size / 4}));
         }
         assertArrayEquals(new int[] {0, 0, 0, 1, 1}, TrainCheckpoint.shareOf(infos, 2));
         assertArrayEquals(new int[] {0, 0, 1, 2, 3}, TrainCheckpoint.shareOf(infos, 4));
