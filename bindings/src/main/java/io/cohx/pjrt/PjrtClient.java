@@ -43,8 +43,13 @@ public final class PjrtClient extends NativeResource {
     private final List<PjrtDevice> addressableDevices;
     private final Map<Long, PjrtDevice> byAddress = new HashMap<>();
 
-    private PjrtClient(PjrtPlugin plugin, MemorySegment ptr) {
-        super("PjrtClient", ptr, p -> destroy(plugin.api, p), null);
+    private PjrtClient(PjrtPlugin plugin, MemorySegment ptr, Arena callbacks) {
+        super("PjrtClient", ptr, p -> {
+            destroy(plugin.api, p);
+            if (callbacks != null) {
+                callbacks.close(); // the store's upcall stubs, which the plugin may call until it is destroyed
+            }
+        }, null);
         this.plugin = plugin;
         this.api = plugin.api;
         try (Arena arena = Arena.ofConfined()) {
@@ -98,13 +103,32 @@ public final class PjrtClient extends NativeResource {
      * plugin. Values: String, Long/Integer, Boolean, Float/Double, long[].
      */
     public static PjrtClient create(PjrtPlugin plugin, Map<String, ?> options) {
+        return create(plugin, options, null);
+    }
+
+    /**
+     * A client of a multi-process run: the plugin meets its peers through {@code store} (see
+     * {@link KeyValueStore}); with a null store, as {@link #create(PjrtPlugin, Map)}. The options
+     * say which process this is in the plugin's own terms: the GPU plugins take
+     * {@code node_id}/{@code num_nodes} (Long), and reject names they do not know.
+     */
+    public static PjrtClient create(PjrtPlugin plugin, Map<String, ?> options, KeyValueStore store) {
         synchronized (LIFECYCLE) {
+            Arena callbacks = store != null ? Arena.ofShared() : null;
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment a = plugin.api.args(arena, PJRT_Client_Create_Args.layout(), PJRT_Client_Create_Args_STRUCT_SIZE());
                 PJRT_Client_Create_Args.create_options(a, NamedValues.write(arena, options));
                 PJRT_Client_Create_Args.num_options(a, options.size());
+                if (store != null) {
+                    KvCallbacks.install(a, store, callbacks);
+                }
                 plugin.api.call("PJRT_Client_Create", a);
-                return new PjrtClient(plugin, PJRT_Client_Create_Args.client(a));
+                return new PjrtClient(plugin, PJRT_Client_Create_Args.client(a), callbacks);
+            } catch (RuntimeException e) {
+                if (callbacks != null) {
+                    callbacks.close();
+                }
+                throw e;
             }
         }
     }

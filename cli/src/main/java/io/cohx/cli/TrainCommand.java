@@ -3,6 +3,8 @@ package io.cohx.cli;
 import io.cohx.coh.train.TrainConfig;
 import io.cohx.coh.train.DryRun;
 import io.cohx.coh.train.Trainer;
+import io.cohx.engine.dist.Coordination;
+import io.cohx.engine.dist.ProcessGroup;
 import io.cohx.pjrt.PjrtClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IDefaultValueProvider;
@@ -11,6 +13,7 @@ import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -129,6 +132,9 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     PlatformOptions platform;
 
+    @Mixin
+    ProcessOptions processes;
+
     TrainConfig toConfig() {
         if (trainData.isEmpty()) {
             throw new CohxUserError("--train-data is required: a CoH feedback JSONL made by cohx pack (or run cohx demo)");
@@ -218,24 +224,35 @@ final class TrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CohxUserError(e.getMessage());
         }
+        // A multi-process run meets first (process 0 serves the coordinator), then creates the
+        // client with the coordinator as the plugin's store. A dry run plans on this host alone.
+        ProcessGroup group = dryRun ? ProcessGroup.SINGLE : processes.group();
+        Coordination peers = group.multiProcess() ? ProcessOptions.join(group, processes.timeout(), System.err) : null;
+        PrintStream out = processes.output(group, cfg.outputDir(), System.out);
         PjrtClient client;
         try {
-            client = platform.client(platform.cpuDevicesFor(meshDim));
+            client = platform.client(platform.cpuDevicesFor(meshDim), peers);
         } catch (RuntimeException e) {
             if (!dryRun) {
+                if (peers != null) {
+                    peers.close();
+                }
                 throw e;
             }
             // A GPU or TPU that is not here: plan from shapes alone.
-            System.out.println(Trainer.estimateOnly(cfg, System.out, bytes, e.getMessage()).table(Map.of()));
+            out.println(Trainer.estimateOnly(cfg, out, bytes, e.getMessage()).table(Map.of()));
             return 0;
         }
-        try (client) {
-            var trainer = new Trainer(cfg, client, System.out);
+        try (peers; client) {
             if (dryRun) {
-                System.out.println(trainer.dryRun(bytes, dryRunFull).table(trainer.dryRunGroups()));
+                var trainer = new Trainer(cfg, client, out);
+                out.println(trainer.dryRun(bytes, dryRunFull).table(trainer.dryRunGroups()));
                 return 0;
             }
-            trainer.run();
+            new Trainer(cfg, client, out, peers).run();
+            if (peers != null) {
+                peers.finish(processes.timeout());
+            }
         }
         return 0;
     }

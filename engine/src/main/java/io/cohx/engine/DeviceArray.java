@@ -8,8 +8,11 @@ import io.cohx.pjrt.PjrtClient;
 import io.cohx.pjrt.PjrtDevice;
 
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * An array in device memory with its engine type. Either on one device (one PJRT buffer), or
@@ -33,7 +36,7 @@ public final class DeviceArray implements AutoCloseable {
     }
 
     private DeviceArray(List<PjrtBuffer> shards, ArrayType type, Mesh mesh, PartitionSpec spec) {
-        this.shards = List.copyOf(shards);
+        this.shards = Collections.unmodifiableList(new ArrayList<>(shards)); // null: on another process
         this.type = type;
         this.mesh = mesh;
         this.spec = spec;
@@ -50,6 +53,13 @@ public final class DeviceArray implements AutoCloseable {
         }
         for (int p = 0; p < shards.size(); p++) {
             PjrtBuffer b = shards.get(p);
+            if (b == null) {
+                if (mesh.devices().get(p).isAddressable()) {
+                    throw new EngineException(name + ": no shard for mesh position " + p + " (device " + mesh.devices().get(p).id()
+                            + "), which is this process's");
+                }
+                continue; // another process holds it
+            }
             if (!Arrays.equals(b.dims(), local) || DType.of(b.elementType()) != type.dtype()) {
                 throw new EngineException(name + ": shard " + p + " is " + DType.of(b.elementType()) + Arrays.toString(b.dims())
                         + " but " + type + " split by " + spec + " on mesh " + mesh + " has " + type.dtype() + Arrays.toString(local)
@@ -111,7 +121,10 @@ public final class DeviceArray implements AutoCloseable {
         return spec;
     }
 
-    /** The buffers, one per mesh position in partition order (one buffer for a one-device array). */
+    /**
+     * The buffers, one per mesh position in partition order (one buffer for a one-device array);
+     * null at positions on another process's devices.
+     */
     public List<PjrtBuffer> shards() {
         return shards;
     }
@@ -129,6 +142,9 @@ public final class DeviceArray implements AutoCloseable {
     public long bytesPerDevice() {
         long max = 0;
         for (PjrtBuffer b : shards) {
+            if (b == null) {
+                continue;
+            }
             max = Math.max(max, b.onDeviceSizeInBytes());
         }
         return max;
@@ -137,7 +153,7 @@ public final class DeviceArray implements AutoCloseable {
     /** True once donated to a call (or deleted): the data no longer exists. */
     public boolean isDeleted() {
         for (PjrtBuffer b : shards) {
-            if (b.isClosed() || b.isDeleted()) {
+            if (b != null && (b.isClosed() || b.isDeleted())) {
                 return true;
             }
         }
@@ -191,7 +207,7 @@ public final class DeviceArray implements AutoCloseable {
 
     @Override
     public void close() {
-        shards.forEach(PjrtBuffer::close);
+        shards.stream().filter(Objects::nonNull).forEach(PjrtBuffer::close);
     }
 
     @Override

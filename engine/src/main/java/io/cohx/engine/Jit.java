@@ -224,7 +224,9 @@ public final class Jit implements AutoCloseable {
             return Tree.of(c.outPaths(), r);
         } finally {
             for (PjrtBuffer b : uploaded) {
-                b.close();
+                if (b != null) { // null: a block on another process's device
+                    b.close();
+                }
             }
         }
     }
@@ -300,7 +302,9 @@ public final class Jit implements AutoCloseable {
             return Tree.of(c.outPaths(), r);
         } finally {
             for (PjrtBuffer b : uploaded) {
-                b.close();
+                if (b != null) { // null: a block on another process's device
+                    b.close();
+                }
             }
         }
     }

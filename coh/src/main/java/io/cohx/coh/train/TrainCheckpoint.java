@@ -6,6 +6,8 @@ import io.cohx.engine.DeviceArray;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Shape;
 import io.cohx.engine.Tree;
+import io.cohx.engine.dist.Coordination;
+import io.cohx.engine.dist.HostGather;
 import io.cohx.models.checkpoint.AtomicFiles;
 import io.cohx.models.checkpoint.CheckpointException;
 import io.cohx.models.checkpoint.CohxCheckpoint;
@@ -13,6 +15,8 @@ import io.cohx.models.checkpoint.HostTensor;
 import io.cohx.models.checkpoint.SafetensorsReader;
 import io.cohx.models.checkpoint.SafetensorsWriter;
 import io.cohx.models.checkpoint.TensorInfo;
+import io.cohx.models.checkpoint.TensorSource;
+import io.cohx.models.checkpoint.WriteProgress;
 import io.cohx.models.config.ModelConfig;
 import io.cohx.models.config.ModelConfigs;
 import io.cohx.models.tokenizer.BundledTokenizer;
@@ -22,10 +26,13 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 import java.util.stream.Stream;
 
 /**
@@ -61,6 +68,154 @@ public final class TrainCheckpoint {
                             Tree<?> optState, Map<String, Object> extra, BundledTokenizer tokenizer) {
         Path root = outputDir.resolve("checkpoints");
         Path dir = root.resolve(name);
+        clear(root, dir);
+        Path tmp = AtomicFiles.beginFolder(dir);
+        try {
+            write(tmp, CohxCheckpoint.PARAMS_BASE, params);
+            if (optState != null) {
+                write(tmp, "opt_state", optState);
+            }
+            finishFolder(tmp, dir, config, step, params, optState, extra, tokenizer);
+        } catch (RuntimeException e) {
+            AtomicFiles.deleteQuietly(tmp);
+            throw e;
+        }
+        publish(root, name);
+        return dir;
+    }
+
+    /**
+     * Saves as one process of a multi-process run: every process writes its share of the tensors
+     * ({@link #shareOf}: whole tensors, split by bytes, so the folder is the usual sharded
+     * safetensors set that any reader, and a run on any number of processes, loads); after a
+     * barrier process 0 writes the indexes and the manifest and renames the folder into place;
+     * LATEST moves only then, and a last barrier keeps every process until it has. A process that
+     * dies midway fails the others' barrier (naming it) and LATEST keeps naming the previous
+     * checkpoint. {@code outputDir} must be a file system every process sees (NFS, a bucket
+     * mount). Each process passes the same trees. With {@code gather} null every process reads
+     * its tensors on its own (host arrays, or device arrays whose blocks are all local); with a
+     * {@link HostGather} (arrays spanning processes) every process takes part in gathering every
+     * tensor, in order, and the owner keeps the bytes, so the shares are written one after another.
+     */
+    public static Path save(Path outputDir, String name, ModelConfig config, long step, Tree<?> params, Tree<?> optState,
+                            Map<String, Object> extra, BundledTokenizer tokenizer, Coordination peers, HostGather gather) {
+        if (peers == null) {
+            return save(outputDir, name, config, step, params, optState, extra, tokenizer);
+        }
+        int me = peers.group().index(), count = peers.group().count();
+        Path root = outputDir.resolve("checkpoints");
+        Path dir = root.resolve(name);
+        Path tmp = root.resolve("." + name + ".tmp-processes"); // one name every process knows
+        if (me == 0) {
+            clear(root, dir);
+            deleteTreeIfExists(tmp); // left by a run that died while saving
+            try {
+                Files.createDirectories(tmp);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create " + tmp + ": " + e.getMessage(), e);
+            }
+        }
+        peers.sync("checkpoint " + name + ": folder ready", BARRIER_TIMEOUT);
+        writeShare(tmp, CohxCheckpoint.PARAMS_BASE, params, me, count, false, gather);
+        if (optState != null) {
+            writeShare(tmp, "opt_state", optState, me, count, false, gather);
+        }
+        peers.sync("checkpoint " + name + ": every share written", BARRIER_TIMEOUT);
+        if (me == 0) {
+            writeShare(tmp, CohxCheckpoint.PARAMS_BASE, params, me, count, true, null);
+            if (optState != null) {
+                writeShare(tmp, "opt_state", optState, me, count, true, null);
+            }
+            finishFolder(tmp, dir, config, step, params, optState, extra, tokenizer);
+            publish(root, name);
+        }
+        peers.sync("checkpoint " + name + ": LATEST moved", BARRIER_TIMEOUT);
+        return dir;
+    }
+
+    /** How long a process waits for the others at a checkpoint step (they may be writing gigabytes). */
+    static final Duration BARRIER_TIMEOUT = Duration.ofHours(1);
+
+    /**
+     * Which process writes each tensor: tensors in order, cut into {@code count} runs of about
+     * equal bytes (a run may be empty when there are few tensors). The same on every process.
+     */
+    static int[] shareOf(List<TensorInfo> tensors, int count) {
+        long total = tensors.stream().mapToLong(TensorInfo::byteSize).sum();
+        int[] owner = new int[tensors.size()];
+        long before = 0;
+        for (int i = 0; i < tensors.size(); i++) {
+            long mid = before + tensors.get(i).byteSize() / 2; // a tensor goes where its middle byte falls
+            owner[i] = total == 0 ? 0 : (int) Math.min(count - 1, mid * count / total);
+            before += tensors.get(i).byteSize();
+        }
+        return owner;
+    }
+
+    /**
+     * This process's file of {@code tree} ({@code BASE-0000k-of-0000n.safetensors}, numbered over
+     * the processes that own tensors; {@code BASE.safetensors} when one owns them all), or, with
+     * {@code index}, the index of all of them (process 0, after every share is on disk).
+     */
+    private static void writeShare(Path dir, String base, Tree<?> tree, int me, int count, boolean index, HostGather gather) {
+        List<TensorInfo> infos = infos(tree);
+        int[] owner = shareOf(infos, count);
+        int[] fileNo = new int[count];
+        int files = 0;
+        for (int p = 0; p < count; p++) {
+            final int q = p;
+            boolean any = Arrays.stream(owner).anyMatch(o -> o == q);
+            fileNo[p] = any ? ++files : 0;
+        }
+        final int n = files;
+        IntFunction<String> fileName = p -> n == 1 ? base + ".safetensors"
+                : String.format("%s-%05d-of-%05d.safetensors", base, fileNo[p], n);
+        if (index) {
+            if (n > 1) {
+                var weightMap = new LinkedHashMap<String, Object>();
+                long total = 0;
+                for (int i = 0; i < infos.size(); i++) {
+                    weightMap.put(infos.get(i).name(), fileName.apply(owner[i]));
+                    total += infos.get(i).byteSize();
+                }
+                AtomicFiles.writeString(dir.resolve(base + ".safetensors.index.json"),
+                        ModelConfigs.toJson(Map.of("metadata", Map.of("total_size", total), "weight_map", weightMap)));
+            }
+            return;
+        }
+        // Shares are runs of consecutive tensors: with a gather, everyone walks them in order.
+        for (int q = 0; q < count; q++) {
+            if (q != me && gather == null) {
+                continue;
+            }
+            var share = new ArrayList<TensorInfo>();
+            for (int i = 0; i < infos.size(); i++) {
+                if (owner[i] == q) {
+                    share.add(infos.get(i));
+                }
+            }
+            if (share.isEmpty()) {
+                continue;
+            }
+            if (q == me) {
+                TensorSource source = gather == null ? source(tree) : (info, arena) -> {
+                    Object v = tree.get(info.name());
+                    NdArray host = v instanceof DeviceArray d ? gather.toHost(info.name(), d) : (NdArray) v;
+                    return new HostTensor(info.name(), info.dtype(), info.shape(), host.segment());
+                };
+                SafetensorsWriter.write(dir.resolve(fileName.apply(me)), share, Map.of("format", "cohx"), source,
+                        WriteProgress.NONE);
+            } else {
+                for (TensorInfo t : share) { // take part in the collective; the owner keeps the bytes
+                    if (tree.get(t.name()) instanceof DeviceArray d) {
+                        gather.toHost(t.name(), d);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void clear(Path root, Path dir) {
         try {
             Files.createDirectories(root);
             if (Files.exists(dir)) {
@@ -69,31 +224,43 @@ public final class TrainCheckpoint {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + root + ": " + e.getMessage(), e);
         }
-        Path tmp = AtomicFiles.beginFolder(dir);
-        try {
-            List<Path> files = write(tmp, CohxCheckpoint.PARAMS_BASE, params);
-            if (optState != null) {
-                write(tmp, "opt_state", optState);
-            }
-            var m = new LinkedHashMap<String, Object>();
-            m.put("format", CohxCheckpoint.FORMAT);
-            m.put("format_version", CohxCheckpoint.FORMAT_VERSION);
-            m.put("model_type", config.modelType());
-            m.put("step", step);
-            m.put("config", config.toMap());
-            m.put("params", Map.of("files", files.stream().map(p -> p.getFileName().toString()).toList(), "tensors", params.size()));
-            m.put("train_state", optState != null);
-            if (tokenizer != null) {
-                tokenizer.writeTo(tmp);
-                m.put("tokenizer", CohxCheckpoint.tokenizerEntry(tokenizer));
-            }
-            m.putAll(extra);
-            AtomicFiles.writeString(tmp.resolve(CohxCheckpoint.MANIFEST), ModelConfigs.toJson(m));
-            AtomicFiles.commitFolder(tmp, dir);
-        } catch (RuntimeException e) {
-            AtomicFiles.deleteQuietly(tmp);
-            throw e;
+    }
+
+    /** The manifest (and tokenizer) into the filled temporary folder, then the folder into place. */
+    private static void finishFolder(Path tmp, Path dir, ModelConfig config, long step, Tree<?> params, Tree<?> optState,
+                                     Map<String, Object> extra, BundledTokenizer tokenizer) {
+        var m = new LinkedHashMap<String, Object>();
+        m.put("format", CohxCheckpoint.FORMAT);
+        m.put("format_version", CohxCheckpoint.FORMAT_VERSION);
+        m.put("model_type", config.modelType());
+        m.put("step", step);
+        m.put("config", config.toMap());
+        m.put("params", Map.of("files", paramFiles(tmp), "tensors", params.size()));
+        m.put("train_state", optState != null);
+        if (tokenizer != null) {
+            tokenizer.writeTo(tmp);
+            m.put("tokenizer", CohxCheckpoint.tokenizerEntry(tokenizer));
         }
+        m.putAll(extra);
+        AtomicFiles.writeString(tmp.resolve(CohxCheckpoint.MANIFEST), ModelConfigs.toJson(m));
+        AtomicFiles.commitFolder(tmp, dir);
+    }
+
+    /** The params files in a folder, shards in order and the index last (as the writer lists them). */
+    private static List<String> paramFiles(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            var names = s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(CohxCheckpoint.PARAMS_BASE + "")
+                    && (n.endsWith(".safetensors") || n.endsWith(".safetensors.index.json"))).sorted().toList();
+            var out = new ArrayList<>(names.stream().filter(n -> n.endsWith(".safetensors")).toList());
+            out.addAll(names.stream().filter(n -> n.endsWith(".index.json")).toList());
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Points LATEST at {@code name} (atomically) and removes older rolling folders. */
+    private static void publish(Path root, String name) {
         Path latestTmp = AtomicFiles.tempSibling(root.resolve(LATEST));
         try {
             Files.writeString(latestTmp, name + "\n");
@@ -102,21 +269,28 @@ public final class TrainCheckpoint {
         }
         AtomicFiles.moveIntoPlace(latestTmp, root.resolve(LATEST));
         prune(root, name);
-        return dir;
     }
 
     /** Writes {@code tree} (device arrays, gathered one at a time, or host arrays) as safetensors. */
     private static List<Path> write(Path dir, String base, Tree<?> tree) {
+        return SafetensorsWriter.writeSharded(dir, base, infos(tree), Map.of("format", "cohx"), CohxCheckpoint.DEFAULT_SHARD_BYTES,
+                source(tree), WriteProgress.NONE);
+    }
+
+    private static List<TensorInfo> infos(Tree<?> tree) {
         var infos = new ArrayList<TensorInfo>();
         for (String p : tree.paths()) {
             ArrayType t = typeOf(tree.get(p));
             infos.add(new TensorInfo(p, t.dtype(), t.shape().longDims()));
         }
-        return SafetensorsWriter.writeSharded(dir, base, infos, Map.of("format", "cohx"), CohxCheckpoint.DEFAULT_SHARD_BYTES,
-                (info, arena) -> {
-                    NdArray host = tree.get(info.name()) instanceof DeviceArray d ? d.toHost() : (NdArray) tree.get(info.name()); // one at a time
-                    return new HostTensor(info.name(), info.dtype(), info.shape(), host.segment());
-                }, io.cohx.models.checkpoint.WriteProgress.NONE);
+        return infos;
+    }
+
+    private static TensorSource source(Tree<?> tree) {
+        return (info, arena) -> {
+            NdArray host = tree.get(info.name()) instanceof DeviceArray d ? d.toHost() : (NdArray) tree.get(info.name()); // one at a time
+            return new HostTensor(info.name(), info.dtype(), info.shape(), host.segment());
+        };
     }
 
     private static ArrayType typeOf(Object v) {

@@ -16,6 +16,8 @@ import io.cohx.engine.MemoryReport;
 import io.cohx.engine.RematPolicy;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Tree;
+import io.cohx.engine.dist.Coordination;
+import io.cohx.engine.dist.HostGather;
 import io.cohx.engine.mesh.Mesh;
 import io.cohx.engine.optim.Optimizer;
 import io.cohx.engine.optim.LrSchedule;
@@ -27,11 +29,13 @@ import io.cohx.models.tokenizer.BundledTokenizer;
 import io.cohx.models.tokenizer.Tokenizer;
 import io.cohx.models.tokenizer.Tokenizers;
 import io.cohx.pjrt.PjrtClient;
+import io.cohx.pjrt.PjrtDevice;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +49,10 @@ public final class Trainer {
     private final TrainConfig cfg;
     private final PjrtClient client;
     private final PrintStream out;
+    /** The other processes of a multi-process run; null for one process. */
+    private final Coordination peers;
+    /** Reads state whose blocks span processes (multi-process runs), for checkpoints. */
+    private HostGather gather;
     /** The vocabulary and chat template the starting weights came with, kept in every checkpoint (null: none). */
     private BundledTokenizer bundledTokenizer;
 
@@ -56,9 +64,34 @@ public final class Trainer {
     public record Result(long step, Path checkpoint, Map<String, Double> lastMetrics, boolean stoppedBySignal, Map<String, Long> deviceBytes) {}
 
     public Trainer(TrainConfig cfg, PjrtClient client, PrintStream out) {
+        this(cfg, client, out, null);
+    }
+
+    /**
+     * One process of a multi-process run ({@code peers} null: a single process). The mesh spans
+     * every process's devices in {@link Mesh#globalOrder}; each process packs the same batches
+     * and uploads only its devices' rows; process 0 alone writes metrics, TensorBoard, the plot
+     * and config.json; checkpoints are saved together; a stop (SIGTERM) is agreed every step so
+     * that all stop after the same one.
+     */
+    public Trainer(TrainConfig cfg, PjrtClient client, PrintStream out, Coordination peers) {
         this.cfg = cfg;
         this.client = client;
         this.out = out;
+        this.peers = peers;
+    }
+
+    private boolean leader() {
+        return peers == null || peers.group().isCoordinator();
+    }
+
+    private List<PjrtDevice> meshDevices() {
+        return peers == null ? client.addressableDevices() : Mesh.globalOrder(client.devices());
+    }
+
+    /** Whether to stop before the next step: this process's signal, or (multi-process) anyone's. */
+    private boolean stopAgreed(StopSignal stop) {
+        return peers == null ? stop.requested() : peers.anyOf("stop", stop.requested(), Duration.ofMinutes(30));
     }
 
     public Result run() throws IOException {
@@ -86,7 +119,9 @@ public final class Trainer {
         TrainStep program = setup.step();
         LrSchedule schedule = ModelSetup.schedule(cfg);
         boolean pretraining = setup.pretraining();
-        AtomicFiles.writeString(cfg.outputDir().resolve("config.json"), ModelConfigs.toJson(resolvedConfig(modelConfig)));
+        if (leader()) {
+            AtomicFiles.writeString(cfg.outputDir().resolve("config.json"), ModelConfigs.toJson(resolvedConfig(modelConfig)));
+        }
 
         long start = 0;
         Tree<Object> params;
@@ -104,19 +139,21 @@ public final class Trainer {
             out.println((cfg.resume() ? "resuming from " : "loaded train state ") + resumed.dir() + " at step " + start);
         } else {
             params = ModelSetup.initialParams(cfg, model, program, client, out,
-                    b -> onMesh(b, Mesh.parse(cfg.meshDim(), client.addressableDevices()), model));
+                    b -> onMesh(b, Mesh.parse(cfg.meshDim(), meshDevices()), model));
             opt = optimizer.init(model.paramTypes()).map(x -> x);
         }
 
-        Mesh mesh = Mesh.parse(cfg.meshDim(), client.addressableDevices());
+        Mesh mesh = Mesh.parse(cfg.meshDim(), meshDevices());
         checkBatchFits(mesh);
-        try (Jit step = compileStep(setup, mesh);
+        gather = peers != null ? new HostGather(client, mesh) : null;
+        try (HostGather closeGather = gather;
+             Jit step = compileStep(setup, mesh);
              Jit eval = onMesh(Jit.builder("eval_step", program.evalFunction()), mesh, model).build(client);
              PackedBatches hf = batches(cfg.trainData(), tokenizer, false, hfPos);
              PackedBatches pt = pretraining ? batches(cfg.ptTrainData(), tokenizer, true, ptPos) : null;
              Prefetcher data = new Prefetcher(hf, pt, cfg.accumulateGradientSteps());
-             MetricsLog metrics = new MetricsLog(cfg.outputDir(), cfg.resume() ? start : 0);
-             TensorBoardWriter tb = new TensorBoardWriter(cfg.outputDir().resolve("tensorboard"));
+             MetricsLog metrics = leader() ? new MetricsLog(cfg.outputDir(), cfg.resume() ? start : 0) : null;
+             TensorBoardWriter tb = leader() ? new TensorBoardWriter(cfg.outputDir().resolve("tensorboard")) : null;
              StopSignal stop = new StopSignal()) {
             var progress = new ProgressLine(out, ProgressLine.isTerminal(out), start, cfg.totalSteps());
             Map<String, Double> last = Map.of();
@@ -127,7 +164,12 @@ public final class Trainer {
             out.println("training " + modelConfig.modelType() + " (" + model.paramTypes().size() + " tensors, "
                     + ModelSetup.parameterCount(model) + " parameters) for " + (cfg.totalSteps() - start) + " steps; output in " + cfg.outputDir());
             // ---------------------------------- the loop ----------------------------------
-            while (stepNo < cfg.totalSteps() && !stop.requested()) {
+            boolean stopped = false;
+            while (stepNo < cfg.totalSteps()) {
+                if (stopAgreed(stop)) {
+                    stopped = true;
+                    break;
+                }
                 Prefetcher.Item batch = data.next();
                 double lr = schedule.at(stepNo);
                 var in = new StepIo.Inputs<Object>(params, opt, batch.hf(), batch.pt(), NdArray.scalar(DType.F32, lr),
@@ -142,13 +184,17 @@ public final class Trainer {
                 lastPt = batch.ptPosition();
 
                 if (stepNo % cfg.logFreq() == 0 || stepNo == cfg.totalSteps()) {
-                    metrics.log(stepNo, "train", last);
-                    tb.scalars(stepNo, last);
+                    if (leader()) { // one writer of the run's files
+                        metrics.log(stepNo, "train", last);
+                        tb.scalars(stepNo, last);
+                    }
                     progress.report(stepNo, shown(last, pretraining), tokens);
-                    if (cfg.evalSteps() > 0) {
+                    if (cfg.evalSteps() > 0) { // every process: evaluation runs collective programs
                         Map<String, Double> ev = evaluate(eval, params, tokenizer);
-                        metrics.log(stepNo, "eval", ev);
-                        tb.scalars(stepNo, prefixed("eval_", ev));
+                        if (leader()) {
+                            metrics.log(stepNo, "eval", ev);
+                            tb.scalars(stepNo, prefixed("eval_", ev));
+                        }
                     }
                 }
                 if (cfg.saveMilestoneFreq() > 0 && stepNo % cfg.saveMilestoneFreq() == 0) {
@@ -162,12 +208,14 @@ public final class Trainer {
                 }
             }
             progress.finish();
-            boolean signalled = stop.requested() && stepNo < cfg.totalSteps();
+            boolean signalled = stopped && stepNo < cfg.totalSteps();
             if (checkpoint == null || !checkpoint.getFileName().toString().endsWith("_" + stepNo)) {
                 checkpoint = save("step_" + stepNo, modelConfig, stepNo, params, opt, lastHf, lastPt);
             }
             out.println((signalled ? "stopped at step " : "finished at step ") + stepNo + "; checkpoint " + checkpoint);
-            writePlot();
+            if (leader()) {
+                writePlot();
+            }
             stop.finished();
             Map<String, Long> deviceBytes = new LinkedHashMap<>();
             deviceBytes.put(StepIo.PARAMS, bytesPerDevice(params));
@@ -466,7 +514,7 @@ public final class Trainer {
         }
         extra.put("data_positions", data);
         extra.put("train_config", cfg.toMap());
-        return TrainCheckpoint.save(cfg.outputDir(), name, config, step, params, opt, extra, bundledTokenizer);
+        return TrainCheckpoint.save(cfg.outputDir(), name, config, step, params, opt, extra, bundledTokenizer, peers, gather);
     }
 
     private TrainCheckpoint.Loaded resumeState() {

@@ -213,4 +213,57 @@ class PackedBatchesTest {
         var e = assertThrows(DataException.class, () -> DataFiles.expand(dir + "/none-*.jsonl"));
         assertTrue(e.getMessage().contains("no file matches"), e.getMessage());
     }
+
+    /**
+     * A two-process run: each process packs the same stream with its own reader and supplies its
+     * half of the rows (the rows its devices hold; the upload sends only those). Their halves side
+     * by side are exactly the single-process batches, their data positions are the same, and a
+     * resume from that position (saved in one checkpoint) continues both correctly.
+     */
+    @Test
+    void processRowsPutTogetherAreTheSingleProcessBatchesThroughAResume() {
+        var opts = PackedBatches.Options.of(4, 32).withSegmentIds(true);
+        var single = new ArrayList<PackedBatch>();
+        try (var all = batches(opts, null)) {
+            for (int i = 0; i < 6; i++) {
+                single.add(all.next());
+            }
+        }
+        int[] owner = {0, 0, 1, 1}; // two processes of two devices each, fsdp over all four
+        int[][] rows = {io.cohx.engine.mesh.Mesh.batchRows(owner, 1, 4, 0), io.cohx.engine.mesh.Mesh.batchRows(owner, 1, 4, 1)};
+        assertArrayEquals(new int[] {0, 2}, rows[0]);
+        var parts = new ArrayList<List<PackedBatch>>();
+        String[] saved = new String[2];
+        for (int p = 0; p < 2; p++) {
+            var mine = new ArrayList<PackedBatch>();
+            try (var it = batches(opts, null)) {
+                for (int i = 0; i < 3; i++) {
+                    mine.add(rows(it.next(), rows[p][0], rows[p][1]));
+                }
+                saved[p] = it.position().toJson();
+            }
+            try (var it = batches(opts, DataPosition.fromJson(saved[p]))) { // after a restart
+                for (int i = 0; i < 3; i++) {
+                    mine.add(rows(it.next(), rows[p][0], rows[p][1]));
+                }
+            }
+            parts.add(mine);
+        }
+        assertEquals(saved[0], saved[1], "every process is at the same data position, so one checkpoint resumes all");
+        for (int i = 0; i < 6; i++) {
+            PackedBatch a = parts.get(0).get(i), b = parts.get(1).get(i), whole = single.get(i);
+            assertEquals(2, a.batch());
+            int half = 2 * 32;
+            assertArrayEquals(java.util.Arrays.copyOfRange(whole.tokens(), 0, half), a.tokens(), "batch " + i + " rows of process 0");
+            assertArrayEquals(java.util.Arrays.copyOfRange(whole.tokens(), half, 2 * half), b.tokens(), "batch " + i + " rows of process 1");
+            assertArrayEquals(java.util.Arrays.copyOfRange(whole.lossMasks(), half, 2 * half), b.lossMasks());
+            assertArrayEquals(java.util.Arrays.copyOfRange(whole.segmentIds(), 0, half), a.segmentIds());
+        }
+    }
+
+    private static PackedBatch rows(PackedBatch b, int from, int to) {
+        int a = from * b.seq(), z = to * b.seq();
+        return new PackedBatch(to - from, b.seq(), java.util.Arrays.copyOfRange(b.tokens(), a, z), java.util.Arrays.copyOfRange(b.lossMasks(), a, z),
+                java.util.Arrays.copyOfRange(b.segmentIds(), a, z), b.epoch());
+    }
 }

@@ -4,7 +4,9 @@ import io.cohx.pjrt.PjrtDevice;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
+import java.util.function.ToIntFunction;
 
 /**
  * A logical device mesh with named axes (cohx uses {@code dp, fsdp, mp}, as the original), laid
@@ -71,6 +73,68 @@ public record Mesh(List<String> axisNames, int[] axisSizes, List<PjrtDevice> dev
             sizes[inferred] = n / known;
         }
         return new Mesh(AXES, sizes, devices);
+    }
+
+    /**
+     * The devices of every process in the order a multi-process mesh lays them out: by process
+     * index, then by device id within a process (JAX's order for a multi-host mesh on GPU and the
+     * host-major order on TPU slices). Each process computes the same order from the client's
+     * global device list, so mesh position p names the same device everywhere.
+     */
+    public static List<PjrtDevice> globalOrder(List<PjrtDevice> devices) {
+        return hostMajor(devices, PjrtDevice::processIndex, PjrtDevice::id);
+    }
+
+    /** {@link #globalOrder} for any device description (tests use plain records). */
+    public static <D> List<D> hostMajor(List<D> devices, ToIntFunction<D> process, ToIntFunction<D> id) {
+        return devices.stream().sorted(Comparator.comparingInt(process).thenComparingInt(id)).toList();
+    }
+
+    /**
+     * The rows {@code [from, to)} of a {@code batch}-row global batch that process
+     * {@code process} must supply: the batch is split over (dp, fsdp), the leading mesh axes, so
+     * mesh position k holds slice {@code k / mp}; a process needs the slices of its own devices.
+     * Contiguous by construction of {@link #globalOrder}; several processes share rows when mp
+     * spans hosts.
+     */
+    public int[] batchRows(int process, int batch) {
+        int[] owner = devices.stream().mapToInt(PjrtDevice::processIndex).toArray();
+        return batchRows(owner, axisSize("mp"), batch, process);
+    }
+
+    /** {@link #batchRows(int, int)} from the process index of each mesh position. */
+    public static int[] batchRows(int[] processOfPosition, int mp, int batch, int process) {
+        int slices = processOfPosition.length / mp;
+        if (batch % slices != 0) {
+            throw new MeshException("a batch of " + batch + " rows does not split over dp x fsdp = " + slices + " devices");
+        }
+        int rowsPerSlice = batch / slices;
+        int first = Integer.MAX_VALUE, last = -1;
+        for (int k = 0; k < processOfPosition.length; k++) {
+            if (processOfPosition[k] == process) {
+                first = Math.min(first, k / mp);
+                last = Math.max(last, k / mp);
+            }
+        }
+        if (last < 0) {
+            throw new MeshException("process " + process + " has no device in the mesh");
+        }
+        for (int slice = first; slice <= last; slice++) {
+            if (!sharesSlice(processOfPosition, mp, slice, process)) {
+                throw new MeshException("process " + process + "'s batch rows are not contiguous in this mesh; order the devices with"
+                        + " Mesh.globalOrder");
+            }
+        }
+        return new int[] {first * rowsPerSlice, (last + 1) * rowsPerSlice};
+    }
+
+    private static boolean sharesSlice(int[] owner, int mp, int slice, int process) {
+        for (int k = slice * mp; k < (slice + 1) * mp; k++) {
+            if (owner[k] == process) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A one-device mesh (every axis 1). */

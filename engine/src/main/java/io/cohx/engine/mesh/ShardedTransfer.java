@@ -8,7 +8,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Moves dense row-major host arrays onto a mesh as per-device shards and back. Each device gets
@@ -18,7 +20,12 @@ import java.util.List;
 public final class ShardedTransfer {
     private ShardedTransfer() {}
 
-    /** Puts {@code host} (global shape {@code dims}) on every device of {@code mesh}, split by {@code spec}; one buffer per partition. */
+    /**
+     * Puts {@code host} (global shape {@code dims}) on every device of {@code mesh} that this
+     * process can address, split by {@code spec}; one buffer per partition, null for a partition
+     * on another process's device (in a multi-process run each process puts only its own blocks,
+     * and only they need to be right in {@code host}).
+     */
     public static List<PjrtBuffer> put(PjrtClient client, Mesh mesh, PartitionSpec spec, String tensor,
                                        MemorySegment host, ElementType type, long[] dims) {
         long[] local = spec.localDims(tensor, dims, mesh);
@@ -32,40 +39,58 @@ public final class ShardedTransfer {
             long localBytes = Arrays.stream(local).reduce(1, (a, b) -> a * b) * type.byteSize();
             MemorySegment block = arena.allocate(Math.max(1, localBytes), 64);
             for (int p = 0; p < mesh.size(); p++) {
+                if (!mesh.devices().get(p).isAddressable()) {
+                    out.add(null);
+                    continue;
+                }
                 long[] start = blockStart(spec, mesh, p, local);
                 copyBlock(host, dims, block, local, start, type.byteSize(), true);
                 out.add(client.bufferFromHost(block, type, local, mesh.devices().get(p)));
             }
         } catch (RuntimeException e) {
-            out.forEach(PjrtBuffer::close);
+            out.stream().filter(Objects::nonNull).forEach(PjrtBuffer::close);
             throw e;
         }
         return out;
     }
 
-    /** Reassembles the global array from per-partition {@code shards} laid out by {@code spec}. */
+    /**
+     * Reassembles the global array from per-partition {@code shards} laid out by {@code spec}.
+     * Shards on other processes' devices are null; every block must still be held here (a
+     * replicated array, or one whose blocks all have a local replica), else this says so.
+     */
     public static void gather(Mesh mesh, PartitionSpec spec, String tensor, List<PjrtBuffer> shards, MemorySegment host, long[] dims) {
         if (shards.size() != mesh.size()) {
             throw new MeshException(tensor + ": " + shards.size() + " shards for a mesh of " + mesh.size() + " devices");
         }
-        ElementType type = shards.getFirst().elementType();
+        PjrtBuffer any = shards.stream().filter(Objects::nonNull).findFirst()
+                .orElseThrow(() -> new MeshException(tensor + ": no shard is on this process's devices"));
+        ElementType type = any.elementType();
         long[] local = spec.localDims(tensor, dims, mesh);
         try (Arena arena = Arena.ofConfined()) {
             long localBytes = Arrays.stream(local).reduce(1, (a, b) -> a * b) * type.byteSize();
             MemorySegment block = arena.allocate(Math.max(1, localBytes), 64);
-            var done = new java.util.HashSet<String>();
+            var done = new HashSet<String>();
             for (int p = 0; p < mesh.size(); p++) {
                 long[] start = blockStart(spec, mesh, p, local);
-                if (!done.add(Arrays.toString(start))) {
-                    continue; // a replica of a block already copied
-                }
                 PjrtBuffer b = shards.get(p);
+                if (b == null || !done.add(Arrays.toString(start))) {
+                    continue; // on another process, or a replica of a block already copied
+                }
                 if (!Arrays.equals(b.dims(), local)) {
                     throw new MeshException(tensor + ": shard " + p + " has shape " + Arrays.toString(b.dims()) + ", expected "
                             + Arrays.toString(local) + " for " + spec + " on " + mesh);
                 }
                 b.toHost(block);
                 copyBlock(host, dims, block, local, start, type.byteSize(), false);
+            }
+            var all = new HashSet<String>();
+            for (int p = 0; p < mesh.size(); p++) {
+                all.add(Arrays.toString(blockStart(spec, mesh, p, local)));
+            }
+            if (done.size() < all.size()) {
+                throw new MeshException(tensor + ": this process holds " + done.size() + " of its " + all.size() + " blocks (the others are"
+                        + " on other processes' devices); replicate it (a program whose output is replicated) before reading it here");
             }
         }
     }
