@@ -2,9 +2,9 @@ package io.cohx.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cohx.coh.serve.LmServer;
-import io.cohx.coh.serve.ServeOptions;
-import io.cohx.coh.serve.ServedModel;
+import io.cohx.serve.LmServer;
+import io.cohx.serve.ServeOptions;
+import io.cohx.coh.train.ServedModel;
 import io.cohx.engine.DType;
 import io.cohx.engine.DeviceArray;
 import io.cohx.models.generate.Buckets;

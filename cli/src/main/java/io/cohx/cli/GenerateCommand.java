@@ -1,6 +1,6 @@
 package io.cohx.cli;
 
-import io.cohx.coh.serve.ServedModel;
+import io.cohx.coh.train.ServedModel;
 import io.cohx.engine.DType;
 import io.cohx.models.generate.Buckets;
 import io.cohx.models.generate.Generator;

@@ -1,6 +1,6 @@
 package io.cohx.cli;
 
-import io.cohx.coh.serve.ServedModel;
+import io.cohx.coh.train.ServedModel;
 import io.cohx.models.tokenizer.Tokenizer;
 import io.cohx.models.tokenizer.Tokenizers;
 import io.cohx.pjrt.PjrtClient;

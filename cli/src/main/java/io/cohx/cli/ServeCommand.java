@@ -1,8 +1,8 @@
 package io.cohx.cli;
 
-import io.cohx.coh.serve.LmServer;
-import io.cohx.coh.serve.ServeOptions;
-import io.cohx.coh.serve.ServedModel;
+import io.cohx.serve.LmServer;
+import io.cohx.serve.ServeOptions;
+import io.cohx.coh.train.ServedModel;
 import io.cohx.pjrt.PjrtClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

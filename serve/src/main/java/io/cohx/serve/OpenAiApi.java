@@ -1,4 +1,4 @@
-package io.cohx.coh.serve;
+package io.cohx.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;

@@ -1,4 +1,4 @@
-package io.cohx.coh.serve;
+package io.cohx.serve;
 
 import java.util.Map;
 import java.util.TreeMap;

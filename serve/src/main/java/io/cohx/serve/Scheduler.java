@@ -1,4 +1,4 @@
-package io.cohx.coh.serve;
+package io.cohx.serve;
 
 import io.cohx.models.generate.FinishReason;
 import io.cohx.models.generate.Generator;

@@ -1,4 +1,4 @@
-package io.cohx.coh.serve;
+package io.cohx.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -52,7 +52,7 @@ class LmServerTest {
     static final int SEQ = 64;
     static final int MAX_QUEUE = 4;
     static PjrtClient client;
-    static ServedModel model;
+    static TestModel model;
     static Tokenizer tokenizer;
     static LmServer server;
     static HttpClient http;
@@ -60,7 +60,7 @@ class LmServerTest {
     @BeforeAll
     static void start() {
         client = TestPlugins.cpuClient(1);
-        model = ServedModel.load(null, "llama", "debug", "vocab_size=50257", 42, client);
+        model = TestModel.random("llama", "debug", "vocab_size=50257", 42, client);
         tokenizer = Tokenizers.load("gpt2");
         ServeOptions o = ServeOptions.defaults().withLengths(INPUT, SEQ, 2).withServer(0, MAX_QUEUE, List.of("all"));
         server = LmServer.start(model.model(), model.params(), tokenizer, client, o, System.out);
@@ -70,7 +70,7 @@ class LmServerTest {
     @AfterAll
     static void stop() {
         server.close();
-        model.params().values().forEach(v -> ((DeviceArray) v).close());
+        model.close();
     }
 
     record Reply(int status, JsonNode body, HttpResponse<String> raw) {}

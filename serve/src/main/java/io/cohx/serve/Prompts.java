@@ -1,4 +1,4 @@
-package io.cohx.coh.serve;
+package io.cohx.serve;
 
 import io.cohx.models.tokenizer.Tokenizer;
 
