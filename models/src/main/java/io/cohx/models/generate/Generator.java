@@ -131,7 +131,9 @@ public final class Generator implements AutoCloseable {
                     t.get("start"), options);
             Tensor logits = s.logits();
             int b = logits.dim(0);
-            Tensor last = logits.slice(1, logits.dim(1) - 1, logits.dim(1)).reshape(b, logits.dim(2));
+            // Only ids the tokenizer knows may be picked (a model's vocabulary is often padded past it).
+            int usable = tokenizer == null ? logits.dim(2) : tokenizer.vocabSize();
+            Tensor last = logits.slice(1, logits.dim(1) - 1, logits.dim(1)).reshape(b, logits.dim(2)).slice(1, 0, usable);
             Sampler.Sample pick = Sampler.sample(last, t.get("temperature"), t.get("top_k"), t.get("top_p"), t.get("keys"), t.get("index"),
                     alternatives);
             return Tree.<Tensor>empty().nest("cache", s.cache()).with("next", pick.tokens()).with("logprob", pick.logprobs())

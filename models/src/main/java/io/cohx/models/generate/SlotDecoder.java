@@ -49,6 +49,7 @@ public final class SlotDecoder implements AutoCloseable {
     private final int maxLength;
     private final int chunk;
     private final int alternatives;
+    private final int vocab;
     private final DType dtype;
     private final ServingLayout layout;
     private final Buckets chunkWidths;
@@ -71,10 +72,15 @@ public final class SlotDecoder implements AutoCloseable {
      * @param chunk        most prompt tokens one {@link #prefill} call takes (a power of two; at most the
      *                     largest power of two within {@code maxLength})
      * @param alternatives most likely tokens reported per step when asked for (at least 1)
+     * @param vocab        tokens that may be generated: ids {@code 0..vocab-1}, the tokenizer's size (a model's
+     *                     vocabulary is often padded past it; padded ids are never picked)
      * @param mesh         null for one device; else the mesh the programs run on ({@link ServingLayout})
      */
     public SlotDecoder(CausalLm model, Tree<?> params, PjrtClient client, int slots, int maxLength, int chunk, DType dtype,
-                       int alternatives, Mesh mesh) {
+                       int alternatives, int vocab, Mesh mesh) {
+        if (vocab < 1 || vocab > model.config().vocabSize()) {
+            throw new IllegalArgumentException("a vocabulary of " + vocab + " tokens does not fit the model's " + model.config().vocabSize());
+        }
         if (slots < 1 || maxLength < 2 || chunk < 1 || Integer.bitCount(chunk) != 1 || alternatives < 1) {
             throw new IllegalArgumentException("slot decoder: need slots >= 1 (got " + slots + "), max length >= 2 (got " + maxLength
                     + "), a power-of-two chunk (got " + chunk + ") and alternatives >= 1 (got " + alternatives + ")");
@@ -89,6 +95,7 @@ public final class SlotDecoder implements AutoCloseable {
         this.maxLength = maxLength;
         this.chunk = Math.min(chunk, Integer.highestOneBit(maxLength));
         this.alternatives = alternatives;
+        this.vocab = vocab;
         this.dtype = dtype;
         this.layout = new ServingLayout(mesh, model, slots);
         this.chunkWidths = Buckets.powersOfTwo(Math.min(16, this.chunk), this.chunk);
@@ -195,19 +202,15 @@ public final class SlotDecoder implements AutoCloseable {
     }
 
     /**
-     * Compiles the programs for every chunk width now (a server's start-up). It writes into the
-     * last slot, which is harmless: a row only ever sees the columns it wrote itself.
+     * Compiles the programs for every chunk width now (a server's start-up); the variants with
+     * alternatives compile when a request first asks for them. It writes into the last slot,
+     * which is harmless: a row only ever sees the columns it wrote itself.
      */
     public void warmUp() {
         for (int w : chunkWidths.sizes()) {
             prefill(slots - 1, new int[w], 0, w, false);
-            if (alternatives > 1) {
-                prefill(slots - 1, new int[w], 0, w, true);
-            }
         }
-        boolean[] idle = new boolean[slots];
-        decode(new int[slots], new int[slots], idle, new int[slots], false);
-        decode(new int[slots], new int[slots], idle, new int[slots], true);
+        decode(new int[slots], new int[slots], new boolean[slots], new int[slots], false);
     }
 
     private void checkSlot(int slot) {
@@ -238,7 +241,7 @@ public final class SlotDecoder implements AutoCloseable {
                 Constants.zeros(DType.S32, 1), options);
         Tree<Tensor> written = cache.mapWithPath((p, c) -> Shapes.dynamicUpdateSlice(c, s.cache().get(p), slot, zero, zero, zero));
         int v = s.logits().dim(2);
-        Tensor last = Shapes.dynamicSlice(s.logits(), new Tensor[] {zero, t.get("last"), zero}, 1, 1, v).reshape(1, v);
+        Tensor last = Shapes.dynamicSlice(s.logits(), new Tensor[] {zero, t.get("last"), zero}, 1, 1, v).reshape(1, v).slice(1, 0, vocab);
         Sampler.Sample pick = Sampler.sample(last, t.get("temperature"), t.get("top_k"), t.get("top_p"), t.get("keys"), zero, k);
         return outputs(written, pick);
     }
@@ -246,7 +249,7 @@ public final class SlotDecoder implements AutoCloseable {
     private Tree<Tensor> decodeStep(Tree<Tensor> t, ForwardOptions options, int k) {
         CausalLm.Step s = model.decode(t.subtree("params"), t.subtree("cache"), t.get("tokens"), t.get("columns"),
                 Constants.zeros(DType.S32, slots), options);
-        Tensor logits = s.logits().reshape(slots, s.logits().dim(2));
+        Tensor logits = s.logits().reshape(slots, s.logits().dim(2)).slice(1, 0, vocab);
         Sampler.Sample pick = Sampler.sample(logits, t.get("temperature"), t.get("top_k"), t.get("top_p"), t.get("keys"),
                 t.get("index"), k);
         return outputs(s.cache(), pick);

@@ -99,7 +99,7 @@ class SlotDecoderTest {
                 GenerateTest.randomTokens(random, 3, vocab)};
         try (Jit argmax = Jit.builder("full_argmax", t -> Tree.of("argmax",
                      lm.logits(t.subtree("params"), t.get("ids"), ForwardOptions.EVAL).argmax(2))).build(GenerateTest.client());
-             var d = new SlotDecoder(lm, params, GenerateTest.client(), 3, GenerateTest.CACHE, 8, DType.F32, 3, null)) {
+             var d = new SlotDecoder(lm, params, GenerateTest.client(), 3, GenerateTest.CACHE, 8, DType.F32, 3, lm.config().vocabSize(), null)) {
             List<Row> together = List.of(new Row(prompts[0], Sampling.GREEDY, 2), new Row(prompts[1], Sampling.GREEDY, 0),
                     new Row(prompts[2], Sampling.GREEDY, 1));
             drive(d, together, new int[] {0, 1, 4}); // the 13-token prompt takes two chunks; the last row joins mid-decode
@@ -120,7 +120,7 @@ class SlotDecoderTest {
         int[] prompt = GenerateTest.randomTokens(new SplittableRandom(5), 6, lm.config().vocabSize());
         Sampling seeded = new Sampling(1.0, 0, 1, 77);
         try (var gen = new Generator(lm, params, null, GenerateTest.client(), 1, GenerateTest.CACHE, new Buckets(List.of(8)), DType.F32);
-             var d = new SlotDecoder(lm, params, GenerateTest.client(), 2, GenerateTest.CACHE, 16, DType.F32, 4, null)) {
+             var d = new SlotDecoder(lm, params, GenerateTest.client(), 2, GenerateTest.CACHE, 16, DType.F32, 4, lm.config().vocabSize(), null)) {
             int[] want = gen.generate(List.of(new Generator.Request(prompt, NEW, seeded))).getFirst().tokens();
             Row other = new Row(GenerateTest.randomTokens(new SplittableRandom(6), 9, lm.config().vocabSize()), new Sampling(0.8, 5, 0.9, 1), 0);
             Row row = new Row(prompt, seeded, 1);
