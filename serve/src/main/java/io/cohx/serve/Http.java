@@ -3,28 +3,63 @@ package io.cohx.serve;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
-/** Small helpers over the JDK's {@link HttpExchange}: JSON in and out, errors, and server-sent events. */
+/**
+ * One HTTP exchange over Jetty's core API, used from the request's own virtual thread: the
+ * request body read as JSON within a size limit, responses written and flushed in place (a
+ * blocking write returns once the bytes are with the connection), and server-sent events.
+ */
 final class Http {
     static final ObjectMapper JSON = new ObjectMapper();
-    /** Request bodies past this are refused (a prompt can't be longer than the context anyway). */
+    /** Request bodies past this are refused with 413 (a prompt cannot be longer than the context anyway). */
     static final int MAX_BODY = 16 << 20;
+    /**
+     * After a 413, at most this much of the body is read and thrown away, so that a client still
+     * sending gets the answer instead of a reset connection; past it the connection is closed.
+     */
+    static final long DRAIN_LIMIT = 256L << 20;
 
-    private Http() {}
+    final Request request;
+    final Response response;
 
-    static Fields body(HttpExchange ex) throws IOException {
+    Http(Request request, Response response) {
+        this.request = request;
+        this.response = response;
+    }
+
+    String method() {
+        return request.getMethod();
+    }
+
+    String path() {
+        return Request.getPathInContext(request);
+    }
+
+    void header(String name, String value) {
+        response.getHeaders().put(name, value);
+    }
+
+    /** The body as a JSON object's fields; {@link TooLarge} (413) past {@link #MAX_BODY}, known before reading when the length is sent. */
+    Fields body() throws IOException {
+        long declared = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
+        if (declared > MAX_BODY) {
+            throw new TooLarge(declared);
+        }
         byte[] bytes;
-        try (InputStream in = ex.getRequestBody()) {
+        try (InputStream in = Request.asInputStream(request)) {
             bytes = in.readNBytes(MAX_BODY + 1);
         }
         if (bytes.length > MAX_BODY) {
-            throw new BadRequest(null, "the request body is larger than " + (MAX_BODY >> 20) + " MiB");
+            throw new TooLarge(-1);
         }
         JsonNode n;
         try {
@@ -38,16 +73,43 @@ final class Http {
         return new Fields(n);
     }
 
-    static void send(HttpExchange ex, int status, String contentType, byte[] body) throws IOException {
-        ex.getResponseHeaders().set("Content-Type", contentType);
-        ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(body);
+    /** A request body over {@link #MAX_BODY}: answered 413. {@code length} is the declared length, or -1 when it was chunked. */
+    static final class TooLarge extends RuntimeException {
+        TooLarge(long length) {
+            super("the request body" + (length >= 0 ? " (" + length + " bytes)" : "") + " is larger than the " + (MAX_BODY >> 20)
+                    + " MiB the server accepts; send shorter prompts");
         }
     }
 
-    static void json(HttpExchange ex, int status, Object value) throws IOException {
-        send(ex, status, "application/json", JSON.writeValueAsBytes(value));
+    /**
+     * Reads and discards what is left of the request body (up to {@link #DRAIN_LIMIT}), after the
+     * answer went out; returns false when more was left, so the connection must be closed.
+     */
+    boolean drainBody() {
+        try (InputStream in = Request.asInputStream(request)) {
+            byte[] buf = new byte[64 << 10];
+            long total = 0;
+            for (int n; (n = in.read(buf)) >= 0; ) {
+                total += n;
+                if (total > DRAIN_LIMIT) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    void send(int status, String contentType, byte[] body) throws IOException {
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, Integer.toString(body.length));
+        Content.Sink.write(response, true, ByteBuffer.wrap(body));
+    }
+
+    void json(int status, Object value) throws IOException {
+        send(status, "application/json", JSON.writeValueAsBytes(value));
     }
 
     /** The error shape of the OpenAI API, which the original endpoints use too: {"error": {"message", "type", "param"}}. */
@@ -64,15 +126,20 @@ final class Http {
         return e;
     }
 
-    /** A server-sent event stream: {@code data: <json>} lines, each flushed at once. */
-    static final class EventStream {
-        private final OutputStream out;
+    /** Starts a server-sent event stream on this exchange. */
+    EventStream events() {
+        response.setStatus(200);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+        return new EventStream(response);
+    }
 
-        EventStream(HttpExchange ex) throws IOException {
-            ex.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
-            ex.getResponseHeaders().set("Cache-Control", "no-cache");
-            ex.sendResponseHeaders(200, 0);
-            this.out = ex.getResponseBody();
+    /** {@code data: <json>} events, each written and flushed to the client as it is sent (chunked). */
+    static final class EventStream {
+        private final Response response;
+
+        private EventStream(Response response) {
+            this.response = response;
         }
 
         void send(Object data) throws IOException {
@@ -80,16 +147,12 @@ final class Http {
         }
 
         void sendRaw(String data) throws IOException {
-            out.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
+            Content.Sink.write(response, false, ByteBuffer.wrap(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8)));
         }
 
-        void close() {
-            try {
-                out.close();
-            } catch (IOException ignored) {
-                // The client is gone; nothing left to tell it.
-            }
+        /** Ends the stream (the last, empty chunk). */
+        void close() throws IOException {
+            Content.Sink.write(response, true, ByteBuffer.allocate(0));
         }
     }
 }
