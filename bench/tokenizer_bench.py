@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Encode throughput of the reference tokenizer libraries on the same corpus as TokenizerBench.
 
-Usage: tokenizer_bench.py CORPUS.jsonl[.gz] THREADS SECONDS SP_MODEL GPT2_VOCAB_JSON
+Usage: tokenizer_bench.py CORPUS.jsonl[.gz] THREADS SECONDS SP_MODEL GPT2_VOCAB_JSON [NAME=TOKENIZER_JSON...]
 Prints one JSON line per measurement (MB/s of UTF-8 input). sentencepiece and tiktoken take a
 thread count per call; Hugging Face tokenizers runs encode_batch on its own thread pool, made
 sequential for the single-threaded row with TOKENIZERS_PARALLELISM=false.
@@ -74,6 +74,19 @@ def main():
     measure("hf-tokenizers", "gpt2", "single", 1, corpus, nbytes, seconds, hf_batch)
     os.environ["TOKENIZERS_PARALLELISM"] = "true"
     measure("hf-tokenizers", "gpt2", "multi", threads, corpus, nbytes, seconds, hf_batch)
+
+    # Hugging Face tokenizer.json files, special tokens literal as cohx's encode(text) does.
+    for spec in sys.argv[6:]:
+        name, path = spec.split("=", 1)
+        tok = Tokenizer.from_file(path)
+        tok.encode_special_tokens = True
+
+        def batch(tok=tok):
+            return [e.ids for e in tok.encode_batch(corpus, add_special_tokens=False)]
+        os.environ["TOKENIZERS_PARALLELISM"] = "false"
+        measure("hf-tokenizers", name, "single", 1, corpus, nbytes, seconds, batch)
+        os.environ["TOKENIZERS_PARALLELISM"] = "true"
+        measure("hf-tokenizers", name, "multi", threads, corpus, nbytes, seconds, batch)
 
 
 if __name__ == "__main__":

@@ -14,13 +14,18 @@ corpus=${3:-models/src/test/resources/tokenizer/corpus.jsonl.gz}
 data=${XDG_CACHE_HOME:-$HOME/.cache}/cohx/test-data
 sp=$data/mistral-v1/tokenizer.model
 vocab=$data/gpt2/vocab.json
-for f in "$sp" "$vocab"; do
+llama3=$data/llama3/tokenizer.json
+qwen3=$data/qwen3/tokenizer.json
+for f in "$sp" "$vocab" "$llama3" "$qwen3"; do
   [ -f "$f" ] || { echo "tokenizers.sh: $f missing; run the models tests once to fetch it" >&2; exit 1; }
 done
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-bench/run TokenizerBench "$corpus" "$threads" "$seconds" "sp=$sp" "gpt2=gpt2" | tee -a "$out"
-python3 bench/tokenizer_bench.py "$corpus" "$threads" "$seconds" "$sp" "$vocab" | tee -a "$out"
+llama2=$(mktemp --suffix=.json)  # Llama 2's tokenizer.json layout (Mistral v1 vocabulary), from the test resources
+trap 'rm -f "$out" "$llama2"' EXIT
+gunzip -c models/src/test/resources/tokenizer/llama2-style-tokenizer.json.gz > "$llama2"
+json=("llama3-json=$llama3" "qwen3-json=$qwen3" "llama2-json=$llama2")
+bench/run TokenizerBench "$corpus" "$threads" "$seconds" "sp=$sp" "gpt2=gpt2" "${json[@]}" | tee -a "$out"
+python3 bench/tokenizer_bench.py "$corpus" "$threads" "$seconds" "$sp" "$vocab" "${json[@]}" | tee -a "$out"
 python3 - "$out" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]

@@ -35,6 +35,7 @@ import java.util.SplittableRandom;
 public final class ConversionBench {
     public static void main(String[] args) throws IOException {
         int layers = args.length > 0 ? Integer.parseInt(args[0]) : 6;
+        PeakRss.takeAnonMiB(); // starts the sampler
         ModelConfig cfg = LlamaConfig.preset("debug").withUpdates(Map.of("hidden_size", 1024, "intermediate_size", 2816,
                 "num_hidden_layers", layers, "num_attention_heads", 8), "bench");
         HfNaming naming = HfNaming.of(cfg);
@@ -99,38 +100,9 @@ public final class ConversionBench {
         }
     }
 
-    private static final java.util.concurrent.atomic.AtomicLong PEAK_ANON = new java.util.concurrent.atomic.AtomicLong();
-
-    static {
-        Thread sampler = Thread.ofPlatform().daemon().start(() -> {
-            while (true) {
-                PEAK_ANON.accumulateAndGet(rssAnonKiB(), Math::max);
-                try {
-                    Thread.sleep(5);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        });
-        sampler.setName("rss-sampler");
-    }
-
     private static void report(String what, long bytes, long nanos) {
         double secs = nanos / 1e9;
         System.out.printf(Locale.ROOT, "{\"bench\":\"%s\",\"mb\":%.1f,\"seconds\":%.3f,\"mb_per_s\":%.1f,\"peak_rss_anon_mb\":%.1f}%n",
-                what, bytes / 1e6, secs, bytes / 1e6 / secs, PEAK_ANON.getAndSet(0) / 1024.0);
-    }
-
-    private static long rssAnonKiB() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("RssAnon:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
-                }
-            }
-        } catch (IOException | NumberFormatException ignored) {
-            // not Linux: report -1
-        }
-        return -1;
+                what, bytes / 1e6, secs, bytes / 1e6 / secs, PeakRss.takeAnonMiB());
     }
 }

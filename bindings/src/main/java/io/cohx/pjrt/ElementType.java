@@ -1,12 +1,17 @@
 package io.cohx.pjrt;
 
+import static io.cohx.pjrt.capi.PjrtCApi.*;
+
 /**
- * PJRT buffer element types with their C API codes ({@code PJRT_Buffer_Type}, not
- * {@code xla.PrimitiveType}: BF16 is 13 here) and their size on the host.
+ * PJRT buffer element types with their C API codes ({@code PJRT_Buffer_Type} from the generated
+ * header, not {@code xla.PrimitiveType}: BF16 is 13 here) and their size on the host.
  */
 public enum ElementType {
-    INVALID(0, 0), PRED(1, 1), S8(2, 1), S16(3, 2), S32(4, 4), S64(5, 8), U8(6, 1), U16(7, 2), U32(8, 4), U64(9, 8),
-    F16(10, 2), F32(11, 4), F64(12, 8), BF16(13, 2), C64(14, 8), C128(15, 16);
+    INVALID(PJRT_Buffer_Type_INVALID(), 0), PRED(PJRT_Buffer_Type_PRED(), 1),
+    S8(PJRT_Buffer_Type_S8(), 1), S16(PJRT_Buffer_Type_S16(), 2), S32(PJRT_Buffer_Type_S32(), 4), S64(PJRT_Buffer_Type_S64(), 8),
+    U8(PJRT_Buffer_Type_U8(), 1), U16(PJRT_Buffer_Type_U16(), 2), U32(PJRT_Buffer_Type_U32(), 4), U64(PJRT_Buffer_Type_U64(), 8),
+    F16(PJRT_Buffer_Type_F16(), 2), F32(PJRT_Buffer_Type_F32(), 4), F64(PJRT_Buffer_Type_F64(), 8), BF16(PJRT_Buffer_Type_BF16(), 2),
+    C64(PJRT_Buffer_Type_C64(), 8), C128(PJRT_Buffer_Type_C128(), 16);
 
     private final int code;
     private final int byteSize;

@@ -1,5 +1,7 @@
 package io.cohx.pjrt;
 
+import io.cohx.pjrt.capi.PJRT_NamedValue;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -7,51 +9,54 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
+import static io.cohx.pjrt.capi.PjrtCApi.PJRT_NamedValue_STRUCT_SIZE;
+import static io.cohx.pjrt.capi.PjrtCApi.PJRT_NamedValue_kBool;
+import static io.cohx.pjrt.capi.PjrtCApi.PJRT_NamedValue_kFloat;
+import static io.cohx.pjrt.capi.PjrtCApi.PJRT_NamedValue_kInt64;
+import static io.cohx.pjrt.capi.PjrtCApi.PJRT_NamedValue_kInt64List;
+import static io.cohx.pjrt.capi.PjrtCApi.PJRT_NamedValue_kString;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-/** Converts between Java maps and arrays of {@code PJRT_NamedValue} (client options, attributes). */
+/**
+ * Converts between Java maps and arrays of {@code PJRT_NamedValue} (client options, attributes).
+ * Arrays keep the header's element size: the plugin indexes them with its own {@code sizeof}.
+ */
 final class NamedValues {
     private NamedValues() {}
-
-    private static final int STRING = 0, INT64 = 1, INT64_LIST = 2, FLOAT = 3, BOOL = 4;
 
     /**
      * Writes {@code options} as a NamedValue array in {@code arena}. Accepted values: String, Long or
      * Integer (kInt64), long[] or List of numbers (kInt64List), Float or Double (kFloat), Boolean.
      */
     static MemorySegment write(Arena arena, Map<String, ?> options) {
-        Struct s = Structs.NAMED_VALUE;
-        MemorySegment array = arena.allocate(s.size() * Math.max(1, options.size()), 8);
+        MemorySegment array = PJRT_NamedValue.allocateArray(Math.max(1, options.size()), arena);
         long i = 0;
         for (var e : options.entrySet()) {
-            MemorySegment v = array.asSlice(i++ * s.size(), s.size());
-            v.set(JAVA_LONG, 0, s.size());
+            MemorySegment v = PJRT_NamedValue.asSlice(array, i++);
+            PJRT_NamedValue.struct_size(v, PJRT_NamedValue_STRUCT_SIZE());
             byte[] name = e.getKey().getBytes(StandardCharsets.UTF_8);
-            v.set(ADDRESS, s.off("name"), arena.allocateFrom(JAVA_BYTE, name));
-            v.set(JAVA_LONG, s.off("name_size"), name.length);
+            PJRT_NamedValue.name(v, arena.allocateFrom(JAVA_BYTE, name));
+            PJRT_NamedValue.name_size(v, name.length);
             Object value = e.getValue();
             switch (value) {
                 case String str -> {
                     byte[] b = str.getBytes(StandardCharsets.UTF_8);
-                    v.set(JAVA_INT, s.off("type"), STRING);
-                    v.set(ADDRESS, s.off("string_value"), arena.allocateFrom(JAVA_BYTE, b));
-                    v.set(JAVA_LONG, s.off("value_size"), b.length);
+                    PJRT_NamedValue.type(v, PJRT_NamedValue_kString());
+                    PJRT_NamedValue.string_value(v, arena.allocateFrom(JAVA_BYTE, b));
+                    PJRT_NamedValue.value_size(v, b.length);
                 }
-                case Long l -> setLong(s, v, l);
-                case Integer n -> setLong(s, v, n);
+                case Long l -> setLong(v, l);
+                case Integer n -> setLong(v, n);
                 case Boolean b -> {
-                    v.set(JAVA_INT, s.off("type"), BOOL);
-                    v.set(JAVA_BYTE, s.off("bool_value"), (byte) (b ? 1 : 0));
-                    v.set(JAVA_LONG, s.off("value_size"), 1);
+                    PJRT_NamedValue.type(v, PJRT_NamedValue_kBool());
+                    PJRT_NamedValue.bool_value(v, b);
+                    PJRT_NamedValue.value_size(v, 1);
                 }
-                case Float f -> setFloat(s, v, f);
-                case Double d -> setFloat(s, v, d.floatValue());
-                case long[] list -> setList(arena, s, v, list);
-                case List<?> list -> setList(arena, s, v, list.stream().mapToLong(x -> ((Number) x).longValue()).toArray());
+                case Float f -> setFloat(v, f);
+                case Double d -> setFloat(v, d.floatValue());
+                case long[] list -> setList(arena, v, list);
+                case List<?> list -> setList(arena, v, list.stream().mapToLong(x -> ((Number) x).longValue()).toArray());
                 default -> throw new PjrtException(ErrorCode.INVALID_ARGUMENT, "option '" + e.getKey() + "': unsupported value type "
                         + value.getClass().getSimpleName() + " (use String, Long, Boolean, Float or long[])");
             }
@@ -59,42 +64,47 @@ final class NamedValues {
         return array;
     }
 
-    private static void setLong(Struct s, MemorySegment v, long value) {
-        v.set(JAVA_INT, s.off("type"), INT64);
-        v.set(JAVA_LONG, s.off("int64_value"), value);
-        v.set(JAVA_LONG, s.off("value_size"), 1);
+    private static void setLong(MemorySegment v, long value) {
+        PJRT_NamedValue.type(v, PJRT_NamedValue_kInt64());
+        PJRT_NamedValue.int64_value(v, value);
+        PJRT_NamedValue.value_size(v, 1);
     }
 
-    private static void setFloat(Struct s, MemorySegment v, float value) {
-        v.set(JAVA_INT, s.off("type"), FLOAT);
-        v.set(JAVA_FLOAT, s.off("float_value"), value);
-        v.set(JAVA_LONG, s.off("value_size"), 1);
+    private static void setFloat(MemorySegment v, float value) {
+        PJRT_NamedValue.type(v, PJRT_NamedValue_kFloat());
+        PJRT_NamedValue.float_value(v, value);
+        PJRT_NamedValue.value_size(v, 1);
     }
 
-    private static void setList(Arena arena, Struct s, MemorySegment v, long[] list) {
-        v.set(JAVA_INT, s.off("type"), INT64_LIST);
-        v.set(ADDRESS, s.off("int64_array_value"), arena.allocateFrom(JAVA_LONG, list));
-        v.set(JAVA_LONG, s.off("value_size"), list.length);
+    private static void setList(Arena arena, MemorySegment v, long[] list) {
+        PJRT_NamedValue.type(v, PJRT_NamedValue_kInt64List());
+        PJRT_NamedValue.int64_array_value(v, arena.allocateFrom(JAVA_LONG, list));
+        PJRT_NamedValue.value_size(v, list.length);
     }
 
     /** Reads {@code count} NamedValues at {@code array}. */
     static Map<String, Object> read(MemorySegment array, long count) {
-        Struct s = Structs.NAMED_VALUE;
         var out = new LinkedHashMap<String, Object>();
-        MemorySegment all = array.reinterpret(s.size() * count);
+        MemorySegment all = array.reinterpret(PJRT_NamedValue.sizeof() * count);
         for (long i = 0; i < count; i++) {
-            MemorySegment v = all.asSlice(i * s.size(), s.size());
-            String name = Api.string(v.get(ADDRESS, s.off("name")), v.get(JAVA_LONG, s.off("name_size")));
-            long size = v.get(JAVA_LONG, s.off("value_size"));
-            Object value = switch (v.get(JAVA_INT, s.off("type"))) {
-                case STRING -> Api.string(v.get(ADDRESS, s.off("string_value")), size);
-                case INT64 -> v.get(JAVA_LONG, s.off("int64_value"));
-                case INT64_LIST -> size == 0 ? new long[0]
-                        : v.get(ADDRESS, s.off("int64_array_value")).reinterpret(size * 8).toArray(JAVA_LONG);
-                case FLOAT -> v.get(JAVA_FLOAT, s.off("float_value"));
-                case BOOL -> v.get(JAVA_BYTE, s.off("bool_value")) != 0;
-                default -> "(unknown type)";
-            };
+            MemorySegment v = PJRT_NamedValue.asSlice(all, i);
+            String name = Api.string(PJRT_NamedValue.name(v), PJRT_NamedValue.name_size(v));
+            long size = PJRT_NamedValue.value_size(v);
+            int type = PJRT_NamedValue.type(v);
+            Object value;
+            if (type == PJRT_NamedValue_kString()) {
+                value = Api.string(PJRT_NamedValue.string_value(v), size);
+            } else if (type == PJRT_NamedValue_kInt64()) {
+                value = PJRT_NamedValue.int64_value(v);
+            } else if (type == PJRT_NamedValue_kInt64List()) {
+                value = size == 0 ? new long[0] : PJRT_NamedValue.int64_array_value(v).reinterpret(size * JAVA_LONG.byteSize()).toArray(JAVA_LONG);
+            } else if (type == PJRT_NamedValue_kFloat()) {
+                value = PJRT_NamedValue.float_value(v);
+            } else if (type == PJRT_NamedValue_kBool()) {
+                value = PJRT_NamedValue.bool_value(v);
+            } else {
+                value = "(unknown type)";
+            }
             out.put(name, value);
         }
         return out;

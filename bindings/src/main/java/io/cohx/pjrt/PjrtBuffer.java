@@ -1,12 +1,22 @@
 package io.cohx.pjrt;
 
+import io.cohx.pjrt.capi.PJRT_Buffer_Delete_Args;
+import io.cohx.pjrt.capi.PJRT_Buffer_Destroy_Args;
+import io.cohx.pjrt.capi.PJRT_Buffer_Device_Args;
+import io.cohx.pjrt.capi.PJRT_Buffer_Dimensions_Args;
+import io.cohx.pjrt.capi.PJRT_Buffer_ElementType_Args;
+import io.cohx.pjrt.capi.PJRT_Buffer_IsDeleted_Args;
+import io.cohx.pjrt.capi.PJRT_Buffer_MemoryLayout;
+import io.cohx.pjrt.capi.PJRT_Buffer_MemoryLayout_Tiled;
+import io.cohx.pjrt.capi.PJRT_Buffer_OnDeviceSizeInBytes_Args;
+import io.cohx.pjrt.capi.PJRT_Buffer_ReadyEvent_Args;
+import io.cohx.pjrt.capi.PJRT_Buffer_ToHostBuffer_Args;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static io.cohx.pjrt.capi.PjrtCApi.*;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
@@ -22,23 +32,24 @@ public final class PjrtBuffer extends NativeResource {
     PjrtBuffer(PjrtClient client, MemorySegment ptr) {
         super("PjrtBuffer", ptr, p -> destroy(client.api, p), client);
         this.client = client;
+        Api api = client.api;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = Api.args(arena, Structs.BUFFER_ELEMENT_TYPE);
-            a.set(ADDRESS, Structs.BUFFER_ELEMENT_TYPE.off("buffer"), ptr);
-            client.api.call("PJRT_Buffer_ElementType", a);
-            this.type = ElementType.ofCode(a.get(JAVA_INT, Structs.BUFFER_ELEMENT_TYPE.off("type")));
-            MemorySegment d = Api.args(arena, Structs.BUFFER_DIMENSIONS);
-            d.set(ADDRESS, Structs.BUFFER_DIMENSIONS.off("buffer"), ptr);
-            client.api.call("PJRT_Buffer_Dimensions", d);
-            long n = d.get(JAVA_LONG, Structs.BUFFER_DIMENSIONS.off("num_dims"));
-            this.dims = n == 0 ? new long[0] : d.get(ADDRESS, Structs.BUFFER_DIMENSIONS.off("dims")).reinterpret(8 * n).toArray(JAVA_LONG);
+            MemorySegment a = api.args(arena, PJRT_Buffer_ElementType_Args.layout(), PJRT_Buffer_ElementType_Args_STRUCT_SIZE());
+            PJRT_Buffer_ElementType_Args.buffer(a, ptr);
+            api.call("PJRT_Buffer_ElementType", a);
+            this.type = ElementType.ofCode(PJRT_Buffer_ElementType_Args.type(a));
+            MemorySegment d = api.args(arena, PJRT_Buffer_Dimensions_Args.layout(), PJRT_Buffer_Dimensions_Args_STRUCT_SIZE());
+            PJRT_Buffer_Dimensions_Args.buffer(d, ptr);
+            api.call("PJRT_Buffer_Dimensions", d);
+            long n = PJRT_Buffer_Dimensions_Args.num_dims(d);
+            this.dims = n == 0 ? new long[0] : PJRT_Buffer_Dimensions_Args.dims(d).reinterpret(JAVA_LONG.byteSize() * n).toArray(JAVA_LONG);
         }
     }
 
     private static void destroy(Api api, MemorySegment p) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = Api.args(arena, Structs.BUFFER_DESTROY);
-            a.set(ADDRESS, Structs.BUFFER_DESTROY.off("buffer"), p);
+            MemorySegment a = api.args(arena, PJRT_Buffer_Destroy_Args.layout(), PJRT_Buffer_Destroy_Args_STRUCT_SIZE());
+            PJRT_Buffer_Destroy_Args.buffer(a, p);
             api.call("PJRT_Buffer_Destroy", a);
         }
     }
@@ -68,19 +79,19 @@ public final class PjrtBuffer extends NativeResource {
 
     public long onDeviceSizeInBytes() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = Api.args(arena, Structs.BUFFER_ON_DEVICE_SIZE);
-            a.set(ADDRESS, Structs.BUFFER_ON_DEVICE_SIZE.off("buffer"), ptr());
+            MemorySegment a = client.api.args(arena, PJRT_Buffer_OnDeviceSizeInBytes_Args.layout(), PJRT_Buffer_OnDeviceSizeInBytes_Args_STRUCT_SIZE());
+            PJRT_Buffer_OnDeviceSizeInBytes_Args.buffer(a, ptr());
             client.api.call("PJRT_Buffer_OnDeviceSizeInBytes", a);
-            return a.get(JAVA_LONG, Structs.BUFFER_ON_DEVICE_SIZE.off("on_device_size_in_bytes"));
+            return PJRT_Buffer_OnDeviceSizeInBytes_Args.on_device_size_in_bytes(a);
         }
     }
 
     public PjrtDevice device() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = Api.args(arena, Structs.BUFFER_DEVICE);
-            a.set(ADDRESS, Structs.BUFFER_DEVICE.off("buffer"), ptr());
+            MemorySegment a = client.api.args(arena, PJRT_Buffer_Device_Args.layout(), PJRT_Buffer_Device_Args_STRUCT_SIZE());
+            PJRT_Buffer_Device_Args.buffer(a, ptr());
             client.api.call("PJRT_Buffer_Device", a);
-            return client.deviceAt(a.get(ADDRESS, Structs.BUFFER_DEVICE.off("device")));
+            return client.deviceAt(PJRT_Buffer_Device_Args.device(a));
         }
     }
 
@@ -90,20 +101,20 @@ public final class PjrtBuffer extends NativeResource {
             return true;
         }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = Api.args(arena, Structs.BUFFER_IS_DELETED);
-            a.set(ADDRESS, Structs.BUFFER_IS_DELETED.off("buffer"), ptr());
+            MemorySegment a = client.api.args(arena, PJRT_Buffer_IsDeleted_Args.layout(), PJRT_Buffer_IsDeleted_Args_STRUCT_SIZE());
+            PJRT_Buffer_IsDeleted_Args.buffer(a, ptr());
             client.api.call("PJRT_Buffer_IsDeleted", a);
-            return a.get(JAVA_BOOLEAN, Structs.BUFFER_IS_DELETED.off("is_deleted"));
+            return PJRT_Buffer_IsDeleted_Args.is_deleted(a);
         }
     }
 
     /** A future completed when the buffer's contents are ready on the device. */
     public PjrtEvent readyEvent() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = Api.args(arena, Structs.BUFFER_READY_EVENT);
-            a.set(ADDRESS, Structs.BUFFER_READY_EVENT.off("buffer"), ptr());
+            MemorySegment a = client.api.args(arena, PJRT_Buffer_ReadyEvent_Args.layout(), PJRT_Buffer_ReadyEvent_Args_STRUCT_SIZE());
+            PJRT_Buffer_ReadyEvent_Args.buffer(a, ptr());
             client.api.call("PJRT_Buffer_ReadyEvent", a);
-            return new PjrtEvent(client.api, a.get(ADDRESS, Structs.BUFFER_READY_EVENT.off("event")));
+            return new PjrtEvent(client.api, PJRT_Buffer_ReadyEvent_Args.event(a));
         }
     }
 
@@ -118,27 +129,26 @@ public final class PjrtBuffer extends NativeResource {
             throw new PjrtException(ErrorCode.FAILED_PRECONDITION, "toHost: buffer " + type + Arrays.toString(dims) + " was donated or deleted");
         }
         try (Arena arena = Arena.ofConfined()) {
-            Struct ls = Structs.BUFFER_MEMORY_LAYOUT;
-            Struct ts = Structs.BUFFER_MEMORY_LAYOUT_TILED;
-            MemorySegment layout = Api.args(arena, ls);
-            MemorySegment tiled = layout.asSlice(ls.off("tiled"), ts.size());
-            tiled.set(JAVA_LONG, 0, ts.size());
+            Api api = client.api;
+            // An explicit dense row-major layout: without one the plugin may copy in its device layout.
+            MemorySegment layout = api.args(arena, PJRT_Buffer_MemoryLayout.layout(), PJRT_Buffer_MemoryLayout_STRUCT_SIZE());
+            MemorySegment tiled = PJRT_Buffer_MemoryLayout.tiled(layout); // embedded: the header's size, no reserve
+            PJRT_Buffer_MemoryLayout_Tiled.struct_size(tiled, PJRT_Buffer_MemoryLayout_Tiled_STRUCT_SIZE());
             long[] minorToMajor = new long[dims.length];
             for (int i = 0; i < dims.length; i++) {
                 minorToMajor[i] = dims.length - 1 - i;
             }
-            tiled.set(ADDRESS, ts.off("minor_to_major"), dims.length == 0 ? MemorySegment.NULL : arena.allocateFrom(JAVA_LONG, minorToMajor));
-            tiled.set(JAVA_LONG, ts.off("minor_to_major_size"), dims.length);
-            layout.set(JAVA_INT, ls.off("type"), 0);
+            PJRT_Buffer_MemoryLayout_Tiled.minor_to_major(tiled, dims.length == 0 ? MemorySegment.NULL : arena.allocateFrom(JAVA_LONG, minorToMajor));
+            PJRT_Buffer_MemoryLayout_Tiled.minor_to_major_size(tiled, dims.length);
+            PJRT_Buffer_MemoryLayout.type(layout, PJRT_Buffer_MemoryLayout_Type_Tiled());
 
-            Struct s = Structs.BUFFER_TO_HOST;
-            MemorySegment a = Api.args(arena, s);
-            a.set(ADDRESS, s.off("src"), ptr());
-            a.set(ADDRESS, s.off("host_layout"), layout);
-            a.set(ADDRESS, s.off("dst"), dst);
-            a.set(JAVA_LONG, s.off("dst_size"), need);
-            client.api.call("PJRT_Buffer_ToHostBuffer", a);
-            new PjrtEvent(client.api, a.get(ADDRESS, s.off("event"))).awaitAndClose();
+            MemorySegment a = api.args(arena, PJRT_Buffer_ToHostBuffer_Args.layout(), PJRT_Buffer_ToHostBuffer_Args_STRUCT_SIZE());
+            PJRT_Buffer_ToHostBuffer_Args.src(a, ptr());
+            PJRT_Buffer_ToHostBuffer_Args.host_layout(a, layout);
+            PJRT_Buffer_ToHostBuffer_Args.dst(a, dst);
+            PJRT_Buffer_ToHostBuffer_Args.dst_size(a, need);
+            api.call("PJRT_Buffer_ToHostBuffer", a);
+            new PjrtEvent(api, PJRT_Buffer_ToHostBuffer_Args.event(a)).awaitAndClose();
         }
     }
 
@@ -154,8 +164,8 @@ public final class PjrtBuffer extends NativeResource {
     /** Releases the device memory now but keeps the handle (only close and isDeleted stay legal). */
     public void delete() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = Api.args(arena, Structs.BUFFER_DELETE);
-            a.set(ADDRESS, Structs.BUFFER_DELETE.off("buffer"), ptr());
+            MemorySegment a = client.api.args(arena, PJRT_Buffer_Delete_Args.layout(), PJRT_Buffer_Delete_Args_STRUCT_SIZE());
+            PJRT_Buffer_Delete_Args.buffer(a, ptr());
             client.api.call("PJRT_Buffer_Delete", a);
         }
     }

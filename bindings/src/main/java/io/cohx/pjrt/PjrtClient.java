@@ -1,5 +1,17 @@
 package io.cohx.pjrt;
 
+import io.cohx.pjrt.capi.PJRT_Client_AddressableDevices_Args;
+import io.cohx.pjrt.capi.PJRT_Client_BufferFromHostBuffer_Args;
+import io.cohx.pjrt.capi.PJRT_Client_Compile_Args;
+import io.cohx.pjrt.capi.PJRT_Client_Create_Args;
+import io.cohx.pjrt.capi.PJRT_Client_Destroy_Args;
+import io.cohx.pjrt.capi.PJRT_Client_Devices_Args;
+import io.cohx.pjrt.capi.PJRT_Client_PlatformName_Args;
+import io.cohx.pjrt.capi.PJRT_Client_PlatformVersion_Args;
+import io.cohx.pjrt.capi.PJRT_Client_ProcessIndex_Args;
+import io.cohx.pjrt.capi.PJRT_Executable_DeserializeAndLoad_Args;
+import io.cohx.pjrt.capi.PJRT_Program;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -9,9 +21,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import static io.cohx.pjrt.capi.PjrtCApi.*;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
@@ -36,41 +48,44 @@ public final class PjrtClient extends NativeResource {
         this.plugin = plugin;
         this.api = plugin.api;
         try (Arena arena = Arena.ofConfined()) {
-            Struct s = Structs.CLIENT_PLATFORM_NAME;
-            MemorySegment a = Api.args(arena, s);
-            a.set(ADDRESS, s.off("client"), ptr);
+            MemorySegment a = api.args(arena, PJRT_Client_PlatformName_Args.layout(), PJRT_Client_PlatformName_Args_STRUCT_SIZE());
+            PJRT_Client_PlatformName_Args.client(a, ptr);
             api.call("PJRT_Client_PlatformName", a);
-            this.platformName = Api.string(a.get(ADDRESS, s.off("platform_name")), a.get(JAVA_LONG, s.off("platform_name_size")));
-            s = Structs.CLIENT_PLATFORM_VERSION;
-            a = Api.args(arena, s);
-            a.set(ADDRESS, s.off("client"), ptr);
+            this.platformName = Api.string(PJRT_Client_PlatformName_Args.platform_name(a), PJRT_Client_PlatformName_Args.platform_name_size(a));
+
+            a = api.args(arena, PJRT_Client_PlatformVersion_Args.layout(), PJRT_Client_PlatformVersion_Args_STRUCT_SIZE());
+            PJRT_Client_PlatformVersion_Args.client(a, ptr);
             api.call("PJRT_Client_PlatformVersion", a);
-            this.platformVersion = Api.string(a.get(ADDRESS, s.off("platform_version")), a.get(JAVA_LONG, s.off("platform_version_size")));
-            a = Api.args(arena, Structs.CLIENT_PROCESS_INDEX);
-            a.set(ADDRESS, Structs.CLIENT_PROCESS_INDEX.off("client"), ptr);
+            this.platformVersion = Api.string(PJRT_Client_PlatformVersion_Args.platform_version(a),
+                    PJRT_Client_PlatformVersion_Args.platform_version_size(a));
+
+            a = api.args(arena, PJRT_Client_ProcessIndex_Args.layout(), PJRT_Client_ProcessIndex_Args_STRUCT_SIZE());
+            PJRT_Client_ProcessIndex_Args.client(a, ptr);
             api.call("PJRT_Client_ProcessIndex", a);
-            this.processIndex = a.get(JAVA_INT, Structs.CLIENT_PROCESS_INDEX.off("process_index"));
+            this.processIndex = PJRT_Client_ProcessIndex_Args.process_index(a);
+
+            a = api.args(arena, PJRT_Client_Devices_Args.layout(), PJRT_Client_Devices_Args_STRUCT_SIZE());
+            PJRT_Client_Devices_Args.client(a, ptr);
+            api.call("PJRT_Client_Devices", a);
+            this.devices = knownDevices(PJRT_Client_Devices_Args.devices(a), PJRT_Client_Devices_Args.num_devices(a));
+
+            a = api.args(arena, PJRT_Client_AddressableDevices_Args.layout(), PJRT_Client_AddressableDevices_Args_STRUCT_SIZE());
+            PJRT_Client_AddressableDevices_Args.client(a, ptr);
+            api.call("PJRT_Client_AddressableDevices", a);
+            this.addressableDevices = knownDevices(PJRT_Client_AddressableDevices_Args.addressable_devices(a),
+                    PJRT_Client_AddressableDevices_Args.num_addressable_devices(a));
         }
-        this.devices = readDevices(ptr, Structs.CLIENT_DEVICES, "PJRT_Client_Devices", "devices", "num_devices");
-        this.addressableDevices = readDevices(ptr, Structs.CLIENT_ADDRESSABLE_DEVICES, "PJRT_Client_AddressableDevices",
-                "addressable_devices", "num_addressable_devices");
     }
 
-    private List<PjrtDevice> readDevices(MemorySegment client, Struct s, String fn, String arrayField, String countField) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = Api.args(arena, s);
-            a.set(ADDRESS, s.off("client"), client);
-            api.call(fn, a);
-            long n = a.get(JAVA_LONG, s.off(countField));
-            MemorySegment arr = a.get(ADDRESS, s.off(arrayField)).reinterpret(8 * n);
-            var out = new ArrayList<PjrtDevice>();
-            for (long i = 0; i < n; i++) {
-                MemorySegment d = arr.getAtIndex(ADDRESS, i);
-                PjrtDevice dev = byAddress.computeIfAbsent(d.address(), k -> new PjrtDevice(api, d));
-                out.add(dev);
-            }
-            return List.copyOf(out);
+    /** The devices of a {@code PJRT_Device*} array, one Java object per device across calls. */
+    private List<PjrtDevice> knownDevices(MemorySegment array, long n) {
+        MemorySegment arr = array.reinterpret(ADDRESS.byteSize() * n);
+        var out = new ArrayList<PjrtDevice>();
+        for (long i = 0; i < n; i++) {
+            MemorySegment d = arr.getAtIndex(ADDRESS, i);
+            out.add(byAddress.computeIfAbsent(d.address(), k -> new PjrtDevice(api, d)));
         }
+        return List.copyOf(out);
     }
 
     /** A client with default options. */
@@ -85,12 +100,11 @@ public final class PjrtClient extends NativeResource {
     public static PjrtClient create(PjrtPlugin plugin, Map<String, ?> options) {
         synchronized (LIFECYCLE) {
             try (Arena arena = Arena.ofConfined()) {
-                Struct s = Structs.CLIENT_CREATE;
-                MemorySegment a = Api.args(arena, s);
-                a.set(ADDRESS, s.off("create_options"), NamedValues.write(arena, options));
-                a.set(JAVA_LONG, s.off("num_options"), options.size());
+                MemorySegment a = plugin.api.args(arena, PJRT_Client_Create_Args.layout(), PJRT_Client_Create_Args_STRUCT_SIZE());
+                PJRT_Client_Create_Args.create_options(a, NamedValues.write(arena, options));
+                PJRT_Client_Create_Args.num_options(a, options.size());
                 plugin.api.call("PJRT_Client_Create", a);
-                return new PjrtClient(plugin, a.get(ADDRESS, s.off("client")));
+                return new PjrtClient(plugin, PJRT_Client_Create_Args.client(a));
             }
         }
     }
@@ -98,8 +112,8 @@ public final class PjrtClient extends NativeResource {
     private static void destroy(Api api, MemorySegment p) {
         synchronized (LIFECYCLE) {
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment a = Api.args(arena, Structs.CLIENT_DESTROY);
-                a.set(ADDRESS, Structs.CLIENT_DESTROY.off("client"), p);
+                MemorySegment a = api.args(arena, PJRT_Client_Destroy_Args.layout(), PJRT_Client_Destroy_Args_STRUCT_SIZE());
+                PJRT_Client_Destroy_Args.client(a, p);
                 api.call("PJRT_Client_Destroy", a);
             }
         }
@@ -166,18 +180,18 @@ public final class PjrtClient extends NativeResource {
                 src = arena.allocate(Math.max(1, need), 64);
                 MemorySegment.copy(data, 0, src, 0, need);
             }
-            Struct s = Structs.CLIENT_BUFFER_FROM_HOST;
-            MemorySegment a = Api.args(arena, s);
-            a.set(ADDRESS, s.off("client"), ptr());
-            a.set(ADDRESS, s.off("data"), src);
-            a.set(JAVA_INT, s.off("type"), type.code());
-            a.set(ADDRESS, s.off("dims"), dims.length == 0 ? MemorySegment.NULL : arena.allocateFrom(JAVA_LONG, dims));
-            a.set(JAVA_LONG, s.off("num_dims"), dims.length);
-            a.set(JAVA_INT, s.off("host_buffer_semantics"), 0); // kImmutableOnlyDuringCall
-            a.set(ADDRESS, s.off("device"), device.ptr);
+            MemorySegment a = api.args(arena, PJRT_Client_BufferFromHostBuffer_Args.layout(), PJRT_Client_BufferFromHostBuffer_Args_STRUCT_SIZE());
+            PJRT_Client_BufferFromHostBuffer_Args.client(a, ptr());
+            PJRT_Client_BufferFromHostBuffer_Args.data(a, src);
+            PJRT_Client_BufferFromHostBuffer_Args.type(a, type.code());
+            PJRT_Client_BufferFromHostBuffer_Args.dims(a, dims.length == 0 ? MemorySegment.NULL : arena.allocateFrom(JAVA_LONG, dims));
+            PJRT_Client_BufferFromHostBuffer_Args.num_dims(a, dims.length);
+            // The data is copied before the call returns, so the caller may reuse it at once.
+            PJRT_Client_BufferFromHostBuffer_Args.host_buffer_semantics(a, PJRT_HostBufferSemantics_kImmutableOnlyDuringCall());
+            PJRT_Client_BufferFromHostBuffer_Args.device(a, device.ptr);
             api.call("PJRT_Client_BufferFromHostBuffer", a);
-            MemorySegment done = a.get(ADDRESS, s.off("done_with_host_buffer"));
-            var buffer = new PjrtBuffer(this, a.get(ADDRESS, s.off("buffer")));
+            MemorySegment done = PJRT_Client_BufferFromHostBuffer_Args.done_with_host_buffer(a);
+            var buffer = new PjrtBuffer(this, PJRT_Client_BufferFromHostBuffer_Args.buffer(a));
             if (!done.equals(MemorySegment.NULL)) {
                 new PjrtEvent(api, done).awaitAndClose();
             }
@@ -195,25 +209,23 @@ public final class PjrtClient extends NativeResource {
         byte[] code = mlir.getBytes(StandardCharsets.UTF_8);
         byte[] opts = options.toBytes();
         try (Arena arena = Arena.ofConfined()) {
-            Struct ps = Structs.PROGRAM;
-            MemorySegment program = Api.args(arena, ps);
-            program.set(ADDRESS, ps.off("code"), arena.allocateFrom(JAVA_BYTE, code));
-            program.set(JAVA_LONG, ps.off("code_size"), code.length);
+            MemorySegment program = api.args(arena, PJRT_Program.layout(), PJRT_Program_STRUCT_SIZE());
+            PJRT_Program.code(program, arena.allocateFrom(JAVA_BYTE, code));
+            PJRT_Program.code_size(program, code.length);
             byte[] format = "mlir".getBytes(StandardCharsets.UTF_8);
-            program.set(ADDRESS, ps.off("format"), arena.allocateFrom(JAVA_BYTE, format));
-            program.set(JAVA_LONG, ps.off("format_size"), format.length);
-            Struct s = Structs.CLIENT_COMPILE;
-            MemorySegment a = Api.args(arena, s);
-            a.set(ADDRESS, s.off("client"), ptr());
-            a.set(ADDRESS, s.off("program"), program);
-            a.set(ADDRESS, s.off("compile_options"), arena.allocateFrom(JAVA_BYTE, opts));
-            a.set(JAVA_LONG, s.off("compile_options_size"), opts.length);
+            PJRT_Program.format(program, arena.allocateFrom(JAVA_BYTE, format));
+            PJRT_Program.format_size(program, format.length);
+            MemorySegment a = api.args(arena, PJRT_Client_Compile_Args.layout(), PJRT_Client_Compile_Args_STRUCT_SIZE());
+            PJRT_Client_Compile_Args.client(a, ptr());
+            PJRT_Client_Compile_Args.program(a, program);
+            PJRT_Client_Compile_Args.compile_options(a, arena.allocateFrom(JAVA_BYTE, opts));
+            PJRT_Client_Compile_Args.compile_options_size(a, opts.length);
             try {
                 api.call("PJRT_Client_Compile", a);
             } catch (PjrtException e) {
                 throw new PjrtException(e.code(), "compiling StableHLO failed: " + e.getMessage(), e);
             }
-            return new PjrtLoadedExecutable(this, a.get(ADDRESS, s.off("executable")), TensorType.mainSignature(mlir), options);
+            return new PjrtLoadedExecutable(this, PJRT_Client_Compile_Args.executable(a), TensorType.mainSignature(mlir), options);
         }
     }
 
@@ -223,13 +235,12 @@ public final class PjrtClient extends NativeResource {
      */
     public PjrtLoadedExecutable deserialize(byte[] serialized, List<TensorType> parameters) {
         try (Arena arena = Arena.ofConfined()) {
-            Struct s = Structs.EXECUTABLE_DESERIALIZE_AND_LOAD;
-            MemorySegment a = Api.args(arena, s);
-            a.set(ADDRESS, s.off("client"), ptr());
-            a.set(ADDRESS, s.off("serialized_executable"), arena.allocateFrom(JAVA_BYTE, serialized));
-            a.set(JAVA_LONG, s.off("serialized_executable_size"), serialized.length);
+            MemorySegment a = api.args(arena, PJRT_Executable_DeserializeAndLoad_Args.layout(), PJRT_Executable_DeserializeAndLoad_Args_STRUCT_SIZE());
+            PJRT_Executable_DeserializeAndLoad_Args.client(a, ptr());
+            PJRT_Executable_DeserializeAndLoad_Args.serialized_executable(a, arena.allocateFrom(JAVA_BYTE, serialized));
+            PJRT_Executable_DeserializeAndLoad_Args.serialized_executable_size(a, serialized.length);
             api.call("PJRT_Executable_DeserializeAndLoad", a);
-            return new PjrtLoadedExecutable(this, a.get(ADDRESS, s.off("loaded_executable")), parameters, null);
+            return new PjrtLoadedExecutable(this, PJRT_Executable_DeserializeAndLoad_Args.loaded_executable(a), parameters, null);
         }
     }
 

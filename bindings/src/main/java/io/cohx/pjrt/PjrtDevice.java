@@ -1,14 +1,22 @@
 package io.cohx.pjrt;
 
+import io.cohx.pjrt.capi.PJRT_DeviceDescription_DebugString_Args;
+import io.cohx.pjrt.capi.PJRT_DeviceDescription_Id_Args;
+import io.cohx.pjrt.capi.PJRT_DeviceDescription_Kind_Args;
+import io.cohx.pjrt.capi.PJRT_DeviceDescription_ProcessIndex_Args;
+import io.cohx.pjrt.capi.PJRT_Device_AddressableMemories_Args;
+import io.cohx.pjrt.capi.PJRT_Device_DefaultMemory_Args;
+import io.cohx.pjrt.capi.PJRT_Device_GetDescription_Args;
+import io.cohx.pjrt.capi.PJRT_Device_IsAddressable_Args;
+import io.cohx.pjrt.capi.PJRT_Device_LocalHardwareId_Args;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
+import static io.cohx.pjrt.capi.PjrtCApi.*;
 import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * One device of a client, with its description read once at creation (global id, process index,
@@ -29,44 +37,43 @@ public final class PjrtDevice {
         this.api = api;
         this.ptr = ptr;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment d = Api.args(arena, Structs.DEVICE_GET_DESCRIPTION);
-            d.set(ADDRESS, Structs.DEVICE_GET_DESCRIPTION.off("device"), ptr);
+            MemorySegment d = api.args(arena, PJRT_Device_GetDescription_Args.layout(), PJRT_Device_GetDescription_Args_STRUCT_SIZE());
+            PJRT_Device_GetDescription_Args.device(d, ptr);
             api.call("PJRT_Device_GetDescription", d);
-            MemorySegment desc = d.get(ADDRESS, Structs.DEVICE_GET_DESCRIPTION.off("device_description"));
+            MemorySegment desc = PJRT_Device_GetDescription_Args.device_description(d);
 
-            MemorySegment a = Api.args(arena, Structs.DEVICE_DESCRIPTION_ID);
-            a.set(ADDRESS, Structs.DEVICE_DESCRIPTION_ID.off("device_description"), desc);
+            MemorySegment a = api.args(arena, PJRT_DeviceDescription_Id_Args.layout(), PJRT_DeviceDescription_Id_Args_STRUCT_SIZE());
+            PJRT_DeviceDescription_Id_Args.device_description(a, desc);
             api.call("PJRT_DeviceDescription_Id", a);
-            this.id = a.get(JAVA_INT, Structs.DEVICE_DESCRIPTION_ID.off("id"));
+            this.id = PJRT_DeviceDescription_Id_Args.id(a);
 
-            a = Api.args(arena, Structs.DEVICE_DESCRIPTION_PROCESS_INDEX);
-            a.set(ADDRESS, Structs.DEVICE_DESCRIPTION_PROCESS_INDEX.off("device_description"), desc);
+            a = api.args(arena, PJRT_DeviceDescription_ProcessIndex_Args.layout(), PJRT_DeviceDescription_ProcessIndex_Args_STRUCT_SIZE());
+            PJRT_DeviceDescription_ProcessIndex_Args.device_description(a, desc);
             api.call("PJRT_DeviceDescription_ProcessIndex", a);
-            this.processIndex = a.get(JAVA_INT, Structs.DEVICE_DESCRIPTION_PROCESS_INDEX.off("process_index"));
+            this.processIndex = PJRT_DeviceDescription_ProcessIndex_Args.process_index(a);
 
-            Struct k = Structs.DEVICE_DESCRIPTION_KIND;
-            a = Api.args(arena, k);
-            a.set(ADDRESS, k.off("device_description"), desc);
+            a = api.args(arena, PJRT_DeviceDescription_Kind_Args.layout(), PJRT_DeviceDescription_Kind_Args_STRUCT_SIZE());
+            PJRT_DeviceDescription_Kind_Args.device_description(a, desc);
             api.call("PJRT_DeviceDescription_Kind", a);
-            this.kind = Api.string(a.get(ADDRESS, k.off("device_kind")), a.get(JAVA_LONG, k.off("device_kind_size")));
+            this.kind = Api.string(PJRT_DeviceDescription_Kind_Args.device_kind(a), PJRT_DeviceDescription_Kind_Args.device_kind_size(a));
 
-            Struct s = Structs.DEVICE_DESCRIPTION_DEBUG_STRING;
-            a = Api.args(arena, s);
-            a.set(ADDRESS, s.off("device_description"), desc);
+            a = api.args(arena, PJRT_DeviceDescription_DebugString_Args.layout(), PJRT_DeviceDescription_DebugString_Args_STRUCT_SIZE());
+            PJRT_DeviceDescription_DebugString_Args.device_description(a, desc);
             api.call("PJRT_DeviceDescription_DebugString", a);
-            this.debugString = Api.string(a.get(ADDRESS, s.off("debug_string")), a.get(JAVA_LONG, s.off("debug_string_size")));
+            this.debugString = Api.string(PJRT_DeviceDescription_DebugString_Args.debug_string(a),
+                    PJRT_DeviceDescription_DebugString_Args.debug_string_size(a));
 
-            a = Api.args(arena, Structs.DEVICE_IS_ADDRESSABLE);
-            a.set(ADDRESS, Structs.DEVICE_IS_ADDRESSABLE.off("device"), ptr);
+            a = api.args(arena, PJRT_Device_IsAddressable_Args.layout(), PJRT_Device_IsAddressable_Args_STRUCT_SIZE());
+            PJRT_Device_IsAddressable_Args.device(a, ptr);
             api.call("PJRT_Device_IsAddressable", a);
-            this.addressable = a.get(JAVA_BOOLEAN, Structs.DEVICE_IS_ADDRESSABLE.off("is_addressable"));
+            this.addressable = PJRT_Device_IsAddressable_Args.is_addressable(a);
 
             int hw = -1;
             if (addressable) {
-                a = Api.args(arena, Structs.DEVICE_LOCAL_HARDWARE_ID);
-                a.set(ADDRESS, Structs.DEVICE_LOCAL_HARDWARE_ID.off("device"), ptr);
+                a = api.args(arena, PJRT_Device_LocalHardwareId_Args.layout(), PJRT_Device_LocalHardwareId_Args_STRUCT_SIZE());
+                PJRT_Device_LocalHardwareId_Args.device(a, ptr);
                 api.call("PJRT_Device_LocalHardwareId", a);
-                hw = a.get(JAVA_INT, Structs.DEVICE_LOCAL_HARDWARE_ID.off("local_hardware_id"));
+                hw = PJRT_Device_LocalHardwareId_Args.local_hardware_id(a);
             }
             this.localHardwareId = hw;
         }
@@ -102,12 +109,11 @@ public final class PjrtDevice {
     /** Memory spaces this device can address. */
     public List<PjrtMemory> memories() {
         try (Arena arena = Arena.ofConfined()) {
-            Struct s = Structs.DEVICE_ADDRESSABLE_MEMORIES;
-            MemorySegment a = Api.args(arena, s);
-            a.set(ADDRESS, s.off("device"), ptr);
+            MemorySegment a = api.args(arena, PJRT_Device_AddressableMemories_Args.layout(), PJRT_Device_AddressableMemories_Args_STRUCT_SIZE());
+            PJRT_Device_AddressableMemories_Args.device(a, ptr);
             api.call("PJRT_Device_AddressableMemories", a);
-            long n = a.get(JAVA_LONG, s.off("num_memories"));
-            MemorySegment arr = a.get(ADDRESS, s.off("memories")).reinterpret(8 * n);
+            long n = PJRT_Device_AddressableMemories_Args.num_memories(a);
+            MemorySegment arr = PJRT_Device_AddressableMemories_Args.memories(a).reinterpret(ADDRESS.byteSize() * n);
             var out = new ArrayList<PjrtMemory>();
             for (long i = 0; i < n; i++) {
                 out.add(new PjrtMemory(api, arr.getAtIndex(ADDRESS, i)));
@@ -119,10 +125,10 @@ public final class PjrtDevice {
     /** The device's default memory space. */
     public PjrtMemory defaultMemory() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = Api.args(arena, Structs.DEVICE_DEFAULT_MEMORY);
-            a.set(ADDRESS, Structs.DEVICE_DEFAULT_MEMORY.off("device"), ptr);
+            MemorySegment a = api.args(arena, PJRT_Device_DefaultMemory_Args.layout(), PJRT_Device_DefaultMemory_Args_STRUCT_SIZE());
+            PJRT_Device_DefaultMemory_Args.device(a, ptr);
             api.call("PJRT_Device_DefaultMemory", a);
-            return new PjrtMemory(api, a.get(ADDRESS, Structs.DEVICE_DEFAULT_MEMORY.off("memory")));
+            return new PjrtMemory(api, PJRT_Device_DefaultMemory_Args.memory(a));
         }
     }
 

@@ -1,18 +1,22 @@
 package io.cohx.pjrt;
 
+import io.cohx.pjrt.capi.PJRT_Event_Await_Args;
+import io.cohx.pjrt.capi.PJRT_Event_Destroy_Args;
+import io.cohx.pjrt.capi.PJRT_Event_IsReady_Args;
+import io.cohx.pjrt.capi.PJRT_Event_OnReadyCallback;
+import io.cohx.pjrt.capi.PJRT_Event_OnReady_Args;
+
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
+import static io.cohx.pjrt.capi.PjrtCApi.PJRT_Event_Await_Args_STRUCT_SIZE;
+import static io.cohx.pjrt.capi.PjrtCApi.PJRT_Event_Destroy_Args_STRUCT_SIZE;
+import static io.cohx.pjrt.capi.PjrtCApi.PJRT_Event_IsReady_Args_STRUCT_SIZE;
+import static io.cohx.pjrt.capi.PjrtCApi.PJRT_Event_OnReady_Args_STRUCT_SIZE;
 
 /**
  * A PJRT event (a transfer or an execution finishing). {@link #await()} blocks the calling thread
@@ -30,8 +34,8 @@ public final class PjrtEvent extends NativeResource {
 
     private static void destroy(Api api, MemorySegment p) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = Api.args(arena, Structs.EVENT_DESTROY);
-            a.set(ADDRESS, Structs.EVENT_DESTROY.off("event"), p);
+            MemorySegment a = api.args(arena, PJRT_Event_Destroy_Args.layout(), PJRT_Event_Destroy_Args_STRUCT_SIZE());
+            PJRT_Event_Destroy_Args.event(a, p);
             api.call("PJRT_Event_Destroy", a);
         }
     }
@@ -39,8 +43,8 @@ public final class PjrtEvent extends NativeResource {
     /** Blocks until the event is ready; throws the event's error, if any. */
     public void await() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = Api.args(arena, Structs.EVENT_AWAIT);
-            a.set(ADDRESS, Structs.EVENT_AWAIT.off("event"), ptr());
+            MemorySegment a = api.args(arena, PJRT_Event_Await_Args.layout(), PJRT_Event_Await_Args_STRUCT_SIZE());
+            PJRT_Event_Await_Args.event(a, ptr());
             api.call("PJRT_Event_Await", a);
         }
     }
@@ -48,10 +52,10 @@ public final class PjrtEvent extends NativeResource {
     /** True once the event has completed (successfully or not). */
     public boolean isReady() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = Api.args(arena, Structs.EVENT_IS_READY);
-            a.set(ADDRESS, Structs.EVENT_IS_READY.off("event"), ptr());
+            MemorySegment a = api.args(arena, PJRT_Event_IsReady_Args.layout(), PJRT_Event_IsReady_Args_STRUCT_SIZE());
+            PJRT_Event_IsReady_Args.event(a, ptr());
             api.call("PJRT_Event_IsReady", a);
-            return a.get(JAVA_BOOLEAN, Structs.EVENT_IS_READY.off("is_ready"));
+            return PJRT_Event_IsReady_Args.is_ready(a);
         }
     }
 
@@ -69,17 +73,7 @@ public final class PjrtEvent extends NativeResource {
 
     private static final Map<Long, Pending> PENDING = new ConcurrentHashMap<>();
     private static final AtomicLong NEXT_KEY = new AtomicLong(1);
-    private static final MemorySegment CALLBACK;
-
-    static {
-        try {
-            var target = MethodHandles.lookup().findStatic(PjrtEvent.class, "onReadyUpcall",
-                    MethodType.methodType(void.class, MemorySegment.class, MemorySegment.class));
-            CALLBACK = Linker.nativeLinker().upcallStub(target, FunctionDescriptor.ofVoid(ADDRESS, ADDRESS), Arena.global());
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final MemorySegment CALLBACK = PJRT_Event_OnReadyCallback.allocate(PjrtEvent::onReadyUpcall, Arena.global());
 
     /** Runs on a plugin thread: must never throw (an exception here would end the JVM). */
     private static void onReadyUpcall(MemorySegment error, MemorySegment userArg) {
@@ -104,10 +98,10 @@ public final class PjrtEvent extends NativeResource {
         var future = new CompletableFuture<Void>();
         PENDING.put(key, new Pending(api, future));
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = Api.args(arena, Structs.EVENT_ON_READY);
-            a.set(ADDRESS, Structs.EVENT_ON_READY.off("event"), ptr());
-            a.set(ADDRESS, Structs.EVENT_ON_READY.off("callback"), CALLBACK);
-            a.set(ADDRESS, Structs.EVENT_ON_READY.off("user_arg"), MemorySegment.ofAddress(key));
+            MemorySegment a = api.args(arena, PJRT_Event_OnReady_Args.layout(), PJRT_Event_OnReady_Args_STRUCT_SIZE());
+            PJRT_Event_OnReady_Args.event(a, ptr());
+            PJRT_Event_OnReady_Args.callback(a, CALLBACK);
+            PJRT_Event_OnReady_Args.user_arg(a, MemorySegment.ofAddress(key));
             api.call("PJRT_Event_OnReady", a);
         } catch (RuntimeException e) {
             PENDING.remove(key);

@@ -1,12 +1,27 @@
 package io.cohx.pjrt;
 
+import io.cohx.pjrt.capi.PJRT_ExecuteOptions;
+import io.cohx.pjrt.capi.PJRT_Executable_Destroy_Args;
+import io.cohx.pjrt.capi.PJRT_Executable_GetCompiledMemoryStats_Args;
+import io.cohx.pjrt.capi.PJRT_Executable_Name_Args;
+import io.cohx.pjrt.capi.PJRT_Executable_NumOutputs_Args;
+import io.cohx.pjrt.capi.PJRT_Executable_OutputDimensions_Args;
+import io.cohx.pjrt.capi.PJRT_Executable_OutputElementTypes_Args;
+import io.cohx.pjrt.capi.PJRT_Executable_Serialize_Args;
+import io.cohx.pjrt.capi.PJRT_LoadedExecutable_AddressableDevices_Args;
+import io.cohx.pjrt.capi.PJRT_LoadedExecutable_Destroy_Args;
+import io.cohx.pjrt.capi.PJRT_LoadedExecutable_Execute_Args;
+import io.cohx.pjrt.capi.PJRT_LoadedExecutable_GetExecutable_Args;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BiFunction;
 
+import static io.cohx.pjrt.capi.PjrtCApi.*;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -34,62 +49,18 @@ public final class PjrtLoadedExecutable extends NativeResource {
         this.parameters = parameters == null ? null : List.copyOf(parameters);
         this.singlePartition = options != null && options.numPartitions() == 1;
         Api api = client.api;
+        Outputs outputs = withExecutable(api, ptr, (arena, exe) -> readOutputs(api, arena, exe));
+        this.numOutputs = outputs.count();
+        this.outputTypes = outputs.types();
+        this.outputDims = outputs.dims();
+        this.name = outputs.programName();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment g = Api.args(arena, Structs.LOADED_EXECUTABLE_GET_EXECUTABLE);
-            g.set(ADDRESS, Structs.LOADED_EXECUTABLE_GET_EXECUTABLE.off("loaded_executable"), ptr);
-            api.call("PJRT_LoadedExecutable_GetExecutable", g);
-            MemorySegment exe = g.get(ADDRESS, Structs.LOADED_EXECUTABLE_GET_EXECUTABLE.off("executable"));
-            try {
-                MemorySegment a = Api.args(arena, Structs.EXECUTABLE_NUM_OUTPUTS);
-                a.set(ADDRESS, Structs.EXECUTABLE_NUM_OUTPUTS.off("executable"), exe);
-                api.call("PJRT_Executable_NumOutputs", a);
-                this.numOutputs = (int) a.get(JAVA_LONG, Structs.EXECUTABLE_NUM_OUTPUTS.off("num_outputs"));
-
-                Struct ts = Structs.EXECUTABLE_OUTPUT_ELEMENT_TYPES;
-                a = Api.args(arena, ts);
-                a.set(ADDRESS, ts.off("executable"), exe);
-                api.call("PJRT_Executable_OutputElementTypes", a);
-                long nt = a.get(JAVA_LONG, ts.off("num_output_types"));
-                int[] codes = nt == 0 ? new int[0] : a.get(ADDRESS, ts.off("output_types")).reinterpret(4 * nt).toArray(JAVA_INT);
-                var types = new ArrayList<ElementType>();
-                for (int c : codes) {
-                    types.add(ElementType.ofCode(c));
-                }
-                this.outputTypes = List.copyOf(types);
-
-                Struct ds = Structs.EXECUTABLE_OUTPUT_DIMENSIONS;
-                a = Api.args(arena, ds);
-                a.set(ADDRESS, ds.off("executable"), exe);
-                api.call("PJRT_Executable_OutputDimensions", a);
-                long no = a.get(JAVA_LONG, ds.off("num_outputs"));
-                long[] sizes = no == 0 ? new long[0] : a.get(ADDRESS, ds.off("dim_sizes")).reinterpret(8 * no).toArray(JAVA_LONG);
-                long total = Arrays.stream(sizes).sum();
-                long[] flat = total == 0 ? new long[0] : a.get(ADDRESS, ds.off("dims")).reinterpret(8 * total).toArray(JAVA_LONG);
-                var dims = new ArrayList<long[]>();
-                int at = 0;
-                for (long s : sizes) {
-                    dims.add(Arrays.copyOfRange(flat, at, at + (int) s));
-                    at += (int) s;
-                }
-                this.outputDims = List.copyOf(dims);
-
-                Struct ns = Structs.EXECUTABLE_NAME;
-                a = Api.args(arena, ns);
-                a.set(ADDRESS, ns.off("executable"), exe);
-                api.call("PJRT_Executable_Name", a);
-                this.name = Api.string(a.get(ADDRESS, ns.off("executable_name")), a.get(JAVA_LONG, ns.off("executable_name_size")));
-            } finally {
-                MemorySegment d = Api.args(arena, Structs.EXECUTABLE_DESTROY);
-                d.set(ADDRESS, Structs.EXECUTABLE_DESTROY.off("executable"), exe);
-                api.call("PJRT_Executable_Destroy", d);
-            }
-
-            Struct s = Structs.LOADED_EXECUTABLE_ADDRESSABLE_DEVICES;
-            MemorySegment a = Api.args(arena, s);
-            a.set(ADDRESS, s.off("executable"), ptr);
+            MemorySegment a = api.args(arena, PJRT_LoadedExecutable_AddressableDevices_Args.layout(),
+                    PJRT_LoadedExecutable_AddressableDevices_Args_STRUCT_SIZE());
+            PJRT_LoadedExecutable_AddressableDevices_Args.executable(a, ptr);
             api.call("PJRT_LoadedExecutable_AddressableDevices", a);
-            long n = a.get(JAVA_LONG, s.off("num_addressable_devices"));
-            MemorySegment arr = a.get(ADDRESS, s.off("addressable_devices")).reinterpret(8 * n);
+            long n = PJRT_LoadedExecutable_AddressableDevices_Args.num_addressable_devices(a);
+            MemorySegment arr = PJRT_LoadedExecutable_AddressableDevices_Args.addressable_devices(a).reinterpret(ADDRESS.byteSize() * n);
             var devs = new ArrayList<PjrtDevice>();
             for (long i = 0; i < n; i++) {
                 devs.add(client.deviceAt(arr.getAtIndex(ADDRESS, i)));
@@ -98,10 +69,53 @@ public final class PjrtLoadedExecutable extends NativeResource {
         }
     }
 
+    /** What the compiled program returns per device, and its name. */
+    private record Outputs(int count, List<ElementType> types, List<long[]> dims, String programName) {}
+
+    private static Outputs readOutputs(Api api, Arena arena, MemorySegment exe) {
+        MemorySegment a = api.args(arena, PJRT_Executable_NumOutputs_Args.layout(), PJRT_Executable_NumOutputs_Args_STRUCT_SIZE());
+        PJRT_Executable_NumOutputs_Args.executable(a, exe);
+        api.call("PJRT_Executable_NumOutputs", a);
+        int count = (int) PJRT_Executable_NumOutputs_Args.num_outputs(a);
+
+        a = api.args(arena, PJRT_Executable_OutputElementTypes_Args.layout(), PJRT_Executable_OutputElementTypes_Args_STRUCT_SIZE());
+        PJRT_Executable_OutputElementTypes_Args.executable(a, exe);
+        api.call("PJRT_Executable_OutputElementTypes", a);
+        long nt = PJRT_Executable_OutputElementTypes_Args.num_output_types(a);
+        int[] codes = nt == 0 ? new int[0]
+                : PJRT_Executable_OutputElementTypes_Args.output_types(a).reinterpret(JAVA_INT.byteSize() * nt).toArray(JAVA_INT);
+        var types = new ArrayList<ElementType>();
+        for (int c : codes) {
+            types.add(ElementType.ofCode(c));
+        }
+
+        a = api.args(arena, PJRT_Executable_OutputDimensions_Args.layout(), PJRT_Executable_OutputDimensions_Args_STRUCT_SIZE());
+        PJRT_Executable_OutputDimensions_Args.executable(a, exe);
+        api.call("PJRT_Executable_OutputDimensions", a);
+        long no = PJRT_Executable_OutputDimensions_Args.num_outputs(a);
+        long[] sizes = no == 0 ? new long[0]
+                : PJRT_Executable_OutputDimensions_Args.dim_sizes(a).reinterpret(JAVA_LONG.byteSize() * no).toArray(JAVA_LONG);
+        long total = Arrays.stream(sizes).sum();
+        long[] flat = total == 0 ? new long[0]
+                : PJRT_Executable_OutputDimensions_Args.dims(a).reinterpret(JAVA_LONG.byteSize() * total).toArray(JAVA_LONG);
+        var dims = new ArrayList<long[]>();
+        int at = 0;
+        for (long s : sizes) {
+            dims.add(Arrays.copyOfRange(flat, at, at + (int) s));
+            at += (int) s;
+        }
+
+        a = api.args(arena, PJRT_Executable_Name_Args.layout(), PJRT_Executable_Name_Args_STRUCT_SIZE());
+        PJRT_Executable_Name_Args.executable(a, exe);
+        api.call("PJRT_Executable_Name", a);
+        String name = Api.string(PJRT_Executable_Name_Args.executable_name(a), PJRT_Executable_Name_Args.executable_name_size(a));
+        return new Outputs(count, List.copyOf(types), List.copyOf(dims), name);
+    }
+
     private static void destroy(Api api, MemorySegment p) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = Api.args(arena, Structs.LOADED_EXECUTABLE_DESTROY);
-            a.set(ADDRESS, Structs.LOADED_EXECUTABLE_DESTROY.off("executable"), p);
+            MemorySegment a = api.args(arena, PJRT_LoadedExecutable_Destroy_Args.layout(), PJRT_LoadedExecutable_Destroy_Args_STRUCT_SIZE());
+            PJRT_LoadedExecutable_Destroy_Args.executable(a, p);
             api.call("PJRT_LoadedExecutable_Destroy", a);
         }
     }
@@ -140,15 +154,18 @@ public final class PjrtLoadedExecutable extends NativeResource {
      * temporaries, peak), as the plugin reports it: the answer to "will this fit?" before running.
      */
     public CompiledMemoryStats compiledMemoryStats() {
-        return withExecutable(ptr(), (arena, exe) -> {
-            Struct s = Structs.EXECUTABLE_COMPILED_MEMORY_STATS;
-            MemorySegment a = Api.args(arena, s);
-            a.set(ADDRESS, s.off("executable"), exe);
-            client.api.call("PJRT_Executable_GetCompiledMemoryStats", a);
-            return new CompiledMemoryStats(a.get(JAVA_LONG, s.off("generated_code_size_in_bytes")),
-                    a.get(JAVA_LONG, s.off("argument_size_in_bytes")), a.get(JAVA_LONG, s.off("output_size_in_bytes")),
-                    a.get(JAVA_LONG, s.off("alias_size_in_bytes")), a.get(JAVA_LONG, s.off("temp_size_in_bytes")),
-                    a.get(JAVA_LONG, s.off("peak_memory_in_bytes")));
+        Api api = client.api;
+        return withExecutable(api, ptr(), (arena, exe) -> {
+            MemorySegment a = api.args(arena, PJRT_Executable_GetCompiledMemoryStats_Args.layout(),
+                    PJRT_Executable_GetCompiledMemoryStats_Args_STRUCT_SIZE());
+            PJRT_Executable_GetCompiledMemoryStats_Args.executable(a, exe);
+            api.call("PJRT_Executable_GetCompiledMemoryStats", a);
+            return new CompiledMemoryStats(PJRT_Executable_GetCompiledMemoryStats_Args.generated_code_size_in_bytes(a),
+                    PJRT_Executable_GetCompiledMemoryStats_Args.argument_size_in_bytes(a),
+                    PJRT_Executable_GetCompiledMemoryStats_Args.output_size_in_bytes(a),
+                    PJRT_Executable_GetCompiledMemoryStats_Args.alias_size_in_bytes(a),
+                    PJRT_Executable_GetCompiledMemoryStats_Args.temp_size_in_bytes(a),
+                    PJRT_Executable_GetCompiledMemoryStats_Args.peak_memory_in_bytes(a));
         });
     }
 
@@ -157,40 +174,34 @@ public final class PjrtLoadedExecutable extends NativeResource {
 
     /** The executable as bytes, loadable by {@link PjrtClient#deserialize} with the same plugin build. */
     public byte[] serialize() {
-        return withExecutable(ptr(), (arena, exe) -> {
-            Struct s = Structs.EXECUTABLE_SERIALIZE;
-            MemorySegment a = Api.args(arena, s);
-            a.set(ADDRESS, s.off("executable"), exe);
-            client.api.call("PJRT_Executable_Serialize", a);
-            long size = a.get(JAVA_LONG, s.off("serialized_bytes_size"));
-            byte[] bytes = a.get(ADDRESS, s.off("serialized_bytes")).reinterpret(size).toArray(JAVA_BYTE);
-            MemorySegment deleter = a.get(ADDRESS, s.off("serialized_executable_deleter"));
-            MemorySegment handle = a.get(ADDRESS, s.off("serialized_executable"));
+        Api api = client.api;
+        return withExecutable(api, ptr(), (arena, exe) -> {
+            MemorySegment a = api.args(arena, PJRT_Executable_Serialize_Args.layout(), PJRT_Executable_Serialize_Args_STRUCT_SIZE());
+            PJRT_Executable_Serialize_Args.executable(a, exe);
+            api.call("PJRT_Executable_Serialize", a);
+            long size = PJRT_Executable_Serialize_Args.serialized_bytes_size(a);
+            byte[] bytes = PJRT_Executable_Serialize_Args.serialized_bytes(a).reinterpret(size).toArray(JAVA_BYTE);
+            // The bytes belong to serialized_executable, which the caller frees with the deleter given.
+            MemorySegment deleter = PJRT_Executable_Serialize_Args.serialized_executable_deleter(a);
             if (!deleter.equals(MemorySegment.NULL)) {
-                var h = java.lang.foreign.Linker.nativeLinker().downcallHandle(deleter, java.lang.foreign.FunctionDescriptor.ofVoid(ADDRESS));
-                try {
-                    h.invokeExact(handle);
-                } catch (Throwable t) {
-                    throw new PjrtException(ErrorCode.INTERNAL, "serialized executable deleter failed: " + t, t);
-                }
+                PJRT_Executable_Serialize_Args.serialized_executable_deleter.invoke(deleter, PJRT_Executable_Serialize_Args.serialized_executable(a));
             }
             return bytes;
         });
     }
 
-    /** Runs {@code body} with this executable's {@code PJRT_Executable} (fetched and destroyed around it). */
-    private <T> T withExecutable(MemorySegment loaded, java.util.function.BiFunction<Arena, MemorySegment, T> body) {
-        Api api = client.api;
+    /** Runs {@code body} with the loaded executable's {@code PJRT_Executable} (fetched and destroyed around it). */
+    private static <T> T withExecutable(Api api, MemorySegment loaded, BiFunction<Arena, MemorySegment, T> body) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment g = Api.args(arena, Structs.LOADED_EXECUTABLE_GET_EXECUTABLE);
-            g.set(ADDRESS, Structs.LOADED_EXECUTABLE_GET_EXECUTABLE.off("loaded_executable"), loaded);
+            MemorySegment g = api.args(arena, PJRT_LoadedExecutable_GetExecutable_Args.layout(), PJRT_LoadedExecutable_GetExecutable_Args_STRUCT_SIZE());
+            PJRT_LoadedExecutable_GetExecutable_Args.loaded_executable(g, loaded);
             api.call("PJRT_LoadedExecutable_GetExecutable", g);
-            MemorySegment exe = g.get(ADDRESS, Structs.LOADED_EXECUTABLE_GET_EXECUTABLE.off("executable"));
+            MemorySegment exe = PJRT_LoadedExecutable_GetExecutable_Args.executable(g);
             try {
                 return body.apply(arena, exe);
             } finally {
-                MemorySegment d = Api.args(arena, Structs.EXECUTABLE_DESTROY);
-                d.set(ADDRESS, Structs.EXECUTABLE_DESTROY.off("executable"), exe);
+                MemorySegment d = api.args(arena, PJRT_Executable_Destroy_Args.layout(), PJRT_Executable_Destroy_Args_STRUCT_SIZE());
+                PJRT_Executable_Destroy_Args.executable(d, exe);
                 api.call("PJRT_Executable_Destroy", d);
             }
         }
@@ -215,38 +226,36 @@ public final class PjrtLoadedExecutable extends NativeResource {
         int na = argumentLists.getFirst().size();
         Api api = client.api;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment lists = arena.allocate(8L * nd, 8);
-            MemorySegment outs = arena.allocate(8L * nd, 8);
+            MemorySegment lists = arena.allocate(ADDRESS, nd);
+            MemorySegment outs = arena.allocate(ADDRESS, nd);
             for (int d = 0; d < nd; d++) {
-                MemorySegment args = arena.allocate(8L * Math.max(1, na), 8);
+                MemorySegment args = arena.allocate(ADDRESS, Math.max(1, na));
                 for (int i = 0; i < na; i++) {
                     args.setAtIndex(ADDRESS, i, argumentLists.get(d).get(i).ptr());
                 }
                 lists.setAtIndex(ADDRESS, d, args);
-                outs.setAtIndex(ADDRESS, d, arena.allocate(8L * Math.max(1, numOutputs), 8));
+                outs.setAtIndex(ADDRESS, d, arena.allocate(ADDRESS, Math.max(1, numOutputs)));
             }
-            MemorySegment events = arena.allocate(8L * nd, 8);
-            Struct os = Structs.EXECUTE_OPTIONS;
-            MemorySegment opts = Api.args(arena, os);
+            MemorySegment events = arena.allocate(ADDRESS, nd);
+            MemorySegment opts = api.args(arena, PJRT_ExecuteOptions.layout(), PJRT_ExecuteOptions_STRUCT_SIZE());
             if (!nonDonatable.isEmpty()) {
                 long[] idx = nonDonatable.stream().mapToLong(Integer::longValue).sorted().toArray();
-                opts.set(ADDRESS, os.off("non_donatable_input_indices"), arena.allocateFrom(JAVA_LONG, idx));
-                opts.set(JAVA_LONG, os.off("num_non_donatable_input_indices"), idx.length);
+                PJRT_ExecuteOptions.non_donatable_input_indices(opts, arena.allocateFrom(JAVA_LONG, idx));
+                PJRT_ExecuteOptions.num_non_donatable_input_indices(opts, idx.length);
             }
-            Struct s = Structs.LOADED_EXECUTABLE_EXECUTE;
-            MemorySegment a = Api.args(arena, s);
-            a.set(ADDRESS, s.off("executable"), self);
-            a.set(ADDRESS, s.off("options"), opts);
-            a.set(ADDRESS, s.off("argument_lists"), lists);
-            a.set(JAVA_LONG, s.off("num_devices"), nd);
-            a.set(JAVA_LONG, s.off("num_args"), na);
-            a.set(ADDRESS, s.off("output_lists"), outs);
-            a.set(ADDRESS, s.off("device_complete_events"), events);
+            MemorySegment a = api.args(arena, PJRT_LoadedExecutable_Execute_Args.layout(), PJRT_LoadedExecutable_Execute_Args_STRUCT_SIZE());
+            PJRT_LoadedExecutable_Execute_Args.executable(a, self);
+            PJRT_LoadedExecutable_Execute_Args.options(a, opts);
+            PJRT_LoadedExecutable_Execute_Args.argument_lists(a, lists);
+            PJRT_LoadedExecutable_Execute_Args.num_devices(a, nd);
+            PJRT_LoadedExecutable_Execute_Args.num_args(a, na);
+            PJRT_LoadedExecutable_Execute_Args.output_lists(a, outs);
+            PJRT_LoadedExecutable_Execute_Args.device_complete_events(a, events);
             api.call("PJRT_LoadedExecutable_Execute", a);
 
             var result = new ArrayList<List<PjrtBuffer>>();
             for (int d = 0; d < nd; d++) {
-                MemorySegment o = outs.getAtIndex(ADDRESS, d).reinterpret(8L * Math.max(1, numOutputs));
+                MemorySegment o = outs.getAtIndex(ADDRESS, d).reinterpret(ADDRESS.byteSize() * Math.max(1, numOutputs));
                 var row = new ArrayList<PjrtBuffer>();
                 for (int i = 0; i < numOutputs; i++) {
                     row.add(new PjrtBuffer(client, o.getAtIndex(ADDRESS, i)));

@@ -1,10 +1,11 @@
 package io.cohx.pjrt;
 
+import io.cohx.pjrt.capi.PJRT_Memory_Kind_Args;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static io.cohx.pjrt.capi.PjrtCApi.PJRT_Memory_Kind_Args_STRUCT_SIZE;
 
 /**
  * A memory space of a device ({@code device}, {@code pinned_host}, {@code unpinned_host}).
@@ -17,10 +18,10 @@ public final class PjrtMemory {
     PjrtMemory(Api api, MemorySegment ptr) {
         this.ptr = ptr;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = Api.args(arena, Structs.MEMORY_KIND);
-            a.set(ADDRESS, Structs.MEMORY_KIND.off("memory"), ptr);
+            MemorySegment a = api.args(arena, PJRT_Memory_Kind_Args.layout(), PJRT_Memory_Kind_Args_STRUCT_SIZE());
+            PJRT_Memory_Kind_Args.memory(a, ptr);
             api.call("PJRT_Memory_Kind", a);
-            this.kind = Api.string(a.get(ADDRESS, Structs.MEMORY_KIND.off("kind")), a.get(JAVA_LONG, Structs.MEMORY_KIND.off("kind_size")));
+            this.kind = Api.string(PJRT_Memory_Kind_Args.kind(a), PJRT_Memory_Kind_Args.kind_size(a));
         }
     }
 

@@ -1,5 +1,10 @@
 package io.cohx.pjrt;
 
+import io.cohx.pjrt.capi.PJRT_Api;
+import io.cohx.pjrt.capi.PJRT_Api_Version;
+import io.cohx.pjrt.capi.PJRT_Plugin_Attributes_Args;
+import io.cohx.pjrt.capi.PJRT_Plugin_Initialize_Args;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -19,6 +24,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
+import static io.cohx.pjrt.capi.PjrtCApi.PJRT_Plugin_Attributes_Args_STRUCT_SIZE;
+import static io.cohx.pjrt.capi.PjrtCApi.PJRT_Plugin_Initialize_Args_STRUCT_SIZE;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -29,10 +36,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * Thread-safe.
  */
 public final class PjrtPlugin {
-    /** Oldest PJRT C API minor version cohx drives (the CPU plugin is 0.81, CUDA ~0.115). */
+    /** Oldest PJRT C API minor version cohx drives (the CPU plugin is 0.81, CUDA and TPU 0.115). */
     public static final int MIN_MINOR_VERSION = 60;
-    /** The header version whose struct sizes cohx sends. */
-    public static final int BOUND_MINOR_VERSION = 114;
+    /**
+     * Minor version of the header cohx's generated layouts come from (the one shipped in the
+     * pinned CPU wheel). Newer plugins are fine: they get zero-filled room for the fields they
+     * added (see {@code Api}).
+     */
+    public static final int BOUND_MINOR_VERSION = Api.BOUND_MINOR;
 
     private static final Map<Path, PjrtPlugin> LOADED = new ConcurrentHashMap<>();
 
@@ -57,14 +68,27 @@ public final class PjrtPlugin {
         synchronized (LOADED) {
             PjrtPlugin p = LOADED.get(canonical);
             if (p == null) {
-                p = open(canonical);
+                p = open(canonical, null);
                 LOADED.put(canonical, p);
             }
             return p;
         }
     }
 
-    private static PjrtPlugin open(Path path) {
+    /**
+     * Loads {@code library} as a separate instance (not cached, not shared) whose argument structs
+     * carry {@code forwardReserve} zero bytes, as a plugin newer than cohx's header gets them. For
+     * tests that check a real plugin accepts such structs; everything else uses {@link #load}.
+     */
+    static PjrtPlugin loadWithForwardReserve(Path library, long forwardReserve) {
+        try {
+            return open(library.toRealPath(), forwardReserve);
+        } catch (IOException e) {
+            throw new PjrtException(ErrorCode.NOT_FOUND, "no PJRT plugin at " + library);
+        }
+    }
+
+    private static PjrtPlugin open(Path path, Long forwardReserve) {
         checkElf(path);
         setDefaultEnvironment();
         SymbolLookup lookup;
@@ -86,17 +110,17 @@ public final class PjrtPlugin {
         if (apiPtr.equals(MemorySegment.NULL)) {
             throw new PjrtException(ErrorCode.INTERNAL, "GetPjrtApi of " + path + " returned NULL");
         }
-        long size = apiPtr.reinterpret(8).get(JAVA_LONG, 0);
-        if (size < 40) {
+        long size = PJRT_Api.struct_size(apiPtr.reinterpret(JAVA_LONG.byteSize()));
+        if (size < PJRT_Api.pjrt_api_version$offset() + PJRT_Api_Version.sizeof()) {
             throw new PjrtException(ErrorCode.FAILED_PRECONDITION, path + ": PJRT_Api struct_size " + size + " is too small to be a PJRT plugin");
         }
-        Api api = new Api(apiPtr, path.getFileName().toString());
+        Api api = new Api(apiPtr, path.getFileName().toString(), forwardReserve);
         if (api.major != 0 || api.minor < MIN_MINOR_VERSION) {
             throw new PjrtException(ErrorCode.FAILED_PRECONDITION, path + " implements PJRT C API " + api.major + "." + api.minor
                     + ", but cohx needs 0." + MIN_MINOR_VERSION + " or newer (major 0). Install a newer plugin with `cohx plugins install NAME`.");
         }
         try (Arena arena = Arena.ofConfined()) {
-            api.call("PJRT_Plugin_Initialize", Api.args(arena, Structs.PLUGIN_INITIALIZE));
+            api.call("PJRT_Plugin_Initialize", api.args(arena, PJRT_Plugin_Initialize_Args.layout(), PJRT_Plugin_Initialize_Args_STRUCT_SIZE()));
         }
         return new PjrtPlugin(path, api);
     }
@@ -216,11 +240,10 @@ public final class PjrtPlugin {
         Map<String, Object> a = attributes;
         if (a == null) {
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment args = Api.args(arena, Structs.PLUGIN_ATTRIBUTES);
+                MemorySegment args = api.args(arena, PJRT_Plugin_Attributes_Args.layout(), PJRT_Plugin_Attributes_Args_STRUCT_SIZE());
                 api.call("PJRT_Plugin_Attributes", args);
-                MemorySegment values = args.get(ADDRESS, Structs.PLUGIN_ATTRIBUTES.off("attributes"));
-                long count = args.get(JAVA_LONG, Structs.PLUGIN_ATTRIBUTES.off("num_attributes"));
-                a = Collections.unmodifiableMap(new LinkedHashMap<>(NamedValues.read(values, count)));
+                a = Collections.unmodifiableMap(new LinkedHashMap<>(NamedValues.read(
+                        PJRT_Plugin_Attributes_Args.attributes(args), PJRT_Plugin_Attributes_Args.num_attributes(args))));
             }
             attributes = a;
         }

@@ -1,82 +1,140 @@
 package io.cohx.pjrt;
 
+import io.cohx.pjrt.capi.PjrtCApi;
 import io.cohx.pjrt.testing.TestPlugins;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.InputStream;
+import java.lang.foreign.GroupLayout;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.PaddingLayout;
+import java.lang.foreign.StructLayout;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Builds native/probe/pjrt_probe.c with gcc against the pjrt_c_api.h shipped in the pinned CPU
- * plugin wheel and checks every struct size and field offset in {@link Structs} against it.
+ * Checks the jextract-generated layouts against gcc: writes a C probe that prints {@code sizeof},
+ * {@code *_STRUCT_SIZE} and {@code offsetof} of every field of every generated struct, and the
+ * value of every generated constant, builds it against the pjrt_c_api.h shipped in the pinned CPU
+ * wheel and compares. The binding uses no layout but the generated ones, so this covers all of
+ * them; a second compiler reading the same header catches a libclang/gcc disagreement too.
  */
 class LayoutProbeTest {
 
+    /** Every generated struct, by C name, from the compiled {@code io.cohx.pjrt.capi} package. */
+    static Map<String, GroupLayout> generatedStructs() throws IOException, URISyntaxException, ReflectiveOperationException {
+        Path dir = Path.of(PjrtCApi.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                .resolve(PjrtCApi.class.getPackageName().replace('.', '/'));
+        List<String> classes;
+        try (Stream<Path> files = Files.list(dir)) {
+            classes = files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(".class") && !n.contains("$") && !n.equals("package-info.class"))
+                    .map(n -> n.substring(0, n.length() - ".class".length())).sorted().toList();
+        }
+        var structs = new LinkedHashMap<String, GroupLayout>();
+        for (String name : classes) {
+            Class<?> c = Class.forName(PjrtCApi.class.getPackageName() + "." + name);
+            try {
+                Method layout = c.getMethod("layout");
+                if (GroupLayout.class.isAssignableFrom(layout.getReturnType())) {
+                    structs.put(name, (GroupLayout) layout.invoke(null));
+                }
+            } catch (NoSuchMethodException e) {
+                // a callback type or the header class
+            }
+        }
+        return structs;
+    }
+
+    /** Every generated constant (enum values, version macros, struct sizes), by C name. */
+    static Map<String, Long> generatedConstants() throws ReflectiveOperationException {
+        var constants = new LinkedHashMap<String, Long>();
+        for (Method m : PjrtCApi.class.getDeclaredMethods()) {
+            if (Modifier.isPublic(m.getModifiers()) && Modifier.isStatic(m.getModifiers()) && m.getParameterCount() == 0
+                    && (m.getReturnType() == int.class || m.getReturnType() == long.class)) {
+                constants.put(m.getName(), ((Number) m.invoke(null)).longValue());
+            }
+        }
+        return constants;
+    }
+
+    /** Field name to offset, entering anonymous unions/structs as C's offsetof does. */
+    static void fields(GroupLayout group, long base, Map<String, Long> out) {
+        long offset = base;
+        for (MemoryLayout member : group.memberLayouts()) {
+            long at = group instanceof StructLayout ? offset : base;
+            if (!(member instanceof PaddingLayout)) {
+                String name = member.name().orElseThrow(() -> new AssertionError(group + " has an unnamed member"));
+                if (member instanceof GroupLayout inner && name.startsWith("$anon$")) {
+                    fields(inner, at, out);
+                } else {
+                    out.put(name, at);
+                }
+            }
+            offset += member.byteSize();
+        }
+    }
+
     @Test
-    void javaLayoutsMatchTheRealHeader(@TempDir Path dir) throws Exception {
+    void generatedLayoutsMatchGccOnThePinnedHeader(@TempDir Path dir) throws Exception {
+        Map<String, GroupLayout> structs = generatedStructs();
+        Map<String, Long> constants = generatedConstants();
+        assertTrue(structs.size() > 50 && structs.containsKey("PJRT_Api") && structs.containsKey("PJRT_Client_Create_Args"),
+                "found the generated structs: " + structs.keySet());
+
+        var expected = new ArrayList<String>();
+        var c = new StringBuilder("#include <stddef.h>\n#include <stdio.h>\n#include \"pjrt_c_api.h\"\nint main(void) {\n");
+        for (var s : structs.entrySet()) {
+            String name = s.getKey();
+            Long structSize = constants.get(name + "_STRUCT_SIZE");
+            assertTrue(structSize != null, name + " has no generated " + name + "_STRUCT_SIZE");
+            c.append("  printf(\"size %s %zu %zu\\n\", \"").append(name).append("\", sizeof(").append(name).append("), (size_t)")
+                    .append(name).append("_STRUCT_SIZE);\n");
+            expected.add("size " + name + " " + s.getValue().byteSize() + " " + structSize);
+            var offsets = new LinkedHashMap<String, Long>();
+            fields(s.getValue(), 0, offsets);
+            for (var f : offsets.entrySet()) {
+                c.append("  printf(\"field %s %s %zu\\n\", \"").append(name).append("\", \"").append(f.getKey())
+                        .append("\", offsetof(").append(name).append(", ").append(f.getKey()).append("));\n");
+                expected.add("field " + name + " " + f.getKey() + " " + f.getValue());
+            }
+        }
+        for (var k : constants.entrySet()) {
+            c.append("  printf(\"const %s %lld\\n\", \"").append(k.getKey()).append("\", (long long)").append(k.getKey()).append(");\n");
+            expected.add("const " + k.getKey() + " " + k.getValue());
+        }
+        c.append("  return 0;\n}\n");
+
         Path header = TestPlugins.cpuHeader();
         Path src = dir.resolve("pjrt_probe.c");
-        try (InputStream in = LayoutProbeTest.class.getResourceAsStream("/io/cohx/native/probe/pjrt_probe.c")) {
-            assertTrue(in != null, "the probe source ships in the native module");
-            Files.copy(in, src);
-        }
+        Files.writeString(src, c);
         Path exe = dir.resolve("probe");
         run(dir, "gcc", "-std=c11", "-Wall", "-Werror", "-I", header.getParent().toString(), src.toString(), "-o", exe.toString());
-        String out = run(dir, exe.toString());
+        List<String> actual = List.of(run(dir, exe.toString()).split("\n"));
 
-        Map<String, Long> sizes = new HashMap<>();
-        Map<String, Long> offsets = new HashMap<>();
-        int minor = -1;
-        for (String line : out.split("\n")) {
-            String[] p = line.trim().split(" ");
-            switch (p[0]) {
-                case "version" -> minor = Integer.parseInt(p[2]);
-                case "size" -> sizes.put(p[1], Long.parseLong(p[2]));
-                case "field" -> offsets.put(p[1] + "." + p[2], Long.parseLong(p[3]));
-                default -> fail("unexpected probe line: " + line);
+        var problems = new ArrayList<String>();
+        for (int i = 0; i < expected.size(); i++) {
+            if (!expected.get(i).equals(actual.get(i))) {
+                problems.add("generated: " + expected.get(i) + "\n      gcc: " + actual.get(i));
             }
         }
-        assertEquals(81, minor, "the pinned CPU plugin ships the 0.81 header");
-
-        List<String> problems = new ArrayList<>();
-        for (Struct s : Structs.all()) {
-            for (var f : s.fields().entrySet()) {
-                Long off = offsets.get(s.name() + "." + f.getKey());
-                if (off == null) {
-                    problems.add(s.name() + "." + f.getKey() + " is not printed by the probe (add it to pjrt_probe.c)");
-                } else if (off.longValue() != f.getValue()) {
-                    problems.add(s.name() + "." + f.getKey() + ": Java offset " + f.getValue() + ", header " + off);
-                }
-            }
-            if (s.size() == 0) {
-                continue; // PJRT_Api: size grows per version and is never sent
-            }
-            Long size = sizes.get(s.name());
-            if (size == null) {
-                problems.add(s.name() + " size is not printed by the probe");
-            } else if (Structs.GROWN_AFTER_0_81.contains(s.name())) {
-                if (s.size() <= size) {
-                    problems.add(s.name() + " should be larger in 0.114 (" + s.size() + ") than in 0.81 (" + size + ")");
-                }
-            } else if (size != s.size()) {
-                problems.add(s.name() + ": Java size " + s.size() + ", header " + size);
-            }
-        }
-        assertTrue(problems.isEmpty(), String.join("\n", problems));
-        int javaFields = Structs.all().stream().mapToInt(s -> s.fields().size()).sum();
-        assertTrue(offsets.size() >= javaFields, "probe printed " + offsets.size() + " offsets for " + javaFields + " Java fields");
+        assertEquals(expected.size(), actual.size(), "probe line count");
+        assertTrue(problems.isEmpty(), "generated layouts disagree with gcc on " + header + " (regenerate with"
+                + " tools/jextract/generate-pjrt-bindings.sh):\n" + String.join("\n", problems));
+        assertTrue(expected.size() > 400, "the probe checked " + expected.size() + " sizes, offsets and constants");
     }
 
     private static String run(Path dir, String... cmd) throws IOException, InterruptedException {

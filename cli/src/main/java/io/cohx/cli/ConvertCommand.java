@@ -9,6 +9,8 @@ import io.cohx.models.config.ConfigException;
 import io.cohx.models.config.ModelConfig;
 import io.cohx.models.config.ModelConfigs;
 import io.cohx.models.convert.Conversions;
+import io.cohx.models.gguf.GgmlType;
+import io.cohx.models.gguf.GgufWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -20,13 +22,14 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code cohx convert}: checkpoint conversions between Hugging Face folders, Meta's
- * consolidated .pth files, the reference's streaming msgpack and cohx checkpoint folders
+ * consolidated .pth files, GGUF files, the reference's streaming msgpack and cohx checkpoint folders
  * (docs/CHECKPOINTS.md). Progress goes to stderr, one line per tensor.
  */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = "Convert model checkpoints between Hugging Face, Meta, the reference's streaming format and cohx.",
+        description = "Convert model checkpoints between Hugging Face, Meta, GGUF (llama.cpp), the reference's streaming format and cohx.",
         subcommands = {ConvertCommand.HfToCohx.class, ConvertCommand.CohxToHf.class, ConvertCommand.MetaToCohx.class,
-            ConvertCommand.StreamingToCohx.class, ConvertCommand.CohxToStreaming.class})
+            ConvertCommand.StreamingToCohx.class, ConvertCommand.CohxToStreaming.class, ConvertCommand.GgufToCohx.class,
+            ConvertCommand.CohxToGguf.class})
 final class ConvertCommand implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -167,6 +170,61 @@ final class ConvertCommand implements Runnable {
             try {
                 DType d = floatDtype.equalsIgnoreCase("keep") ? null : parseDtype("--float-dtype", floatDtype);
                 Conversions.cohxToStreaming(input, output, d, progress);
+            } catch (CheckpointException | ConfigException | IllegalArgumentException e) {
+                throw new CohxUserError(e.getMessage(), e);
+            }
+            progress.done(output, System.nanoTime() - t0);
+            return 0;
+        }
+    }
+
+    @Command(name = "gguf-to-cohx", mixinStandardHelpOptions = true,
+            description = {"A GGUF file (llama.cpp, Ollama; LLaMA architecture) to a cohx checkpoint: every tensor dequantized",
+                "(to f32, or --dtype bf16), the tokenizer vocabulary and chat template kept beside the weights."})
+    static final class GgufToCohx extends Base {
+        @Override
+        void convert(Conversions.Options o) {
+            Conversions.ggufToCohx(input, output, o);
+        }
+
+        @Override
+        long defaultShardBytes() {
+            return CohxCheckpoint.DEFAULT_SHARD_BYTES;
+        }
+    }
+
+    @Command(name = "cohx-to-gguf", mixinStandardHelpOptions = true,
+            description = {"A cohx checkpoint (LLaMA family) to a GGUF file llama.cpp and Ollama load: config, tokenizer and",
+                "chat template in its metadata, weights as --outtype (norm weights stay f32)."})
+    static final class CohxToGguf implements Callable<Integer> {
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "INPUT", description = "The cohx checkpoint folder.")
+        Path input;
+
+        @Parameters(index = "1", paramLabel = "OUTPUT", description = "The .gguf file to write (replaced atomically).")
+        Path output;
+
+        @Option(names = "--outtype", paramLabel = "TYPE", defaultValue = "f16",
+                description = "Weight encoding: f32, f16, bf16 or q8_0 (default: ${DEFAULT-VALUE}).")
+        String outtype;
+
+        @Option(names = "--vocab-from", paramLabel = "FILE|DIR",
+                description = "Take the tokenizer vocabulary and chat template from this GGUF file or cohx checkpoint"
+                        + " (default: the one INPUT keeps; checkpoints imported from GGUF, and runs trained from them, keep it).")
+        Path vocabFrom;
+
+        @Override
+        public Integer call() {
+            long t0 = System.nanoTime();
+            GgmlType type = GgmlType.byName(outtype);
+            if (type == null || !GgufWriter.WRITABLE.contains(type)) {
+                throw new CohxUserError("--outtype " + outtype + ": use f32, f16, bf16 or q8_0");
+            }
+            var progress = new Progress(spec.commandLine().getErr());
+            try {
+                Conversions.cohxToGguf(input, output, type, vocabFrom, progress);
             } catch (CheckpointException | ConfigException | IllegalArgumentException e) {
                 throw new CohxUserError(e.getMessage(), e);
             }

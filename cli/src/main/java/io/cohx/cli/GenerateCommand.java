@@ -3,7 +3,9 @@ package io.cohx.cli;
 import io.cohx.coh.train.ServedModel;
 import io.cohx.models.generate.Generator;
 import io.cohx.models.generate.Sampling;
+import io.cohx.models.tokenizer.ChatTemplate;
 import io.cohx.models.tokenizer.Tokenizer;
+import io.cohx.models.tokenizer.TokenizerException;
 import io.cohx.pjrt.PjrtClient;
 import io.cohx.serve.ModelWorker;
 import io.cohx.serve.ServeOptions;
@@ -13,6 +15,7 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -21,8 +24,22 @@ import java.util.concurrent.Callable;
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Generate a continuation of --prompt with a KV cache, streaming the text to stdout.")
 final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--prompt", required = true, description = "The text to continue (e.g. 'User: ... A helpful answer:').")
+    @Option(names = "--prompt", required = true, description = "The text to continue (e.g. 'User: ... A helpful answer:'), "
+            + "or with --chat the user's message.")
     String prompt;
+    @Option(names = "--chat", description = "Treat --prompt as a chat message: render it with the chat template (and --system), "
+            + "open the assistant's turn, and encode the markup as control tokens. The template supplies bos itself.")
+    boolean chat;
+    @Option(names = "--system", paramLabel = "TEXT", description = "With --chat: a system message before the user's.")
+    String system;
+    @Option(names = "--chat-template", paramLabel = "NAME|FILE",
+            description = "With --chat: a built-in template (chatml, llama2, llama3, mistral, zephyr), a .jinja file, or a "
+                    + "tokenizer_config.json / folder holding one (default: the tokenizer_config.json beside --tokenizer "
+                    + "or in the hf:: checkpoint folder).")
+    String chatTemplate;
+    @Option(names = "--parse-special-tokens", description = "Without --chat: text in --prompt that spells a special token "
+            + "(e.g. <|endoftext|>) becomes that token, as Hugging Face tokenizers do; by default it is plain text.")
+    boolean parseSpecialTokens;
     @Option(names = "--max-new-tokens", defaultValue = "64", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
     int maxNewTokens;
     @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default: ${DEFAULT-VALUE}).")
@@ -43,6 +60,21 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     PlatformOptions platform;
 
+    private ChatTemplate chatTemplate(Tokenizer tok) {
+        try {
+            if (chatTemplate != null) return ChatTemplate.load(chatTemplate);
+            for (Path folder : model.tokenizerFolders()) {
+                var t = ChatTemplate.fromFolder(folder);
+                if (t.isPresent()) return t.get();
+            }
+        } catch (TokenizerException e) {
+            throw new CohxUserError(e.getMessage(), e);
+        }
+        throw new CohxUserError("--chat: the model has no chat template (no tokenizer_config.json with one beside --tokenizer "
+                + "or in the checkpoint folder); pass --chat-template with one of " + String.join(", ", ChatTemplate.BUILT_IN)
+                + " or a template file");
+    }
+
     @Override
     public Integer call() throws Exception {
         Sampling sampling;
@@ -52,6 +84,8 @@ final class GenerateCommand implements Callable<Integer> {
             throw new CohxUserError(e.getMessage().replace("temperature", "--temperature").replace("top_p", "--top-p")
                     .replace("top_k", "--top-k"));
         }
+        if (system != null && !chat) throw new CohxUserError("--system needs --chat");
+        if (chatTemplate != null && !chat) throw new CohxUserError("--chat-template needs --chat");
         if (maxNewTokens < 1) {
             throw new CohxUserError("--max-new-tokens must be >= 1, got " + maxNewTokens);
         }
@@ -62,8 +96,23 @@ final class GenerateCommand implements Callable<Integer> {
         try (PjrtClient client = platform.client(1)) {
             ServedModel m = model.load(client);
             Tokenizer tok = model.tokenizer(m);
-            int[] ids = tok.encode(prompt);
-            if (addBos && tok.bosId() >= 0) {
+            int[] ids;
+            if (chat) {
+                ChatTemplate template = chatTemplate(tok);
+                var messages = new ArrayList<ChatTemplate.Message>();
+                if (system != null) messages.add(new ChatTemplate.Message("system", system));
+                messages.add(new ChatTemplate.Message("user", prompt));
+                String text;
+                try {
+                    text = template.render(messages, true, ChatTemplate.tokenVariables(tok));
+                } catch (TokenizerException e) {
+                    throw new CohxUserError("--chat-template: " + e.getMessage(), e);
+                }
+                ids = tok.encode(text, Tokenizer.SpecialTokens.PARSE);
+            } else {
+                ids = tok.encode(prompt, parseSpecialTokens ? Tokenizer.SpecialTokens.PARSE : Tokenizer.SpecialTokens.LITERAL);
+            }
+            if (!chat && addBos && tok.bosId() >= 0) {
                 int[] b = new int[ids.length + 1];
                 b[0] = tok.bosId();
                 System.arraycopy(ids, 0, b, 1, ids.length);

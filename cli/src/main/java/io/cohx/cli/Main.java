@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             ConvertCommand.class,
             ServeCommand.class,
             GenerateCommand.class,
+            EvalCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
@@ -79,7 +80,8 @@ public final class Main implements Runnable {
                     || ex instanceof io.cohx.coh.train.TrainingException || ex instanceof io.cohx.coh.data.DataException
                     || ex instanceof io.cohx.models.config.ConfigException || ex instanceof io.cohx.models.checkpoint.CheckpointException
                     || ex instanceof io.cohx.models.tokenizer.TokenizerException || ex instanceof io.cohx.engine.mesh.MeshException
-                    || ex instanceof io.cohx.pjrt.PjrtException || ex instanceof java.io.UncheckedIOException) {
+                    || ex instanceof io.cohx.pjrt.PjrtException || ex instanceof io.cohx.eval.EvalException
+                    || ex instanceof java.io.UncheckedIOException) {
                 line.getErr().println("cohx: " + ex.getMessage());
                 return 2;
             }

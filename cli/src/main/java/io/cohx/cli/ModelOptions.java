@@ -2,7 +2,12 @@ package io.cohx.cli;
 
 import io.cohx.coh.train.ServedModel;
 import io.cohx.models.tokenizer.Tokenizer;
+import io.cohx.models.tokenizer.TokenizerException;
 import io.cohx.models.tokenizer.Tokenizers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import io.cohx.pjrt.PjrtClient;
 import picocli.CommandLine.Option;
 
@@ -10,7 +15,7 @@ import picocli.CommandLine.Option;
 final class ModelOptions {
     @Option(names = "--load-checkpoint", paramLabel = "KIND::PATH",
             description = "params::DIR (a cohx checkpoint, or a cohx train output folder: its latest checkpoint), trainstate::DIR, "
-                    + "trainstate_params::DIR or hf::DIR (Hugging Face folder). Without it: random weights of --model/--model-config.")
+                    + "trainstate_params::DIR, hf::DIR (Hugging Face folder) or gguf::FILE (llama.cpp GGUF). Without it: random weights of --model/--model-config.")
     String loadCheckpoint;
     @Option(names = "--model", defaultValue = "llama", description = "llama or gptj, for random weights (default: ${DEFAULT-VALUE}).")
     String model;
@@ -25,6 +30,26 @@ final class ModelOptions {
             description = "tokenizer.model / tokenizer.json / folder, or gpt2, gptj (default: gptj for gptj models; the checkpoint folder if it has one).")
     String tokenizer;
 
+    /** Folders that may hold the model's tokenizer_config.json: --tokenizer's (or its folder), then an hf:: checkpoint's. */
+    List<Path> tokenizerFolders() {
+        var out = new ArrayList<Path>();
+        if (tokenizer != null && !tokenizer.equals("gpt2") && !tokenizer.equals("gptj")) {
+            Path p = Path.of(tokenizer);
+            out.add(Files.isDirectory(p) ? p : p.toAbsolutePath().getParent());
+        }
+        if (hfFolder() != null) out.add(hfFolder());
+        return out;
+    }
+
+    private Path hfFolder() {
+        return loadCheckpoint != null && loadCheckpoint.startsWith("hf::") ? Path.of(loadCheckpoint.substring(4)) : null;
+    }
+
+    private static boolean hasTokenizer(Path dir) {
+        return Files.isRegularFile(dir.resolve("tokenizer.model")) || Files.isRegularFile(dir.resolve("tokenizer.json"))
+                || Files.isRegularFile(dir.resolve("vocab.json"));
+    }
+
     ServedModel load(PjrtClient client) {
         try {
             return ServedModel.load(loadCheckpoint, model, modelConfig, updateModelConfig, seed, client);
@@ -35,7 +60,21 @@ final class ModelOptions {
 
     Tokenizer tokenizer(ServedModel m) {
         if (tokenizer != null) {
-            return Tokenizers.load(tokenizer);
+            try {
+                return Tokenizers.load(tokenizer);
+            } catch (TokenizerException e) {
+                throw new CohxUserError("--tokenizer: " + e.getMessage(), e);
+            }
+        }
+        Path hf = hfFolder();
+        if (hf != null && hasTokenizer(hf)) return Tokenizers.load(hf);
+        if (m.tokenizer() != null) {
+            // The vocabulary came with the weights (a GGUF file, or a checkpoint converted from one).
+            try {
+                return Tokenizers.fromVocabulary(m.tokenizer().vocabulary(), m.source());
+            } catch (TokenizerException e) {
+                throw new CohxUserError(e.getMessage() + "; pass --tokenizer with the model's tokenizer.json / tokenizer.model", e);
+            }
         }
         if (m.model().config().modelType().equals("gptj")) {
             return Tokenizers.load("gptj");

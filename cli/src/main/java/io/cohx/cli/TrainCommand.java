@@ -26,12 +26,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "llama", description = "llama or gptj (default: ${DEFAULT-VALUE}).")
     String model;
     @Option(names = "--model-config", defaultValue = "debug", paramLabel = "PRESET|FILE",
-            description = "Preset (llama: debug, 3b, 7b, 13b, 30b, 65b; gptj: debug, 6b) or a config JSON / HF config.json (default: ${DEFAULT-VALUE}).")
+            description = "Preset (llama: debug, 3b, 7b, 13b, 30b, 65b; gptj: debug, 6b) or a config JSON / HF config.json / GGUF file (default: ${DEFAULT-VALUE}).")
     String modelConfig;
     @Option(names = "--update-model-config", paramLabel = "JSON|K=V,...", description = "Changes to the model config, e.g. vocab_size=50257.")
     String updateModelConfig;
     @Option(names = "--load-checkpoint", paramLabel = "KIND::PATH",
-            description = "Start from params::DIR, trainstate::DIR, trainstate_params::DIR (cohx checkpoints), hf::DIR (Hugging Face folder), meta::DIR (Meta .pth) or streaming::FILE (original CoH/EasyLM).")
+            description = "Start from params::DIR, trainstate::DIR, trainstate_params::DIR (cohx checkpoints), hf::DIR (Hugging Face folder), meta::DIR (Meta .pth), streaming::FILE (original CoH/EasyLM) or gguf::FILE (llama.cpp GGUF; pass the same file as --model-config).")
     String loadCheckpoint;
     @Option(names = "--tokenizer", paramLabel = "FILE|NAME", description = "tokenizer.model / tokenizer.json / folder, or gpt2, gptj (default: gptj for gptj).")
     String tokenizer;
@@ -102,6 +102,10 @@ final class TrainCommand implements Callable<Integer> {
     double fcmMaxRatio;
     @Option(names = "--remat", description = "Recompute each block in the backward pass (less memory, more compute).")
     boolean remat;
+    @Option(names = "--no-cross-example-attention", description = {"Examples packed into one row attend only to themselves, with"
+            + " positions restarting at each (a block-diagonal causal mask from the packer's segment ids). Default: the original"
+            + " trainer's causal mask over the whole row."})
+    boolean noCrossExampleAttention;
     @Option(names = "--output-dir", defaultValue = "runs/train", description = "Where metrics, TensorBoard files, checkpoints and the plot go (default: ${DEFAULT-VALUE}).")
     Path outputDir;
     @Option(names = "--resume", description = "Continue the run in --output-dir from its latest checkpoint.")
@@ -129,7 +133,7 @@ final class TrainCommand implements Callable<Integer> {
         return new TrainConfig(model, modelConfig, updateModelConfig, loadCheckpoint, tok, trainData, evalData, ptTrainData, ptEvalData,
                 ptTextField, seqLength, batchSize, ptLossWeight, optimizer, lr, initLr, endLr, lrWarmupSteps, lrDecaySteps, b1, b2,
                 weightDecay, clipGradient, bf16Momentum, accumulateGradientSteps, dtype, totalSteps, logFreq, evalSteps, saveModelFreq,
-                saveMilestoneFreq, meshDim, seed, fcmMinRatio, fcmMaxRatio, remat, outputDir, resume);
+                saveMilestoneFreq, meshDim, seed, fcmMinRatio, fcmMaxRatio, remat, outputDir, resume, noCrossExampleAttention);
     }
 
     @Override

@@ -85,4 +85,21 @@ class GenerateCommandTest {
             p.destroyForcibly();
         }
     }
+
+    @Test
+    void chatRendersTheTemplateAndNamesWhatIsMissing() {
+        var a = run("generate", "--chat", "--chat-template", "zephyr", "--system", "Be brief.", "--prompt", "Hello",
+                "--max-new-tokens", "3", "--update-model-config", TINY, "--tokenizer", "gpt2");
+        assertEquals(0, a.rc(), a.out() + a.err());
+        var none = run("generate", "--chat", "--prompt", "Hello", "--update-model-config", TINY, "--tokenizer", "gpt2");
+        assertEquals(2, none.rc());
+        assertTrue(none.err().contains("no chat template") && none.err().contains("llama3"), none.err());
+        var bad = run("generate", "--chat", "--chat-template", "nope", "--prompt", "Hello", "--update-model-config", TINY,
+                "--tokenizer", "gpt2");
+        assertEquals(2, bad.rc());
+        assertTrue(bad.err().contains("nope") && bad.err().contains("chatml"), bad.err());
+        var sys = run("generate", "--system", "x", "--prompt", "Hello", "--tokenizer", "gpt2");
+        assertEquals(2, sys.rc());
+        assertTrue(sys.err().contains("--system needs --chat"), sys.err());
+    }
 }

@@ -22,8 +22,8 @@ class TrainCommandTest {
                 + " \"gpt_1\": \"Put it in boiling water for nine minutes.\", \"fields\": \"[marker_user+human_0+marker_gpt],gpt_1,<|eos|>\"}\n";
         Path feedback = Files.writeString(dir.resolve("feedback.jsonl"), line.repeat(40));
         Path cfg = Files.writeString(dir.resolve("train.json"), """
-                {"model": "llama", "update_model_config": "hidden_size=32,intermediate_size=64,num_hidden_layers=1,num_attention_heads=2,vocab_size=50257",
-                 "tokenizer": "gpt2", "total_steps": 50, "seq_length": 32, "batch_size": 2, "log_freq": 1,
+                {"model": "llama", "update_model_config": "hidden_size=32,intermediate_size=64,num_hidden_layers=1,num_attention_heads=4,num_key_value_heads=2,vocab_size=50257",
+                 "tokenizer": "gpt2", "total_steps": 50, "seq_length": 32, "batch_size": 2, "log_freq": 1, "no_cross_example_attention": true,
                  "lr": 0.001, "lr_warmup_steps": 1, "lr_decay_steps": 10}
                 """);
         Path out = dir.resolve("run");
@@ -37,6 +37,8 @@ class TrainCommandTest {
         assertTrue(lines.get(1).contains("\"split\":\"eval\"") && lines.get(1).contains("hf_loss") && lines.get(1).contains("pt_loss"),
                 "eval ran on both eval sets: " + lines.get(1));
         assertTrue(Files.readString(out.resolve("config.json")).contains("\"total_steps\" : 2"));
+        assertTrue(Files.readString(out.resolve("config.json")).contains("\"no_cross_example_attention\" : true"));
+        assertTrue(Files.readString(out.resolve("config.json")).contains("\"num_key_value_heads\" : 2"));
         // Feedback data without a "fields" key is an error naming the file.
         var bad = run("train", "--config", cfg.toString(), "--total-steps", "1", "--train-data", pretrain.toString(),
                 "--output-dir", dir.resolve("bad").toString());

@@ -9,7 +9,9 @@ import io.cohx.engine.Shapes;
 import io.cohx.engine.Tensor;
 
 /**
- * Multi-head causal self-attention with the masks the reference trainer uses: the plain causal
+ * Multi-head causal self-attention, with grouped-query attention (fewer key/value heads than query
+ * heads, each serving an equal group of consecutive query heads; one = multi-query attention),
+ * and the masks the reference trainer uses: the plain causal
  * mask (no padding mask: padding only enters through the loss masks) and, in training, the
  * forgetful causal mask (FCM), which hides a random share of the visible keys. Scores, softmax and
  * the weighted sum of values are computed in f32 whatever the compute dtype.
@@ -55,19 +57,34 @@ public final class Attention {
     }
 
     /**
-     * Attention of {@code q, k, v [B, S, H, D]} (in the compute dtype) under {@code visible}
-     * (pred broadcastable to {@code [B, H, S, S]}); returns {@code [B, S, H, D]} in q's dtype.
-     * {@code dropKey} (null: none) drops attention weights with probability {@code dropRate}.
+     * Attention of {@code q [B, S, H, D]} over {@code k, v [B, T, G, D]} (in the compute dtype;
+     * G divides H, query head h reads key/value head {@code h / (H/G)}, as Hugging Face's
+     * {@code repeat_kv}) under {@code visible} (pred broadcastable to {@code [B, H, S, T]});
+     * returns {@code [B, S, H, D]} in q's dtype. {@code dropKey} (null: none) drops attention
+     * weights with probability {@code dropRate}. The groups are a dot-product batch dimension, so
+     * the key/value heads are never copied H/G times.
      */
     public static Tensor attend(Tensor q, Tensor k, Tensor v, Tensor visible, double dropRate, Tensor dropKey) {
         DType dt = q.dtype();
-        Tensor scaled = q.mul(1 / Math.sqrt(q.dim(3)));
-        Tensor scores = Dot.einsum("bqhd,bkhd->bhqk", scaled, k, DType.F32);
+        int b = q.dim(0);
+        int s = q.dim(1);
+        int h = q.dim(2);
+        int d = q.dim(3);
+        int t = k.dim(1);
+        int g = k.dim(2);
+        if (h % g != 0 || !k.type().equals(v.type()) || k.dim(3) != d) {
+            throw new IllegalArgumentException("attention: " + h + " query heads " + q.type() + " need key/value heads that divide"
+                    + " them, shaped alike, got k " + k.type() + " and v " + v.type());
+        }
+        int r = h / g;
+        Tensor scaled = q.mul(1 / Math.sqrt(d)).reshape(b, s, g, r, d);
+        Tensor scores = Dot.einsum("bqgrd,bkgd->bgrqk", scaled, k, DType.F32).reshape(b, h, s, t);
         scores = visible.select(scores, Constants.scalar(MASKED, DType.F32));
         Tensor weights = scores.softmax(3);
         if (dropKey != null && dropRate > 0) {
             weights = Dropout.apply(weights, dropRate, dropKey);
         }
-        return Dot.einsum("bhqk,bkhd->bqhd", weights.convert(dt), v, DType.F32).convert(dt);
+        Tensor grouped = weights.convert(dt).reshape(b, g, r, s, t);
+        return Dot.einsum("bgrqk,bkgd->bqgrd", grouped, v, DType.F32).convert(dt).reshape(b, s, h, d);
     }
 }

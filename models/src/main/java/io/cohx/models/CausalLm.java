@@ -3,6 +3,7 @@ package io.cohx.models;
 import io.cohx.engine.ArrayType;
 import io.cohx.engine.Tensor;
 import io.cohx.engine.Tree;
+import io.cohx.engine.mesh.Mesh;
 import io.cohx.engine.mesh.PartitionRules;
 import io.cohx.models.config.GptjConfig;
 import io.cohx.models.config.LlamaConfig;
@@ -67,4 +68,11 @@ public interface CausalLm {
 
     /** How the parameters are laid over a (dp, fsdp, mp) mesh. */
     PartitionRules partitionRules();
+
+    /**
+     * Refuses a mesh the partition rules lay this model over badly, with a
+     * {@link io.cohx.engine.mesh.MeshException}
+     * that says what to change; call it before compiling for {@code mesh}. Any mesh by default.
+     */
+    default void checkMesh(Mesh mesh) {}
 }

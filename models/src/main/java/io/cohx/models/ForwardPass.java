@@ -3,6 +3,8 @@ package io.cohx.models;
 import io.cohx.engine.Control;
 import io.cohx.engine.DType;
 import io.cohx.engine.Rng;
+import io.cohx.engine.Shape;
+import io.cohx.engine.Shapes;
 import io.cohx.engine.Tensor;
 import io.cohx.engine.Tree;
 import io.cohx.models.config.ModelConfig;
@@ -13,15 +15,33 @@ import java.util.function.BiFunction;
  * What one forward pass of a model needs besides its parameters, derived once from
  * {@link ForwardOptions}: the compute dtype, the random streams of dropout and the forgetful
  * causal mask (each site and layer gets its own key folded from the options' key, so the same key
- * gives the same pass), and whether blocks are rematerialized in the backward pass.
+ * gives the same pass), whether blocks are rematerialized in the backward pass, and, with segment
+ * ids, the block-diagonal mask and per-example positions of packed rows.
  */
 public final class ForwardPass {
     private final ForwardOptions options;
     private final boolean fcm;
+    /** With segment ids: {@code pred[B, 1, S, S]}, query and key in the same example; else null. */
+    private final Tensor sameSegment;
+    /** With segment ids: {@code s32[B, S]}, each token's position within its example; else null. */
+    private final Tensor positions;
 
-    private ForwardPass(ForwardOptions options, boolean fcm) {
+    private ForwardPass(ForwardOptions options, boolean fcm, Tensor segmentIds) {
         this.options = options;
         this.fcm = fcm;
+        if (segmentIds == null) {
+            sameSegment = null;
+            positions = null;
+        } else {
+            int b = segmentIds.dim(0);
+            int s = segmentIds.dim(1);
+            Tensor ids = segmentIds.convert(DType.S32);
+            Tensor same = ids.reshape(b, s, 1).eq(ids.reshape(b, 1, s));                        // [B, S(q), S(k)]
+            Tensor before = Shapes.iota(DType.S32, Shape.of(1, s, s), 1).gt(Shapes.iota(DType.S32, Shape.of(1, s, s), 2));
+            // Segments are contiguous, so a token's position is the number of earlier tokens of its example.
+            positions = same.and(before).convert(DType.S32).sum(2);
+            sameSegment = same.reshape(b, 1, s, s);
+        }
     }
 
     /**
@@ -56,7 +76,17 @@ public final class ForwardPass {
             throw new IllegalArgumentException("a training forward pass with " + (fcm ? "the forgetful causal mask" : "dropout")
                     + " needs ForwardOptions.rngKey (a u32[2] engine key)");
         }
-        return new ForwardPass(options, fcm);
+        Tensor seg = options.segmentIds();
+        if (seg != null && (!seg.dtype().isInteger() || !seg.type().shape().equals(inputIds.type().shape()))) {
+            throw new IllegalArgumentException(config.modelType() + ": segment ids must be integers shaped like the input ids "
+                    + inputIds.type() + ", got " + seg.type());
+        }
+        return new ForwardPass(options, fcm, seg);
+    }
+
+    /** Each token's position within its example ({@code s32[B, S]}), or null without segment ids (positions 0..S-1). */
+    public Tensor positions() {
+        return positions;
     }
 
     public DType dtype() {
@@ -91,15 +121,23 @@ public final class ForwardPass {
     }
 
     /**
-     * Which keys each query sees in {@code layer}: causal ({@code pred[1, 1, S, S]}), and in
-     * training the forgetful mask too ({@code pred[B, heads, S, S]}, one draw shared by the heads).
+     * Which keys each query sees in {@code layer}: causal ({@code pred[1, 1, S, S]}), within the
+     * query's own example when there are segment ids ({@code pred[B, 1, S, S]}), and in training
+     * the forgetful mask too ({@code pred[B, heads, S, S]}, one draw shared by the heads; it never
+     * hides the first key of an example, so every query keeps a key of its own example).
      */
     public Tensor visible(int layer, int batch, int heads, int seq) {
         Tensor causal = Attention.causalMask(seq);
+        if (sameSegment != null) {
+            causal = causal.and(sameSegment);
+        }
         if (!fcm) {
             return causal;
         }
         Tensor forget = Attention.forgetfulMask(key("fcm", layer), batch, seq, options.fcmMinRatio(), options.fcmMaxRatio());
+        if (positions != null) {
+            forget = forget.or(positions.eq(0).reshape(batch, 1, 1, seq));
+        }
         return Attention.perHead(causal.and(forget), heads);
     }
 

@@ -14,7 +14,7 @@ import java.util.Map;
 
 /**
  * Attention over a key/value cache kept on the device, for generation. The cache holds, per
- * block, {@code h.<i>.k} and {@code h.<i>.v} of {@code [B, L, H, D]} in the compute dtype;
+ * block, {@code h.<i>.k} and {@code h.<i>.v} of {@code [B, L, KV heads, D]} in the compute dtype;
  * a step writes its {@code S} new tokens' keys and values at columns {@code column ..
  * column+S-1} (one column for every row) and attends over the columns {@code start[b] ..
  * column+i}.
@@ -43,10 +43,9 @@ public final class KvCache implements SelfAttention {
      * @param column    s32 scalar: the cache column of the step's first token in every row; or
      *                  s32[B]: each row's own first column
      * @param start     s32[B]: each row's first real column
-     * @param rotaryDim dims of each head that are rotated
-     * @param theta     rotary base
+     * @param rope      the model's rotary frequencies
      */
-    public KvCache(Tree<Tensor> cache, int seq, Tensor column, Tensor start, int rotaryDim, double theta) {
+    public KvCache(Tree<Tensor> cache, int seq, Tensor column, Tensor start, Rope rope) {
         this.cache = cache;
         this.column = column;
         this.start = start;
@@ -62,15 +61,18 @@ public final class KvCache implements SelfAttention {
         }
         Tensor cols = Shapes.iota(DType.S32, Shape.of(1, seq), 1).add(perRow ? column.reshape(b, 1) : column); // [1 or B, S]
         Tensor positions = cols.sub(start.reshape(b, 1)).max(0).min(length - 1);      // [B, S]
-        this.rotary = Rotary.at(positions, length, rotaryDim, theta);
+        this.rotary = Rotary.at(positions, length, rope);
         Tensor key = Shapes.iota(DType.S32, Shape.of(1, 1, 1, length), 3);
         Tensor query = cols.reshape(cols.dim(0), 1, seq, 1);
         this.visible = key.ge(start.reshape(b, 1, 1, 1)).and(key.le(query));           // [B, 1, S, L]
     }
 
-    /** Cache entries for {@code config}'s model: {@code batch} rows of {@code length} columns in {@code dtype}. */
+    /**
+     * Cache entries for {@code config}'s model: {@code batch} rows of {@code length} columns of its
+     * key/value heads (fewer than its query heads with grouped-query attention) in {@code dtype}.
+     */
     public static Tree<ArrayType> types(ModelConfig config, int batch, int length, DType dtype) {
-        var t = new ArrayType(dtype, Shape.of(batch, length, config.numHeads(), config.headDim()));
+        var t = new ArrayType(dtype, Shape.of(batch, length, config.numKvHeads(), config.headDim()));
         Tree<ArrayType> r = Tree.empty();
         for (int i = 0; i < config.numLayers(); i++) {
             r = r.with("h." + i + ".k", t).with("h." + i + ".v", t);

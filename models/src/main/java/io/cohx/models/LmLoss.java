@@ -25,6 +25,20 @@ public final class LmLoss {
         return Shapes.concatenate(1, first, tokens.slice(1, 0, tokens.dim(1) - 1));
     }
 
+    /**
+     * {@link #shiftRight} of rows that pack several examples numbered by {@code segmentIds}
+     * ({@code [B,S]}, contiguous runs): bos also where each later example begins, in place of the
+     * previous example's last token, so that with {@link ForwardOptions#segmentIds()} every
+     * example sees exactly the inputs it would see alone.
+     */
+    public static Tensor shiftRight(Tensor tokens, int bos, Tensor segmentIds) {
+        Tensor shifted = shiftRight(tokens, bos);
+        int s = tokens.dim(1);
+        Tensor previous = Shapes.concatenate(1, segmentIds.slice(1, 0, 1), segmentIds.slice(1, 0, s - 1));
+        Tensor starts = segmentIds.ne(previous);
+        return starts.select(Constants.full(bos, tokens.dtype(), tokens.type().shape()), shifted);
+    }
+
     /** Loss and accuracy of {@code logits [B,S,V]} against {@code targets s32[B,S]} weighted by {@code masks f32[B,S]}. */
     public static Result of(Tensor logits, Tensor targets, Tensor masks) {
         Tensor lp = logits.convert(DType.F32).logSoftmax(2);

@@ -10,7 +10,8 @@ import io.cohx.engine.Tensor;
 /**
  * Rotary position embeddings with interleaved pairs, the layout of Meta's LLaMA, the reference
  * flax models and GPT-J: dims {@code 2i, 2i+1} of a head form one complex number that position
- * {@code t} rotates by {@code t · theta^(-2i/dim)}. (Hugging Face's LLaMA rotates halves instead;
+ * {@code t} rotates by {@code t} times the pair's frequency ({@link Rope}: {@code theta^(-2i/dim)},
+ * possibly scaled). (Hugging Face's LLaMA rotates halves instead;
  * its q/k weights are permuted on import, see {@link io.cohx.models.params.RotaryLayout}.)
  * The angle tables are built on the host, like the references' numpy tables: angles rounded to
  * f32, then their cosine and sine.
@@ -21,15 +22,15 @@ import io.cohx.engine.Tensor;
  */
 public record Rotary(Tensor cos, Tensor sin) {
 
-    /** Tables for positions {@code 0..seq-1} over the first {@code dim} dims of a head. */
-    public static Rotary of(int seq, int dim, double theta) {
-        int half = dim / 2;
+    /** Tables for positions {@code 0..seq-1} of {@code rope}'s frequencies. */
+    public static Rotary of(int seq, Rope rope) {
+        int half = rope.dim() / 2;
+        double[] invFreq = rope.inverseFrequencies();
         double[] c = new double[seq * half];
         double[] s = new double[seq * half];
         for (int t = 0; t < seq; t++) {
             for (int i = 0; i < half; i++) {
-                double invFreq = 1.0 / Math.pow(theta, (2.0 * i) / dim);
-                float angle = (float) (t * invFreq);
+                float angle = (float) (t * invFreq[i]);
                 c[t * half + i] = Math.cos(angle);
                 s[t * half + i] = Math.sin(angle);
             }
@@ -43,11 +44,11 @@ public record Rotary(Tensor cos, Tensor sin) {
      * of the {@link #of} table of {@code tableLength} positions, so a token at position t is
      * rotated by exactly the same numbers as in a full forward pass.
      */
-    public static Rotary at(Tensor positions, int tableLength, int dim, double theta) {
-        Rotary table = of(tableLength, dim, theta);
+    public static Rotary at(Tensor positions, int tableLength, Rope rope) {
+        Rotary table = of(tableLength, rope);
         int b = positions.dim(0);
         int s = positions.dim(1);
-        int half = dim / 2;
+        int half = rope.dim() / 2;
         Tensor c = Indexing.take(table.cos.reshape(tableLength, half), positions).reshape(b, s, 1, half, 1);
         Tensor sn = Indexing.take(table.sin.reshape(tableLength, half), positions).reshape(b, s, 1, half, 1);
         return new Rotary(c, sn);

@@ -16,9 +16,12 @@ public interface SelfAttention {
     /** The attention output {@code [B, S, H, D]} of block {@code layer} for the already-rotated q, k and v. */
     Tensor attend(int layer, Tensor q, Tensor k, Tensor v);
 
-    /** Causal attention within the sequence: positions 0..S-1, the pass's masks and attention dropout. */
-    static SelfAttention full(ForwardPass pass, int seq, int rotaryDim, double theta, double attnDropout) {
-        Rotary rotary = Rotary.of(seq, rotaryDim, theta);
+    /**
+     * Causal attention within the sequence: positions 0..S-1 (or restarting with each packed
+     * example, see {@link ForwardOptions#segmentIds()}), the pass's masks and attention dropout.
+     */
+    static SelfAttention full(ForwardPass pass, int seq, Rope rope, double attnDropout) {
+        Rotary rotary = pass.positions() == null ? Rotary.of(seq, rope) : Rotary.at(pass.positions(), seq, rope);
         return new SelfAttention() {
             @Override
             public Tensor rotate(Tensor x) {

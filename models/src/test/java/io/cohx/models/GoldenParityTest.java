@@ -13,9 +13,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * LLaMA and GPT-J against the golden files of an independent implementation (Hugging Face
- * transformers, Flax, CPU): logits in f32 and bf16 compute, loss and accuracy of the three-row
- * batch (a full row, a masked prompt, trailing padding), and {@link LmLoss} itself on the
- * reference's own logits. One compiled program per model.
+ * transformers on the CPU: Flax for llama and gptj, PyTorch for the Llama-3-style (grouped-query
+ * attention, llama3 rope scaling, rope_theta 500000, tied embeddings), Mistral-style (multi-query
+ * attention, head_dim other than hidden/heads, rope_theta 1e6) and linear-rope-scaling models):
+ * logits in f32 and bf16 compute, loss and accuracy of the three-row batch (a full row, a masked
+ * prompt, trailing padding), and {@link LmLoss} itself on the reference's own logits. One compiled
+ * program per model.
  */
 class GoldenParityTest {
 
@@ -30,7 +33,7 @@ class GoldenParityTest {
     static final double BF16_LOSS_TOL = 0.005;
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "gptj"})
+    @ValueSource(strings = {"llama", "gptj", "llama3", "mistral", "llama2_linear"})
     void logitsLossAndAccuracyMatchTheReference(String model) {
         ModelGolden g = ModelGolden.load(model);
         CausalLm lm = g.lm();

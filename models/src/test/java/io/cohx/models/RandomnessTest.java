@@ -92,7 +92,7 @@ class RandomnessTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "gptj"})
+    @ValueSource(strings = {"llama", "gptj", "llama3", "mistral"})
     void trainingRandomnessIsAFunctionOfTheKey(String model) {
         ModelGolden g = ModelGolden.load(model);
         CausalLm lm = g.lm();

@@ -16,7 +16,7 @@ import java.util.List;
  * human text twice, so it became a loss-bearing "assistant" answer) here yields the human turn and
  * no answer. Every well-formed HH-RLHF dialogue packs identically.
  */
-final class DialoguePacker implements FeedbackPacker {
+public final class DialoguePacker implements FeedbackPacker {
 
     private final PackOptions o;
 
@@ -25,10 +25,11 @@ final class DialoguePacker implements FeedbackPacker {
     }
 
     /** A human turn and the assistant's reply to it (null when the dialogue has none). */
-    record Turn(String human, String assistant) {
+    public record Turn(String human, String assistant) {
     }
 
-    static List<Turn> turns(String dialogue) {
+    /** The turns of an HH-RLHF dialogue, split and stripped as the packer does (evaluation scores the same turns). */
+    public static List<Turn> turns(String dialogue) {
         var parts = PyText.split(dialogue, "Human:");
         var turns = new ArrayList<Turn>(parts.size());
         for (int i = 1; i < parts.size(); i++) {

@@ -2,6 +2,7 @@ package io.cohx.coh.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohx.models.tokenizer.Tokenizer;
+import io.cohx.models.tokenizer.Tokenizer.SpecialTokens;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -17,15 +18,31 @@ import java.util.List;
  */
 public final class TextProcessor {
 
-    /** The reference's configuration keys; {@link #feedback()} and {@link #text} are the two uses. */
+    /**
+     * The reference's configuration keys; {@link #feedback()} and {@link #text} are the two uses.
+     * {@code specialTokens} says what text spelling a control token (say {@code </s>} inside a
+     * scraped answer) becomes: {@link SpecialTokens#LITERAL} by default, so data never injects
+     * bos/eos or chat markup into a sequence (those come only from the {@code <|bos|>}/{@code <|eos|>}
+     * fields); {@link SpecialTokens#PARSE} for data that is already rendered chat text.
+     */
     public record Config(String fields, String fieldsFromExample, String subfieldSeparator, boolean addEosToken,
-                         String prependText) {
+                         String prependText, SpecialTokens specialTokens) {
 
         public Config {
             if (fields.isEmpty() == fieldsFromExample.isEmpty()) {
                 throw new DataException("TextProcessor: set exactly one of fields ('" + fields
                         + "') and fields_from_example ('" + fieldsFromExample + "')");
             }
+        }
+
+        public Config(String fields, String fieldsFromExample, String subfieldSeparator, boolean addEosToken,
+                      String prependText) {
+            this(fields, fieldsFromExample, subfieldSeparator, addEosToken, prependText, SpecialTokens.LITERAL);
+        }
+
+        /** The same configuration with special tokens in the text handled as {@code specials} says. */
+        public Config withSpecialTokens(SpecialTokens specials) {
+            return new Config(fields, fieldsFromExample, subfieldSeparator, addEosToken, prependText, specials);
         }
 
         /** Packed CoH sequences: the field list is each example's {@code fields} key. */
@@ -121,7 +138,7 @@ public final class TextProcessor {
                 ids = new int[] {f.specialId()};
             } else {
                 String text = join(example, f.keys());
-                ids = tokenizer.encode(i == 0 ? config.prependText() + text : text);
+                ids = tokenizer.encode(i == 0 ? config.prependText() + text : text, config.specialTokens());
             }
             if (n + ids.length + 1 > tokens.length) {
                 int size = Math.max(tokens.length * 2, n + ids.length + 1);

@@ -13,6 +13,10 @@ import io.cohx.engine.optim.Palm;
 import io.cohx.models.CausalLm;
 import io.cohx.models.config.ModelConfig;
 import io.cohx.models.config.ModelConfigs;
+import io.cohx.models.gguf.GgufConfig;
+import io.cohx.models.gguf.GgufReader;
+import io.cohx.models.gguf.GgufVocabulary;
+import io.cohx.models.tokenizer.BundledTokenizer;
 import io.cohx.models.tokenizer.Tokenizer;
 import io.cohx.pjrt.PjrtClient;
 
@@ -27,7 +31,9 @@ final class ModelSetup {
 
     /** The model config: preset or file, then {@code --update-model-config}, then the FCM flags. */
     static ModelConfig modelConfig(TrainConfig cfg) {
-        ModelConfig mc = ModelConfigs.resolve(cfg.modelConfig(), cfg.model());
+        Path file = Path.of(cfg.modelConfig());
+        // A GGUF file carries its config in its metadata (--model-config the same file as gguf::FILE).
+        ModelConfig mc = GgufReader.isGguf(file) ? ggufConfig(file) : ModelConfigs.resolve(cfg.modelConfig(), cfg.model());
         if (!mc.modelType().equals(cfg.model())) {
             throw new TrainingException("--model-config " + cfg.modelConfig() + " is a " + mc.modelType() + " config but --model is " + cfg.model());
         }
@@ -41,6 +47,38 @@ final class ModelSetup {
             mc = mc.withUpdates(fcm, "--fcm-min-ratio/--fcm-max-ratio");
         }
         return mc;
+    }
+
+    private static ModelConfig ggufConfig(Path file) {
+        try (GgufReader r = GgufReader.open(file)) {
+            return GgufConfig.read(r);
+        }
+    }
+
+    /**
+     * The tokenizer vocabulary and chat template the starting weights came with (a GGUF file, or
+     * a cohx checkpoint that keeps one), so the run's checkpoints keep them too and export to GGUF
+     * again; null when there is none.
+     */
+    static BundledTokenizer bundledTokenizer(TrainConfig cfg, TrainCheckpoint.Loaded resumed) {
+        if (resumed != null) {
+            return BundledTokenizer.readFrom(resumed.dir());
+        }
+        String spec = cfg.loadCheckpoint();
+        if (spec == null || !spec.contains("::")) {
+            return null;
+        }
+        String kind = spec.substring(0, spec.indexOf("::"));
+        Path path = Path.of(spec.substring(spec.indexOf("::") + 2));
+        return switch (kind) {
+            case "gguf" -> {
+                try (GgufReader r = GgufReader.open(path)) {
+                    yield r.get("tokenizer.ggml.model") != null ? GgufVocabulary.read(r) : null;
+                }
+            }
+            case "params", "trainstate_params" -> BundledTokenizer.readFrom(path);
+            default -> null;
+        };
     }
 
     static double number(ModelConfig mc, String key) {
@@ -88,7 +126,7 @@ final class ModelSetup {
         return model.paramTypes().values().stream().mapToLong(t -> t.shape().size()).sum();
     }
 
-    /** Parameters to start from: {@code --load-checkpoint} (params:: / trainstate_params::) or fresh from the seed. */
+    /** Parameters to start from: {@code --load-checkpoint} (params::, trainstate_params::, hf::, meta::, streaming::, gguf::) or fresh from the seed. */
     static Tree<Object> initialParams(TrainConfig cfg, CausalLm model, TrainStep program, PjrtClient client, PrintStream out) {
         return initialParams(cfg, model, program, client, out, b -> b);
     }
@@ -112,9 +150,10 @@ final class ModelSetup {
         Tree<NdArray> params = switch (kind) {
             case "params", "trainstate_params" -> TrainCheckpoint.load(path, false).params();
             case "hf", "huggingface" -> io.cohx.models.HfWeights.load(path).params();
+            case "gguf" -> io.cohx.models.GgufWeights.load(path).params();
             case "meta", "streaming" -> converted(kind, path, model, cfg, out);
             default -> throw new TrainingException("--load-checkpoint " + spec + ": unknown kind '" + kind
-                    + "'; use params::DIR, trainstate::DIR, trainstate_params::DIR, hf::DIR, meta::DIR or streaming::FILE");
+                    + "'; use params::DIR, trainstate::DIR, trainstate_params::DIR, hf::DIR, meta::DIR, streaming::FILE or gguf::FILE");
         };
         checkShapes(model.paramTypes(), params, path);
         out.println("loaded parameters from " + path);

@@ -11,12 +11,13 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Prepares the next steps' batches on a host thread while the device computes: each item holds
- * {@code k} micro-batches per dataset as {@code [k, B, S]} arrays, plus the data positions
+ * {@code k} micro-batches per dataset as {@code [k, B, S]} arrays (tokens, masks, and segment ids
+ * when the batches carry them), plus the data positions
  * <em>after</em> them, which is what a checkpoint taken after that step must store.
  */
 final class Prefetcher implements AutoCloseable {
-    /** One step's inputs. {@code pt*} are null without a pretraining set. */
-    record Item(NdArray hfTokens, NdArray hfMasks, NdArray ptTokens, NdArray ptMasks,
+    /** One step's inputs. {@code pt*} are null without a pretraining set, {@code *Segments} without segment ids. */
+    record Item(NdArray hfTokens, NdArray hfMasks, NdArray hfSegments, NdArray ptTokens, NdArray ptMasks, NdArray ptSegments,
                 DataPosition hfPosition, DataPosition ptPosition, long epoch) {}
 
     private record Failure(RuntimeException error) {}
@@ -30,8 +31,9 @@ final class Prefetcher implements AutoCloseable {
             try {
                 while (!closed) {
                     NdArray[] h = stack(hf, accumulate);
-                    NdArray[] p = pt == null ? new NdArray[2] : stack(pt, accumulate);
-                    Item item = new Item(h[0], h[1], p[0], p[1], hf.position(), pt == null ? null : pt.position(), hf.epoch());
+                    NdArray[] p = pt == null ? new NdArray[3] : stack(pt, accumulate);
+                    Item item = new Item(h[0], h[1], h[2], p[0], p[1], p[2], hf.position(), pt == null ? null : pt.position(),
+                            hf.epoch());
                     while (!closed && !queue.offer(item, 100, TimeUnit.MILLISECONDS)) {
                         // wait for the trainer to take one
                     }
@@ -48,6 +50,7 @@ final class Prefetcher implements AutoCloseable {
     private static NdArray[] stack(PackedBatches it, int k) {
         int[] tokens = null;
         float[] masks = null;
+        int[] segments = null;
         int b = 0, s = 0;
         for (int i = 0; i < k; i++) {
             PackedBatch batch = it.next();
@@ -56,11 +59,16 @@ final class Prefetcher implements AutoCloseable {
                 s = batch.seq();
                 tokens = new int[k * b * s];
                 masks = new float[k * b * s];
+                segments = batch.segmentIds() == null ? null : new int[k * b * s];
             }
             System.arraycopy(batch.tokens(), 0, tokens, i * b * s, b * s);
             System.arraycopy(batch.lossMasks(), 0, masks, i * b * s, b * s);
+            if (segments != null) {
+                System.arraycopy(batch.segmentIds(), 0, segments, i * b * s, b * s);
+            }
         }
-        return new NdArray[] {NdArray.of(tokens, k, b, s), NdArray.of(masks, k, b, s)};
+        return new NdArray[] {NdArray.of(tokens, k, b, s), NdArray.of(masks, k, b, s),
+                segments == null ? null : NdArray.of(segments, k, b, s)};
     }
 
     /** The next step's batches (blocks until ready); rethrows a data error from the reader. */

@@ -7,9 +7,11 @@ import io.cohx.engine.NdArray;
 import io.cohx.engine.Rng;
 import io.cohx.engine.Tree;
 import io.cohx.models.CausalLm;
+import io.cohx.models.GgufWeights;
 import io.cohx.models.HfWeights;
 import io.cohx.models.config.ModelConfig;
 import io.cohx.models.config.ModelConfigs;
+import io.cohx.models.tokenizer.BundledTokenizer;
 import io.cohx.pjrt.PjrtClient;
 
 import java.nio.file.Files;
@@ -20,12 +22,19 @@ import java.util.Arrays;
  * The model a server or {@code cohx generate} runs: from {@code --load-checkpoint} as in
  * {@code cohx train} ({@code params::DIR} / {@code trainstate::DIR} / {@code trainstate_params::DIR}
  * for a cohx checkpoint folder or a run folder with checkpoints/LATEST, {@code hf::DIR} for a
- * Hugging Face folder), whose config comes with the weights; or, with no checkpoint, fresh random
- * weights of {@code --model}/{@code --model-config} from a seed (for trying the server out).
+ * Hugging Face folder, {@code gguf::FILE} for a llama.cpp GGUF file), whose config comes with the
+ * weights; or, with no checkpoint, fresh random weights of {@code --model}/{@code --model-config}
+ * from a seed (for trying the server out).
  *
- * @param params host arrays (checkpoints) or device arrays (random init)
+ * @param params    host arrays (checkpoints) or device arrays (random init)
+ * @param tokenizer the vocabulary and chat template that came with the weights (a GGUF file, or a
+ *                  cohx checkpoint imported from one), or null
  */
-public record ServedModel(CausalLm model, Tree<?> params, String source) {
+public record ServedModel(CausalLm model, Tree<?> params, String source, BundledTokenizer tokenizer) {
+
+    public ServedModel(CausalLm model, Tree<?> params, String source) {
+        this(model, params, source, null);
+    }
 
     public static ServedModel load(String checkpoint, String modelType, String modelConfig, String updates, long seed, PjrtClient client) {
         if (checkpoint == null || checkpoint.isBlank()) {
@@ -54,7 +63,7 @@ public record ServedModel(CausalLm model, Tree<?> params, String source) {
                 TrainCheckpoint.Loaded l = TrainCheckpoint.load(dir, false);
                 CausalLm lm = CausalLm.of(l.config());
                 check(lm, l.params(), dir);
-                yield new ServedModel(lm, l.params(), dir + " (step " + l.step() + ")");
+                yield new ServedModel(lm, l.params(), dir + " (step " + l.step() + ")", BundledTokenizer.readFrom(dir));
             }
             case "hf", "huggingface" -> {
                 HfWeights.Loaded l = HfWeights.load(path);
@@ -62,8 +71,14 @@ public record ServedModel(CausalLm model, Tree<?> params, String source) {
                 check(lm, l.params(), path);
                 yield new ServedModel(lm, l.params(), path.toString());
             }
+            case "gguf" -> {
+                GgufWeights.Loaded l = GgufWeights.load(path);
+                CausalLm lm = CausalLm.of(l.config());
+                check(lm, l.params(), path);
+                yield new ServedModel(lm, l.params(), path.toString(), l.tokenizer());
+            }
             default -> throw new IllegalArgumentException("--load-checkpoint " + checkpoint + ": unknown kind '" + kind
-                    + "'; use params::DIR, trainstate::DIR, trainstate_params::DIR or hf::DIR");
+                    + "'; use params::DIR, trainstate::DIR, trainstate_params::DIR, hf::DIR or gguf::FILE");
         };
     }
 

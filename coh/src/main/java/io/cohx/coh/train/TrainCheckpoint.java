@@ -15,6 +15,7 @@ import io.cohx.models.checkpoint.SafetensorsWriter;
 import io.cohx.models.checkpoint.TensorInfo;
 import io.cohx.models.config.ModelConfig;
 import io.cohx.models.config.ModelConfigs;
+import io.cohx.models.tokenizer.BundledTokenizer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -52,6 +53,12 @@ public final class TrainCheckpoint {
      */
     public static Path save(Path outputDir, String name, ModelConfig config, long step, Tree<?> params,
                             Tree<?> optState, Map<String, Object> extra) {
+        return save(outputDir, name, config, step, params, optState, extra, null);
+    }
+
+    /** As {@link #save(Path, String, ModelConfig, long, Tree, Tree, Map)}, keeping {@code tokenizer} (may be null) in the folder. */
+    public static Path save(Path outputDir, String name, ModelConfig config, long step, Tree<?> params,
+                            Tree<?> optState, Map<String, Object> extra, BundledTokenizer tokenizer) {
         Path root = outputDir.resolve("checkpoints");
         Path dir = root.resolve(name);
         try {
@@ -76,6 +83,10 @@ public final class TrainCheckpoint {
             m.put("config", config.toMap());
             m.put("params", Map.of("files", files.stream().map(p -> p.getFileName().toString()).toList(), "tensors", params.size()));
             m.put("train_state", optState != null);
+            if (tokenizer != null) {
+                tokenizer.writeTo(tmp);
+                m.put("tokenizer", CohxCheckpoint.tokenizerEntry(tokenizer));
+            }
             m.putAll(extra);
             AtomicFiles.writeString(tmp.resolve(CohxCheckpoint.MANIFEST), ModelConfigs.toJson(m));
             AtomicFiles.commitFolder(tmp, dir);

@@ -20,6 +20,9 @@ import java.util.Map;
  * @param ptEvalData       pretraining eval files (may be empty)
  * @param ptTextField      key of the text in pretraining records
  * @param remat            rematerialize each block in the backward pass (the original's "nothing_saveable")
+ * @param noCrossExampleAttention examples packed into one row do not attend to each other and their
+ *                         positions restart at 0 (block-diagonal causal mask from the packer's
+ *                         segment ids); off = the original trainer's plain causal mask over the row
  */
 public record TrainConfig(
         String model, String modelConfig, String updateModelConfig, String loadCheckpoint, String tokenizer,
@@ -29,7 +32,23 @@ public record TrainConfig(
         double b1, double b2, double weightDecay, double clipGradient, boolean bf16Momentum, int accumulateGradientSteps,
         String dtype, long totalSteps, long logFreq, long evalSteps, long saveModelFreq, long saveMilestoneFreq,
         String meshDim, long seed, double fcmMinRatio, double fcmMaxRatio, boolean remat,
-        Path outputDir, boolean resume) {
+        Path outputDir, boolean resume, boolean noCrossExampleAttention) {
+
+    /** A configuration with the original trainer's packing (examples of a row attend to each other). */
+    public TrainConfig(
+            String model, String modelConfig, String updateModelConfig, String loadCheckpoint, String tokenizer,
+            List<Path> trainData, List<Path> evalData, List<Path> ptTrainData, List<Path> ptEvalData, String ptTextField,
+            int seqLength, int batchSize, double ptLossWeight,
+            String optimizer, double lr, double initLr, double endLr, long lrWarmupSteps, long lrDecaySteps,
+            double b1, double b2, double weightDecay, double clipGradient, boolean bf16Momentum, int accumulateGradientSteps,
+            String dtype, long totalSteps, long logFreq, long evalSteps, long saveModelFreq, long saveMilestoneFreq,
+            String meshDim, long seed, double fcmMinRatio, double fcmMaxRatio, boolean remat,
+            Path outputDir, boolean resume) {
+        this(model, modelConfig, updateModelConfig, loadCheckpoint, tokenizer, trainData, evalData, ptTrainData, ptEvalData,
+                ptTextField, seqLength, batchSize, ptLossWeight, optimizer, lr, initLr, endLr, lrWarmupSteps, lrDecaySteps,
+                b1, b2, weightDecay, clipGradient, bf16Momentum, accumulateGradientSteps, dtype, totalSteps, logFreq, evalSteps,
+                saveModelFreq, saveMilestoneFreq, meshDim, seed, fcmMinRatio, fcmMaxRatio, remat, outputDir, resume, false);
+    }
 
     public TrainConfig {
         trainData = List.copyOf(trainData);
@@ -77,6 +96,7 @@ public record TrainConfig(
         m.put("fcm_min_ratio", fcmMinRatio);
         m.put("fcm_max_ratio", fcmMaxRatio);
         m.put("remat", remat);
+        m.put("no_cross_example_attention", noCrossExampleAttention);
         m.put("output_dir", outputDir.toString());
         return m;
     }

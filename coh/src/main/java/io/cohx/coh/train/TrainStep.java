@@ -25,7 +25,10 @@ import java.util.function.Function;
  *   <li>{@code params.*}, {@code opt.*}: model and optimizer state (donated, updated in place);</li>
  *   <li>{@code hf.tokens} s32 and {@code hf.masks} f32 of shape {@code [k, B, S]} for k accumulated
  *       micro-batches (k = {@code accumulate_gradient_steps}), {@code pt.*} likewise when pretraining is on;</li>
- *   <li>{@code lr} (f32 scalar, from the host schedule) and {@code step} (s32 scalar, for the RNG).</li>
+ *   <li>{@code lr} (f32 scalar, from the host schedule) and {@code step} (s32 scalar, for the RNG);</li>
+ *   <li>with {@link #withSegmentIds()}: {@code hf.segments} (and {@code pt.segments}) s32 {@code [k, B, S]},
+ *       the packer's example numbers, so that packed examples do not attend to each other (the
+ *       eval function then takes {@code segments [B, S]} too).</li>
  * </ul>
  * Outputs: {@code params.*}, {@code opt.*} and {@code metrics.*} (hf_loss, hf_accuracy, pt_loss,
  * pt_accuracy, gradient_norm, param_norm).
@@ -43,9 +46,15 @@ public final class TrainStep {
     private final boolean remat;
     private final long seed;
     private final boolean dropout;
+    private final boolean segments;
 
     public TrainStep(CausalLm model, Optimizer optimizer, int bos, double ptWeight, boolean pretraining, int accumulate,
                      DType dtype, double fcmMin, double fcmMax, boolean remat, long seed, boolean dropout) {
+        this(model, optimizer, bos, ptWeight, pretraining, accumulate, dtype, fcmMin, fcmMax, remat, seed, dropout, false);
+    }
+
+    private TrainStep(CausalLm model, Optimizer optimizer, int bos, double ptWeight, boolean pretraining, int accumulate,
+                      DType dtype, double fcmMin, double fcmMax, boolean remat, long seed, boolean dropout, boolean segments) {
         this.model = model;
         this.optimizer = optimizer;
         this.bos = bos;
@@ -58,6 +67,23 @@ public final class TrainStep {
         this.remat = remat;
         this.seed = seed;
         this.dropout = dropout;
+        this.segments = segments;
+    }
+
+    /** The same programs taking segment ids: packed examples attend only within themselves. */
+    public TrainStep withSegmentIds() {
+        return new TrainStep(model, optimizer, bos, ptWeight, pretraining, accumulate, dtype, fcmMin, fcmMax, remat, seed,
+                dropout, true);
+    }
+
+    /** Whether the programs take segment ids. */
+    public boolean segmentIds() {
+        return segments;
+    }
+
+    /** Model inputs and options for {@code tokens} (and their segment ids, or null). */
+    private Tensor inputs(Tensor tokens, Tensor segmentIds) {
+        return segmentIds == null ? LmLoss.shiftRight(tokens, bos) : LmLoss.shiftRight(tokens, bos, segmentIds);
     }
 
     private ForwardOptions options(Tensor key) {
@@ -66,10 +92,11 @@ public final class TrainStep {
     }
 
     /** Loss and gradient of one micro-batch of one dataset. */
-    private Autodiff.ValueAndGrad lossAndGrad(Tree<Tensor> params, Tensor tokens, Tensor masks, Tensor key) {
-        Tensor inputs = LmLoss.shiftRight(tokens, bos);
+    private Autodiff.ValueAndGrad lossAndGrad(Tree<Tensor> params, Tensor tokens, Tensor masks, Tensor segmentIds, Tensor key) {
+        Tensor inputs = inputs(tokens, segmentIds);
+        ForwardOptions options = options(key).withSegmentIds(segmentIds);
         return Autodiff.valueAndGradWithAux(p -> {
-            LmLoss.Result r = LmLoss.of(model.logits(p, inputs, options(key)), tokens, masks);
+            LmLoss.Result r = LmLoss.of(model.logits(p, inputs, options), tokens, masks);
             return new Autodiff.WithAux(r.loss(), Tree.of("accuracy", r.accuracy()));
         }, params);
     }
@@ -80,13 +107,15 @@ public final class TrainStep {
     private Accumulated accumulate(Tree<Tensor> params, Tree<Tensor> in, String prefix, Tensor key) {
         Tensor tokens = in.get(prefix + ".tokens");
         Tensor masks = in.get(prefix + ".masks");
+        Tensor segs = segments ? in.get(prefix + ".segments") : null;
         Tensor loss = null;
         Tensor acc = null;
         Tree<Tensor> grad = null;
         for (int i = 0; i < accumulate; i++) {
             Tensor t = tokens.slice(0, i, i + 1).squeeze(0);
             Tensor m = masks.slice(0, i, i + 1).squeeze(0);
-            var vg = lossAndGrad(params, t, m, Rng.foldIn(key, i));
+            Tensor sg = segs == null ? null : segs.slice(0, i, i + 1).squeeze(0);
+            var vg = lossAndGrad(params, t, m, sg, Rng.foldIn(key, i));
             loss = loss == null ? vg.value() : loss.add(vg.value());
             Tensor a = vg.aux().get("accuracy");
             acc = acc == null ? a : acc.add(a);
@@ -126,12 +155,13 @@ public final class TrainStep {
         };
     }
 
-    /** Evaluation of one batch ({@code tokens}, {@code masks} [B, S]) with {@code params}: loss and accuracy. */
+    /** Evaluation of one batch ({@code tokens}, {@code masks} [B, S], and {@code segments}) with {@code params}: loss and accuracy. */
     public Function<Tree<Tensor>, Tree<Tensor>> evalFunction() {
         return in -> {
             Tensor tokens = in.get("tokens");
-            LmLoss.Result r = LmLoss.of(model.logits(in.subtree("params"), LmLoss.shiftRight(tokens, bos),
-                    ForwardOptions.EVAL.withDtype(dtype)), tokens, in.get("masks"));
+            Tensor segs = segments ? in.get("segments") : null;
+            LmLoss.Result r = LmLoss.of(model.logits(in.subtree("params"), inputs(tokens, segs),
+                    ForwardOptions.EVAL.withDtype(dtype).withSegmentIds(segs)), tokens, in.get("masks"));
             return Tree.of("loss", r.loss(), "accuracy", r.accuracy());
         };
     }

@@ -44,6 +44,8 @@ public final class Trainer {
     private final TrainConfig cfg;
     private final PjrtClient client;
     private final PrintStream out;
+    /** The vocabulary and chat template the starting weights came with, kept in every checkpoint (null: none). */
+    private io.cohx.models.tokenizer.BundledTokenizer bundledTokenizer;
 
     /** What a finished run leaves. */
     public record Result(long step, Path checkpoint, Map<String, Double> lastMetrics, boolean stoppedBySignal) {}
@@ -68,6 +70,7 @@ public final class Trainer {
                     + " or choose another --output-dir");
         }
         ModelConfig modelConfig = resumed != null ? resumed.config() : ModelSetup.modelConfig(cfg);
+        bundledTokenizer = ModelSetup.bundledTokenizer(cfg, resumed);
         Tokenizer tokenizer = Tokenizers.load(cfg.tokenizer());
         ModelSetup.checkVocab(tokenizer, modelConfig, cfg.tokenizer());
         CausalLm model = CausalLm.of(modelConfig);
@@ -78,6 +81,9 @@ public final class Trainer {
         TrainStep program = new TrainStep(model, optimizer, bos, cfg.ptLossWeight(), pretraining, cfg.accumulateGradientSteps(),
                 ModelSetup.dtype(cfg.dtype()), ModelSetup.number(modelConfig, "fcm_min_ratio"), ModelSetup.number(modelConfig, "fcm_max_ratio"),
                 cfg.remat() || Boolean.TRUE.equals(modelConfig.toMap().get("gradient_checkpointing")), cfg.seed(), ModelSetup.hasDropout(modelConfig));
+        if (cfg.noCrossExampleAttention()) {
+            program = program.withSegmentIds();
+        }
         AtomicFiles.writeString(cfg.outputDir().resolve("config.json"), ModelConfigs.toJson(resolvedConfig(modelConfig)));
 
         long start = 0;
@@ -125,6 +131,10 @@ public final class Trainer {
                         .with("lr", NdArray.scalar(DType.F32, lr)).with("step", NdArray.scalar(DType.S32, stepNo));
                 if (pretraining) {
                     in = in.with("pt.tokens", batch.ptTokens()).with("pt.masks", batch.ptMasks());
+                }
+                if (program.segmentIds()) {
+                    in = in.with("hf.segments", batch.hfSegments());
+                    in = pretraining ? in.with("pt.segments", batch.ptSegments()) : in;
                 }
                 Tree<DeviceArray> result = step.call(in);
                 state = Tree.<Object>empty().nest("params", result.subtree("params")).nest("opt", result.subtree("opt"));
@@ -176,11 +186,12 @@ public final class Trainer {
         if (mesh.size() == 1) {
             return b;
         }
+        model.checkMesh(mesh);
         java.util.function.Function<String, PartitionSpec> spec = path -> {
             if (path.startsWith("hf.") || path.startsWith("pt.")) {
                 return PartitionSpec.ofGroups(List.of(List.of(), List.of("dp", "fsdp")));
             }
-            if (path.equals("tokens") || path.equals("masks")) {
+            if (path.equals("tokens") || path.equals("masks") || path.equals("segments")) {
                 return PartitionRules.BATCH;
             }
             if (path.startsWith("params.") || path.startsWith("opt.") || model.paramTypes().has(path)) { // has(): init's outputs
@@ -212,6 +223,9 @@ public final class Trainer {
         TrainStep program = new TrainStep(model, optimizer, modelConfig.bosTokenId(), cfg.ptLossWeight(), pretraining,
                 cfg.accumulateGradientSteps(), ModelSetup.dtype(cfg.dtype()), ModelSetup.number(modelConfig, "fcm_min_ratio"),
                 ModelSetup.number(modelConfig, "fcm_max_ratio"), cfg.remat(), cfg.seed(), ModelSetup.hasDropout(modelConfig));
+        if (cfg.noCrossExampleAttention()) {
+            program = program.withSegmentIds();
+        }
         Mesh mesh = Mesh.parse(cfg.meshDim(), client.addressableDevices());
         checkBatchFits(mesh);
         Tree<ArrayType> types = Tree.<ArrayType>empty().nest("params", model.paramTypes())
@@ -221,6 +235,9 @@ public final class Trainer {
         for (String d : pretraining ? List.of("hf", "pt") : List.of("hf")) {
             types = types.with(d + ".tokens", ArrayType.of(DType.S32, k, cfg.batchSize(), cfg.seqLength()))
                     .with(d + ".masks", ArrayType.of(DType.F32, k, cfg.batchSize(), cfg.seqLength()));
+            if (program.segmentIds()) {
+                types = types.with(d + ".segments", ArrayType.of(DType.S32, k, cfg.batchSize(), cfg.seqLength()));
+            }
         }
         try (Jit step = onMesh(Jit.builder("train_step", program.function()).donate("params", "opt"), mesh, model).build(client)) {
             var report = step.memoryReport(types);
@@ -237,7 +254,7 @@ public final class Trainer {
     }
 
     private PackedBatches batches(List<Path> files, Tokenizer tokenizer, boolean pretraining, DataPosition at) {
-        var options = PackedBatches.Options.of(cfg.batchSize(), cfg.seqLength());
+        var options = PackedBatches.Options.of(cfg.batchSize(), cfg.seqLength()).withSegmentIds(cfg.noCrossExampleAttention());
         TextProcessor tp = new TextProcessor(tokenizer, pretraining ? TextProcessor.Config.text(cfg.ptTextField()) : TextProcessor.Config.feedback());
         return new PackedBatches(files, tp, options, at, System.err);
     }
@@ -281,6 +298,9 @@ public final class Trainer {
                 PackedBatch b = it.next();
                 Tree<Object> in = Tree.<Object>empty().nest("params", params)
                         .with("tokens", NdArray.of(b.tokens(), b.batch(), b.seq())).with("masks", NdArray.of(b.lossMasks(), b.batch(), b.seq()));
+                if (b.segmentIds() != null) {
+                    in = in.with("segments", NdArray.of(b.segmentIds(), b.batch(), b.seq()));
+                }
                 Tree<DeviceArray> r = eval.call(in);
                 try (DeviceArray l = r.get("loss"); DeviceArray a = r.get("accuracy")) {
                     loss += l.toHost().get(0);
@@ -303,7 +323,8 @@ public final class Trainer {
         }
         extra.put("data_positions", data);
         extra.put("train_config", cfg.toMap());
-        return TrainCheckpoint.save(cfg.outputDir(), name, config, step, state.subtree("params"), state.subtree("opt"), extra);
+        return TrainCheckpoint.save(cfg.outputDir(), name, config, step, state.subtree("params"), state.subtree("opt"), extra,
+                bundledTokenizer);
     }
 
     private TrainCheckpoint.Loaded resumeState() {

@@ -100,4 +100,20 @@ class TextProcessorTest {
         e = assertThrows(DataException.class, () -> tp.encode(json("{\"text\": \"x\"}")));
         assertTrue(e.getMessage().startsWith("missing field 'fields'"), e.getMessage());
     }
+
+    /** Text spelling the end-of-text token stays text by default; parsed only when the config says so. */
+    @Test
+    void specialTokensInDataAreLiteralUnlessConfigured() {
+        String ex = "{\"text\": \"a<|endoftext|>b\"}";
+        var literal = new TextProcessor(GPT2, TextProcessor.Config.text("text"));
+        int[] lit = literal.encode(json(ex)).tokens();
+        assertTrue(java.util.Arrays.stream(lit, 0, lit.length - 1).noneMatch(id -> id == GPT2.eosId()),
+                java.util.Arrays.toString(lit));
+        var parse = new TextProcessor(GPT2, TextProcessor.Config.text("text")
+                .withSpecialTokens(io.cohx.models.tokenizer.Tokenizer.SpecialTokens.PARSE));
+        int[] parsed = parse.encode(json(ex)).tokens();
+        check(expected(GPT2.encode("a"), 1, new int[] {GPT2.eosId()}, 1, GPT2.encode("b"), 1, new int[] {GPT2.eosId()}, 1),
+                parse.encode(json(ex)));
+        assertTrue(parsed.length < lit.length);
+    }
 }

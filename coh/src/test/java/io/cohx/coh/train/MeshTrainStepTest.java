@@ -28,7 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The real train step ({@link TrainStep}: CoH loss, gradients, AdamW) of the debug LLaMA and
  * GPT-J (vocabulary cut to 256 to keep compiles short) run for K steps on each 8-device mesh
  * layout with the models' own partition rules, against the same steps on one device: losses,
- * gradient norms and parameters match. On 1,8,1 each device holds about 1/8 of the parameters.
+ * gradient norms and parameters match. On 1,8,1 each device holds about 1/8 of the parameters. A
+ * grouped-query LLaMA (2 key/value heads, tied) on the layouts whose mp splits whole key/value
+ * heads; other mp values are refused by name.
  */
 class MeshTrainStepTest {
     static final int B = 8, S = 16, K = 2;
@@ -40,6 +42,8 @@ class MeshTrainStepTest {
     static ModelConfig config(String model) {
         return switch (model) {
             case "llama" -> LlamaConfig.preset("debug").withUpdates(Map.of("vocab_size", 256, "bos_token_id", 1, "eos_token_id", 2), "test");
+            case "llama-gqa" -> LlamaConfig.preset("debug").withUpdates(Map.of("vocab_size", 256, "bos_token_id", 1, "eos_token_id", 2,
+                    "num_key_value_heads", 2, "tie_word_embeddings", true), "test");
             case "gptj" -> GptjConfig.preset("debug").withUpdates(Map.of("vocab_size", 256, "n_real_tokens", 256, "bos_token_id", 1,
                     "eos_token_id", 2), "test");
             default -> throw new IllegalArgumentException(model);
@@ -134,7 +138,8 @@ class MeshTrainStepTest {
 
     @ParameterizedTest(name = "{0} on {1}")
     @CsvSource({"llama, '8,1,1'", "llama, '1,8,1'", "llama, '1,1,8'", "llama, '2,2,2'", "llama, '1,4,2'",
-            "gptj, '8,1,1'", "gptj, '1,8,1'", "gptj, '1,1,8'", "gptj, '2,2,2'", "gptj, '1,4,2'"})
+            "gptj, '8,1,1'", "gptj, '1,8,1'", "gptj, '1,1,8'", "gptj, '2,2,2'", "gptj, '1,4,2'",
+            "llama-gqa, '2,2,2'", "llama-gqa, '1,4,2'"})
     void trainStepMatchesOneDevice(String model, String layout) {
         Trained want = reference(model);
         Trained got = train(model, layout);
@@ -164,6 +169,18 @@ class MeshTrainStepTest {
             assertTrue(got.paramBytesPerDevice() < got.paramBytes() / 8 * 1.05,
                     model + ": FSDP keeps " + got.paramBytesPerDevice() + " of " + got.paramBytes() + " parameter bytes per device");
         }
+    }
+
+    @org.junit.jupiter.api.Test
+    void groupedQueryHeadsMustSplitWholeOverMp() {
+        CausalLm gqa = CausalLm.of(config("llama-gqa"));
+        var devices = client().addressableDevices();
+        gqa.checkMesh(Mesh.parse("1,4,2", devices));
+        var e = org.junit.jupiter.api.Assertions.assertThrows(io.cohx.engine.mesh.MeshException.class,
+                () -> gqa.checkMesh(Mesh.parse("1,2,4", devices)));
+        assertTrue(e.getMessage().contains("2 key/value heads") && e.getMessage().contains("mp = 4")
+                && e.getMessage().contains("use an mp that divides 2"), e.getMessage());
+        CausalLm.of(config("llama")).checkMesh(Mesh.parse("1,1,8", devices)); // multi-head: as the reference
     }
 
     static void assertRel(double want, double got, String what) {

@@ -25,6 +25,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -174,5 +175,41 @@ class TrainerTest {
         assertTrue(e3.getMessage().contains("has 50257 ids but the model's vocab_size is 32000"), e3.getMessage());
         assertFalse(Files.exists(out.resolve("v").resolve("checkpoints")));
         assertThrows(CheckpointException.class, () -> TrainCheckpoint.load(out.resolve("nope"), false));
+    }
+
+    /**
+     * {@code --no-cross-example-attention}: the trainer asks the packer for segment ids and feeds
+     * them through the train and eval steps (feedback and pretraining), so the losses are not those
+     * of a run without it (runs are bit-reproducible, so any difference is the segment ids'; at
+     * initialization predictions are nearly uniform, so the difference is small); the option is
+     * recorded; a run cannot resume with the other setting.
+     */
+    @Test
+    void noCrossExampleAttentionFeedsSegmentIdsThroughTheSteps(@TempDir Path dir) throws IOException {
+        String gqa = TINY_LLAMA.replace("num_attention_heads=2", "num_attention_heads=4,num_key_value_heads=2");
+        java.util.function.BiFunction<Path, Boolean, TrainConfig> cfg = (out, isolated) -> new TrainConfig("llama", "debug", gqa,
+                null, "gpt2", List.of(train), List.of(train), List.of(pretrain), List.of(pretrain), "text", 32, 2, 0.01, "adamw",
+                3e-3, 0.0, 3e-4, 2, 200, 0.9, 0.95, 1e-4, 1.0, false, 1, "fp32", 2, 1, 1, 0, 0, "1,-1,1", 7, 0, 0, false, out,
+                false, isolated);
+        run(cfg.apply(dir.resolve("cross"), false), null);
+        var isolated = run(cfg.apply(dir.resolve("isolated"), true), null);
+        var cross = metrics(dir.resolve("cross"));
+        var own = metrics(dir.resolve("isolated"));
+        assertEquals(cross.stream().map(r -> r.step() + r.split()).toList(), own.stream().map(r -> r.step() + r.split()).toList());
+        assertEquals(4, own.size(), "train and eval records of 2 steps");
+        // The first pretraining line (~60 tokens, every token in the loss) ends inside the first batch, so the
+        // first train and eval pt_loss move. The feedback steps take hf.segments the same way (the step
+        // reads them, so a run without them would fail), but in these two steps every new feedback example
+        // opens with its masked prompt, so the feedback loss cannot show it (PackedExamplesStepTest does).
+        for (int i = 0; i < 2; i++) {
+            assertNotEquals(cross.get(i).get("pt_loss"), own.get(i).get("pt_loss"), own.get(i).split()
+                    + " pt_loss of step 1 changes when examples stop attending to each other");
+        }
+        assertTrue(Files.readString(dir.resolve("isolated/config.json")).contains("\"no_cross_example_attention\" : true"));
+        var e = assertThrows(io.cohx.coh.data.DataException.class, () -> run(new TrainConfig("llama", "debug", gqa, null, "gpt2",
+                List.of(train), List.of(), List.of(pretrain), List.of(), "text", 32, 2, 0.01, "adamw", 3e-3, 0.0, 3e-4, 2, 200, 0.9, 0.95,
+                1e-4, 1.0, false, 1, "fp32", 3, 1, 0, 0, 0, "1,-1,1", 7, 0, 0, false, dir.resolve("isolated"), true, false), null));
+        assertTrue(e.getMessage().contains("segment ids on; resume with the same setting"), e.getMessage());
+        assertEquals(2, isolated.step());
     }
 }

@@ -2,6 +2,7 @@ package io.cohx.models.checkpoint;
 
 import io.cohx.models.config.ModelConfig;
 import io.cohx.models.config.ModelConfigs;
+import io.cohx.models.tokenizer.BundledTokenizer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,8 +14,10 @@ import java.util.Map;
  * The cohx checkpoint folder (docs/CHECKPOINTS.md): parameters in safetensors under their
  * canonical names ({@code params.safetensors}, or numbered shards plus
  * {@code params.safetensors.index.json}) and a {@code manifest.json} with the format version,
- * model type, config and step. The folder is written under a temporary name, synced and renamed,
- * so a crash never leaves a half checkpoint under the final name.
+ * model type, config and step; a model imported from GGUF also keeps its tokenizer
+ * ({@code vocabulary.json}, {@code chat_template.jinja}; {@link BundledTokenizer}). The folder
+ * is written under a temporary name, synced and renamed, so a crash never leaves a half
+ * checkpoint under the final name.
  */
 public final class CohxCheckpoint {
     public static final String FORMAT = "cohx-checkpoint";
@@ -43,6 +46,15 @@ public final class CohxCheckpoint {
      */
     public static void write(Path dir, ModelConfig config, long step, List<TensorInfo> tensors, TensorSource source,
                              long maxShardBytes, Map<String, Object> extra, WriteProgress progress) {
+        write(dir, config, step, tensors, source, maxShardBytes, extra, null, progress);
+    }
+
+    /**
+     * As {@link #write(Path, ModelConfig, long, List, TensorSource, long, Map, WriteProgress)}, also
+     * keeping {@code tokenizer} (vocabulary and chat template; null for none) in the folder.
+     */
+    public static void write(Path dir, ModelConfig config, long step, List<TensorInfo> tensors, TensorSource source,
+                             long maxShardBytes, Map<String, Object> extra, BundledTokenizer tokenizer, WriteProgress progress) {
         Path tmp = AtomicFiles.beginFolder(dir);
         try {
             List<Path> files = SafetensorsWriter.writeSharded(tmp, PARAMS_BASE, tensors, Map.of("format", "cohx"),
@@ -59,6 +71,10 @@ public final class CohxCheckpoint {
             params.put("bytes", tensors.stream().mapToLong(TensorInfo::byteSize).sum());
             params.put("dtypes", tensors.stream().map(t -> t.dtype().numpyName()).distinct().toList());
             m.put("params", params);
+            if (tokenizer != null) {
+                tokenizer.writeTo(tmp);
+                m.put("tokenizer", tokenizerEntry(tokenizer));
+            }
             if (extra != null) {
                 extra.forEach(m::putIfAbsent);
             }
@@ -68,6 +84,22 @@ public final class CohxCheckpoint {
             AtomicFiles.deleteQuietly(tmp);
             throw e;
         }
+    }
+
+    /** The manifest's note of a kept tokenizer: its files and what it is (the files hold the data). */
+    public static Map<String, Object> tokenizerEntry(BundledTokenizer t) {
+        var e = new LinkedHashMap<String, Object>();
+        e.put("vocabulary", BundledTokenizer.VOCABULARY_FILE);
+        e.put("kind", t.vocabulary().kind());
+        e.put("pre_tokenizer", t.vocabulary().preTokenizer());
+        e.put("tokens", t.vocabulary().tokens().size());
+        e.put("chat_template", t.chatTemplate() != null ? BundledTokenizer.CHAT_TEMPLATE_FILE : null);
+        return e;
+    }
+
+    /** The tokenizer kept in checkpoint folder {@code dir} (from a GGUF import), or null. */
+    public static BundledTokenizer tokenizer(Path dir) {
+        return BundledTokenizer.readFrom(dir);
     }
 
     /** Reads the manifest of folder {@code dir}. */

@@ -12,7 +12,7 @@ import java.util.Map;
  */
 record ConfigField(String key, Kind kind) {
 
-    enum Kind { INT, NULLABLE_INT, DOUBLE, BOOL, STRING }
+    enum Kind { INT, NULLABLE_INT, DOUBLE, BOOL, STRING, OBJECT }
 
     static ConfigField i(String key) {
         return new ConfigField(key, Kind.INT);
@@ -34,9 +34,17 @@ record ConfigField(String key, Kind kind) {
         return new ConfigField(key, Kind.STRING);
     }
 
+    /** A JSON object or null (e.g. {@code rope_scaling}); the record that owns it checks its content. */
+    static ConfigField o(String key) {
+        return new ConfigField(key, Kind.OBJECT);
+    }
+
     /** {@code v} as this field's kind; strings (from key=value lists) are parsed. */
     Object coerce(Object v, String source) {
         String where = "'" + key + "' in " + source;
+        if (kind == Kind.OBJECT) {
+            return object(v, where);
+        }
         if (v instanceof String str && kind != Kind.STRING) {
             String t = str.trim();
             try {
@@ -49,7 +57,7 @@ record ConfigField(String key, Kind kind) {
                         case "false", "0", "no" -> false;
                         default -> throw new NumberFormatException();
                     };
-                    case STRING -> t;
+                    case STRING, OBJECT -> t;
                 };
             } catch (NumberFormatException e) {
                 throw new ConfigException(where + ": '" + str + "' is not " + describe());
@@ -80,6 +88,7 @@ record ConfigField(String key, Kind kind) {
                     return str;
                 }
             }
+            case OBJECT -> throw new IllegalStateException("handled above");
         }
         throw new ConfigException(where + ": " + v + " is not " + describe());
     }
@@ -91,7 +100,28 @@ record ConfigField(String key, Kind kind) {
             case DOUBLE -> "a number";
             case BOOL -> "true or false";
             case STRING -> "a string";
+            case OBJECT -> "a JSON object or null";
         };
+    }
+
+    /** A map, null, or a string holding either ({@code key=value} overrides): JSON text, "null" or "none". */
+    private Object object(Object v, String where) {
+        if (v == null || v instanceof java.util.Map<?, ?>) {
+            return v;
+        }
+        if (v instanceof String str) {
+            String t = str.trim();
+            if (t.equalsIgnoreCase("null") || t.equalsIgnoreCase("none")) {
+                return null;
+            }
+            try {
+                return new com.fasterxml.jackson.databind.ObjectMapper().readValue(t, java.util.LinkedHashMap.class);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new ConfigException(where + ": '" + str + "' is not a JSON object (with --update-model-config, give"
+                        + " the whole update as JSON: {\"" + key + "\": {...}})");
+            }
+        }
+        throw new ConfigException(where + ": " + v + " is not " + describe());
     }
 
     /**

@@ -13,9 +13,14 @@ final class HfKeys {
     }
 
     void expectModelType(String type) {
+        expectModelType(java.util.List.of(type));
+    }
+
+    void expectModelType(java.util.List<String> types) {
         Object t = m.get("model_type");
-        if (t != null && !type.equals(t)) {
-            throw new ConfigException(source + ": model_type is '" + t + "', expected '" + type + "'");
+        if (t != null && !types.contains(t)) {
+            throw new ConfigException(source + ": model_type is '" + t + "', expected "
+                    + (types.size() == 1 ? "'" + types.getFirst() + "'" : "one of " + types));
         }
     }
 
@@ -28,6 +33,17 @@ final class HfKeys {
             return dflt;
         }
         return (Integer) ConfigField.i(key).coerce(v, source);
+    }
+
+    /** An integer, or the first of a list of them (Llama 3.1's several {@code eos_token_id}s). */
+    int firstInteger(String key, Integer dflt) {
+        if (m.get(key) instanceof java.util.List<?> l) {
+            if (l.isEmpty()) {
+                throw new ConfigException(source + ": '" + key + "' is an empty list");
+            }
+            return (Integer) ConfigField.i(key).coerce(l.getFirst(), source);
+        }
+        return integer(key, dflt);
     }
 
     double number(String key, double dflt) {
@@ -49,12 +65,6 @@ final class HfKeys {
         Object v = m.get(key);
         if (v != null && !value.equals(v)) {
             throw new ConfigException(source + ": " + key + " '" + v + "' is not supported by cohx (only '" + value + "')");
-        }
-    }
-
-    void expectNullOrAbsent(String key) {
-        if (m.get(key) != null) {
-            throw new ConfigException(source + ": " + key + " " + m.get(key) + " is not supported by cohx (must be null)");
         }
     }
 

@@ -6,10 +6,15 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * LLaMA hyper-parameters with the reference trainer's defaults and presets (COH_SPEC.md §6):
- * RMSNorm, rotary embeddings (theta {@code ropeTheta}, interleaved pairs), SwiGLU MLP, untied
- * head. {@code gradientCheckpointing} re-computes each block in the backward pass, saving what
- * {@code rematPolicy} names; {@code fcm*Ratio} bound the forgetful causal mask's drop ratio.
+ * LLaMA-family hyper-parameters with the reference trainer's defaults and presets (COH_SPEC.md §6):
+ * RMSNorm, rotary embeddings (base {@code ropeTheta}, optionally stretched by {@code ropeScaling},
+ * interleaved pairs), SwiGLU MLP, untied head unless {@code tieWordEmbeddings}. The same record
+ * describes Llama 2/3, Mistral, TinyLlama and SmolLM: {@code numKeyValueHeads} below
+ * {@code numAttentionHeads} is grouped-query attention (1 = multi-query), {@code explicitHeadDim}
+ * sets a head size other than {@code hiddenSize / numAttentionHeads}; both are null when they
+ * follow the other sizes (so changing {@code num_attention_heads} alone keeps plain multi-head
+ * attention). {@code gradientCheckpointing} re-computes each block in the backward pass, saving
+ * what {@code rematPolicy} names; {@code fcm*Ratio} bound the forgetful causal mask's drop ratio.
  */
 public record LlamaConfig(
         int vocabSize,
@@ -17,9 +22,12 @@ public record LlamaConfig(
         int intermediateSize,
         int numHiddenLayers,
         int numAttentionHeads,
+        Integer numKeyValueHeads,
+        Integer explicitHeadDim,
         int maxSequenceLength,
         double rmsNormEps,
         double ropeTheta,
+        RopeScaling ropeScaling,
         double initializerRange,
         int bosTokenId,
         int eosTokenId,
@@ -38,7 +46,9 @@ public record LlamaConfig(
     static final List<ConfigField> FIELDS = List.of(
             ConfigField.i("vocab_size"), ConfigField.i("hidden_size"), ConfigField.i("intermediate_size"),
             ConfigField.i("num_hidden_layers"), ConfigField.i("num_attention_heads"),
+            ConfigField.ni("num_key_value_heads"), ConfigField.ni("head_dim"),
             ConfigField.i("max_sequence_length"), ConfigField.d("rms_norm_eps"), ConfigField.d("rope_theta"),
+            ConfigField.o("rope_scaling"),
             ConfigField.d("initializer_range"), ConfigField.i("bos_token_id"), ConfigField.i("eos_token_id"),
             ConfigField.d("resid_pdrop"), ConfigField.d("embd_pdrop"), ConfigField.d("attn_pdrop"),
             ConfigField.b("tie_word_embeddings"), ConfigField.b("gradient_checkpointing"),
@@ -57,9 +67,22 @@ public record LlamaConfig(
         positive("num_hidden_layers", numHiddenLayers);
         positive("num_attention_heads", numAttentionHeads);
         positive("max_sequence_length", maxSequenceLength);
-        if (hiddenSize % numAttentionHeads != 0 || (hiddenSize / numAttentionHeads) % 2 != 0) {
+        if (numKeyValueHeads != null) {
+            positive("num_key_value_heads", numKeyValueHeads);
+            if (numAttentionHeads % numKeyValueHeads != 0) {
+                throw new ConfigException("LLaMA config: num_attention_heads " + numAttentionHeads
+                        + " must be a multiple of num_key_value_heads " + numKeyValueHeads
+                        + " (each key/value head serves an equal group of query heads)");
+            }
+        }
+        if (explicitHeadDim != null) {
+            positive("head_dim", explicitHeadDim);
+            if (explicitHeadDim % 2 != 0) {
+                throw new ConfigException("LLaMA config: head_dim " + explicitHeadDim + " must be even, for rotary embeddings");
+            }
+        } else if (hiddenSize % numAttentionHeads != 0 || (hiddenSize / numAttentionHeads) % 2 != 0) {
             throw new ConfigException("LLaMA config: hidden_size " + hiddenSize + " must be num_attention_heads ("
-                    + numAttentionHeads + ") times an even head size, for rotary embeddings");
+                    + numAttentionHeads + ") times an even head size, for rotary embeddings (or set head_dim)");
         }
         if (!(rmsNormEps > 0) || !(initializerRange > 0) || !(ropeTheta > 0)) {
             throw new ConfigException("LLaMA config: rms_norm_eps, initializer_range and rope_theta must be > 0");
@@ -98,7 +121,7 @@ public record LlamaConfig(
 
     /** The reference's defaults (those of its LLaMAConfig, i.e. 7b sizes, bos 0 / eos 1). */
     public static LlamaConfig defaults() {
-        return new LlamaConfig(32000, 4096, 11008, 32, 32, 2048, 1e-6, 10000.0, 0.02, 0, 1,
+        return new LlamaConfig(32000, 4096, 11008, 32, 32, null, null, 2048, 1e-6, 10000.0, null, 0.02, 0, 1,
                 0.0, 0.0, 0.0, false, true, "nothing_saveable", 0.0, 0.0);
     }
 
@@ -106,24 +129,24 @@ public record LlamaConfig(
     public static LlamaConfig preset(String name) {
         LlamaConfig d = defaults();
         return switch (name.toLowerCase(java.util.Locale.ROOT)) {
-            case "debug" -> d.sized(128, 256, 2, 4, 1e-6);
-            case "3b" -> d.sized(3200, 8640, 26, 32, 1e-6);
-            case "7b" -> d.sized(4096, 11008, 32, 32, 1e-6);
-            case "13b" -> d.sized(5120, 13824, 40, 40, 1e-6);
-            case "30b" -> d.sized(6656, 17920, 60, 52, 1e-6);
-            case "65b" -> d.sized(8192, 22016, 80, 64, 1e-5);
+            case "debug" -> d.sized("debug", 128, 256, 2, 4, 1e-6);
+            case "3b" -> d.sized("3b", 3200, 8640, 26, 32, 1e-6);
+            case "7b" -> d.sized("7b", 4096, 11008, 32, 32, 1e-6);
+            case "13b" -> d.sized("13b", 5120, 13824, 40, 40, 1e-6);
+            case "30b" -> d.sized("30b", 6656, 17920, 60, 52, 1e-6);
+            case "65b" -> d.sized("65b", 8192, 22016, 80, 64, 1e-5);
             default -> throw new ConfigException("unknown LLaMA preset '" + name + "'; presets are " + PRESETS);
         };
     }
 
-    private LlamaConfig sized(int hidden, int inter, int layers, int heads, double eps) {
+    private LlamaConfig sized(String name, int hidden, int inter, int layers, int heads, double eps) {
         var m = toMap();
         m.put("hidden_size", hidden);
         m.put("intermediate_size", inter);
         m.put("num_hidden_layers", layers);
         m.put("num_attention_heads", heads);
         m.put("rms_norm_eps", eps);
-        return fromMap(m);
+        return fromMap(m, "the " + name + " preset");
     }
 
     @Override
@@ -146,6 +169,18 @@ public record LlamaConfig(
         return maxSequenceLength;
     }
 
+    /** Key/value heads: {@code num_key_value_heads}, or every attention head when it is null. */
+    @Override
+    public int numKvHeads() {
+        return numKeyValueHeads != null ? numKeyValueHeads : numAttentionHeads;
+    }
+
+    /** Per-head size: {@code head_dim}, or {@code hidden_size / num_attention_heads} when it is null. */
+    @Override
+    public int headDim() {
+        return explicitHeadDim != null ? explicitHeadDim : hiddenSize / numAttentionHeads;
+    }
+
     @Override
     public Map<String, Object> toMap() {
         var m = new LinkedHashMap<String, Object>();
@@ -155,9 +190,12 @@ public record LlamaConfig(
         m.put("intermediate_size", intermediateSize);
         m.put("num_hidden_layers", numHiddenLayers);
         m.put("num_attention_heads", numAttentionHeads);
+        m.put("num_key_value_heads", numKeyValueHeads);
+        m.put("head_dim", explicitHeadDim);
         m.put("max_sequence_length", maxSequenceLength);
         m.put("rms_norm_eps", rmsNormEps);
         m.put("rope_theta", ropeTheta);
+        m.put("rope_scaling", ropeScaling == null ? null : ropeScaling.toMap());
         m.put("initializer_range", initializerRange);
         m.put("bos_token_id", bosTokenId);
         m.put("eos_token_id", eosTokenId);
@@ -173,12 +211,13 @@ public record LlamaConfig(
     }
 
     /** Builds a config from a map holding every key of {@link #FIELDS} with values already coerced. */
-    static LlamaConfig fromMap(Map<String, Object> m) {
+    static LlamaConfig fromMap(Map<String, Object> m, String source) {
         return new LlamaConfig(
                 (Integer) m.get("vocab_size"), (Integer) m.get("hidden_size"), (Integer) m.get("intermediate_size"),
                 (Integer) m.get("num_hidden_layers"), (Integer) m.get("num_attention_heads"),
+                (Integer) m.get("num_key_value_heads"), (Integer) m.get("head_dim"),
                 (Integer) m.get("max_sequence_length"), ConfigField.number(m, "rms_norm_eps"), ConfigField.number(m, "rope_theta"),
-                ConfigField.number(m, "initializer_range"), (Integer) m.get("bos_token_id"), (Integer) m.get("eos_token_id"),
+                RopeScaling.fromMap(m.get("rope_scaling"), source), ConfigField.number(m, "initializer_range"), (Integer) m.get("bos_token_id"), (Integer) m.get("eos_token_id"),
                 ConfigField.number(m, "resid_pdrop"), ConfigField.number(m, "embd_pdrop"), ConfigField.number(m, "attn_pdrop"),
                 (Boolean) m.get("tie_word_embeddings"), (Boolean) m.get("gradient_checkpointing"),
                 (String) m.get("remat_policy"), ConfigField.number(m, "fcm_min_ratio"), ConfigField.number(m, "fcm_max_ratio"));
@@ -186,7 +225,7 @@ public record LlamaConfig(
 
     @Override
     public LlamaConfig withUpdates(Map<String, ?> updates, String source) {
-        return fromMap(ConfigField.updated(toMap(), FIELDS, updates, source, IGNORED, "llama", "LLaMA"));
+        return fromMap(ConfigField.updated(toMap(), FIELDS, updates, source, IGNORED, "llama", "LLaMA"), source);
     }
 
     @Override
@@ -199,11 +238,12 @@ public record LlamaConfig(
         m.put("intermediate_size", intermediateSize);
         m.put("num_hidden_layers", numHiddenLayers);
         m.put("num_attention_heads", numAttentionHeads);
-        m.put("num_key_value_heads", numAttentionHeads);
+        m.put("num_key_value_heads", numKvHeads());
+        m.put("head_dim", headDim());
         m.put("max_position_embeddings", maxSequenceLength);
         m.put("rms_norm_eps", rmsNormEps);
         m.put("rope_theta", ropeTheta);
-        m.put("rope_scaling", null);
+        m.put("rope_scaling", ropeScaling == null ? null : ropeScaling.toMap());
         m.put("hidden_act", "silu");
         m.put("attention_bias", false);
         m.put("attention_dropout", attnPdrop);
@@ -217,42 +257,46 @@ public record LlamaConfig(
         return m;
     }
 
+    /** Hugging Face model types that are this architecture (Mistral is LLaMA with an optional sliding window). */
+    public static final List<String> HF_MODEL_TYPES = List.of("llama", "mistral");
+
     /**
-     * Reads a Hugging Face {@code LlamaConfig} map. Features cohx's LLaMA does not implement
-     * (grouped-query attention, rope scaling, biases, another activation) are refused by name.
+     * Reads a Hugging Face {@code LlamaConfig} / {@code MistralConfig} map (a config.json, or keys
+     * mapped from another format's metadata). Grouped-query attention, {@code head_dim},
+     * {@code rope_theta}, {@code rope_scaling} (linear, llama3) and tied embeddings are read;
+     * biases, another activation or another rope scaling are refused by name. A Mistral
+     * {@code sliding_window} caps the context at the window: within it, windowed and full causal
+     * attention are the same. An {@code eos_token_id} list keeps its first id.
      */
     public static LlamaConfig fromHf(Map<String, ?> hf, String source) {
         HfKeys k = new HfKeys(hf, source);
-        k.expectModelType("llama");
+        k.expectModelType(HF_MODEL_TYPES);
         int hidden = k.integer("hidden_size", null);
         int heads = k.integer("num_attention_heads", null);
         int kv = k.integer("num_key_value_heads", heads);
-        if (kv != heads) {
-            throw new ConfigException(source + ": num_key_value_heads " + kv + " != num_attention_heads " + heads
-                    + ": grouped-query attention (LLaMA 2 70B and later) is not supported by cohx");
-        }
-        if (hf.containsKey("head_dim") && hf.get("head_dim") != null && k.integer("head_dim", null) * heads != hidden) {
-            throw new ConfigException(source + ": head_dim " + hf.get("head_dim") + " times num_attention_heads "
-                    + heads + " must equal hidden_size " + hidden);
-        }
+        int headDim = k.integer("head_dim", 0);
         k.expect("hidden_act", "silu");
-        k.expectNullOrAbsent("rope_scaling");
         k.expectFalseOrAbsent("attention_bias");
         k.expectFalseOrAbsent("mlp_bias");
+        int maxPositions = k.integer("max_position_embeddings", 2048);
+        int window = k.integer("sliding_window", 0);
         var m = defaults().toMap();
         m.put("vocab_size", k.integer("vocab_size", null));
         m.put("hidden_size", hidden);
         m.put("intermediate_size", k.integer("intermediate_size", null));
         m.put("num_hidden_layers", k.integer("num_hidden_layers", null));
         m.put("num_attention_heads", heads);
-        m.put("max_sequence_length", k.integer("max_position_embeddings", 2048));
+        m.put("num_key_value_heads", kv == heads ? null : kv);
+        m.put("head_dim", headDim == 0 || headDim * heads == hidden ? null : headDim);
+        m.put("max_sequence_length", window > 0 ? Math.min(maxPositions, window) : maxPositions);
         m.put("rms_norm_eps", k.number("rms_norm_eps", 1e-6));
         m.put("rope_theta", k.number("rope_theta", 10000.0));
+        m.put("rope_scaling", hf.get("rope_scaling"));
         m.put("initializer_range", k.number("initializer_range", 0.02));
-        m.put("bos_token_id", k.integer("bos_token_id", 1));
-        m.put("eos_token_id", k.integer("eos_token_id", 2));
+        m.put("bos_token_id", k.firstInteger("bos_token_id", 1));
+        m.put("eos_token_id", k.firstInteger("eos_token_id", 2));
         m.put("attn_pdrop", k.number("attention_dropout", 0.0));
         m.put("tie_word_embeddings", k.bool("tie_word_embeddings", false));
-        return fromMap(m);
+        return fromMap(m, source);
     }
 }

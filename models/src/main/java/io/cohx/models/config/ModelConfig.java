@@ -20,8 +20,14 @@ public sealed interface ModelConfig permits LlamaConfig, GptjConfig {
 
     int numHeads();
 
+    /** Size of each attention head. */
     default int headDim() {
         return hiddenSize() / numHeads();
+    }
+
+    /** Key/value heads: {@link #numHeads()} for multi-head attention, fewer for grouped-query attention. */
+    default int numKvHeads() {
+        return numHeads();
     }
 
     int maxPositions();

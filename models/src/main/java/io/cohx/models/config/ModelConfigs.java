@@ -82,6 +82,10 @@ public final class ModelConfigs {
         Map<String, Object> m = readMap(file);
         String source = file.toString();
         Object type = m.get("model_type");
+        boolean hf = isHuggingFace(m);
+        if (hf && type != null && LlamaConfig.HF_MODEL_TYPES.contains(type.toString())) {
+            type = "llama"; // e.g. Mistral: the LLaMA architecture under another name
+        }
         String t = type != null ? type.toString() : modelType;
         if (t == null) {
             throw new ConfigException(file + " does not say its model_type; add \"model_type\": \"llama\" or \"gptj\"");
@@ -91,7 +95,7 @@ public final class ModelConfigs {
             throw new ConfigException(file + " is a " + t + " config, but a " + normalizeType(modelType)
                     + " config was asked for");
         }
-        if (isHuggingFace(m)) {
+        if (hf) {
             return t.equals("llama") ? LlamaConfig.fromHf(m, source) : GptjConfig.fromHf(m, source);
         }
         return defaults(t).withUpdates(m, source);

@@ -32,7 +32,7 @@ import java.util.function.Predicate;
 
 /**
  * The checkpoint conversions behind {@code cohx convert}: Hugging Face folders, Meta's
- * {@code consolidated.*.pth}, and the reference's streaming msgpack files to and from the cohx
+ * {@code consolidated.*.pth}, GGUF files and the reference's streaming msgpack files to and from the cohx
  * checkpoint folder. Each streams tensor by tensor (read one, rearrange, cast, write, free), so
  * converting a model needs memory for about its largest tensor, and each checks every tensor's
  * name and shape against the model config before writing anything.
@@ -67,7 +67,7 @@ public final class Conversions {
         HfNaming naming = HfNaming.of(cfg);
         try (SafetensorsReader r = SafetensorsReader.open(hfDir)) {
             checkNames(names(r), naming.entries().stream().map(HfNaming.Entry::hfName).toList(),
-                    HfNaming::ignorable, r.source());
+                    naming::ignorable, r.source());
             List<TensorInfo> infos = new ArrayList<>();
             for (HfNaming.Entry e : naming.entries()) {
                 TensorInfo src = r.info(e.hfName());
@@ -177,6 +177,19 @@ public final class Conversions {
     /** Meta's LLaMA folder (params.json + consolidated.NN.pth) → cohx folder; see {@link MetaLlama}. */
     public static ModelConfig metaToCohx(Path metaDir, Path out, Options o) {
         return MetaLlama.convert(metaDir, out, o);
+    }
+
+    /** A GGUF file (llama.cpp) → cohx folder keeping its tokenizer; see {@link GgufLlama}. */
+    public static ModelConfig ggufToCohx(Path file, Path out, Options o) {
+        return GgufLlama.toCohx(file, out, o);
+    }
+
+    /**
+     * A cohx folder → GGUF file with weights as {@code type} (F32, F16, BF16, Q8_0) and the tokenizer
+     * the folder keeps, or that of {@code vocabFrom} (a GGUF file or cohx folder; may be null); see {@link GgufLlama}.
+     */
+    public static void cohxToGguf(Path cohxDir, Path out, io.cohx.models.gguf.GgmlType type, Path vocabFrom, WriteProgress progress) {
+        GgufLlama.fromCohx(cohxDir, out, type, vocabFrom, progress);
     }
 
     static DType targetDtype(DType src, Options o) {

@@ -109,8 +109,15 @@ public final class MetaLlama {
         m.put("bos_token_id", 1);
         m.put("eos_token_id", 2);
         if (p.get("n_kv_heads") != null && !p.get("n_kv_heads").equals(p.get("n_heads"))) {
-            throw new CheckpointException(pj + ": n_kv_heads " + p.get("n_kv_heads")
-                    + " (grouped-query attention) is not supported by cohx");
+            m.put("num_key_value_heads", intOf(p, "n_kv_heads", pj)); // grouped-query attention (Llama 2 70B, Llama 3)
+        }
+        if (p.get("rope_theta") instanceof Number theta) {
+            m.put("rope_theta", theta.doubleValue());
+        }
+        if (Boolean.TRUE.equals(p.get("use_scaled_rope"))) {
+            throw new CheckpointException(pj + ": use_scaled_rope (Llama 3.1+ rope scaling) is not read from Meta's params.json,"
+                    + " which does not state the scaling's constants; convert the Hugging Face release of the model instead"
+                    + " (hf::DIR), whose config.json has them under rope_scaling");
         }
         return LlamaConfig.defaults().withUpdates(m, pj.toString());
     }

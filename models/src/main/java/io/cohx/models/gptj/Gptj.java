@@ -11,6 +11,7 @@ import io.cohx.models.ForwardPass;
 import io.cohx.models.Layers;
 import io.cohx.models.ParamInit;
 import io.cohx.models.KvCache;
+import io.cohx.models.Rope;
 import io.cohx.models.SelfAttention;
 import io.cohx.models.config.GptjConfig;
 import io.cohx.models.params.ParamTree;
@@ -58,14 +59,14 @@ public final class Gptj implements CausalLm {
     public Tensor logits(Tree<Tensor> params, Tensor inputIds, ForwardOptions options) {
         GptjConfig c = config;
         ForwardPass pass = ForwardPass.of(c, inputIds, options, c.embdPdrop(), c.residPdrop(), c.attnPdrop());
-        SelfAttention attn = SelfAttention.full(pass, inputIds.dim(1), c.rotaryDim(), ROPE_THETA, c.attnPdrop());
+        SelfAttention attn = SelfAttention.full(pass, inputIds.dim(1), Rope.of(c.rotaryDim(), ROPE_THETA), c.attnPdrop());
         return forward(params, inputIds, pass, attn);
     }
 
     @Override
     public Step decode(Tree<Tensor> params, Tree<Tensor> cache, Tensor tokens, Tensor column, Tensor start, ForwardOptions options) {
         ForwardPass pass = ForwardPass.of(config, tokens, ForwardOptions.EVAL.withDtype(options.computeDtype()));
-        KvCache kv = new KvCache(cache, tokens.dim(1), column, start, config.rotaryDim(), ROPE_THETA);
+        KvCache kv = new KvCache(cache, tokens.dim(1), column, start, Rope.of(config.rotaryDim(), ROPE_THETA));
         Tensor logits = forward(params, tokens, pass, kv);
         return new Step(logits, kv.updated());
     }

@@ -18,8 +18,9 @@ import java.util.regex.Pattern;
  * The two-way mapping between cohx's canonical parameters and Hugging Face's
  * {@code LlamaForCausalLM} / {@code GPTJForCausalLM} state dicts. Linear kernels are transposed
  * (flax {@code [in, out]}, PyTorch {@code [out, in]}); LLaMA's q/k rows are also reordered
- * between interleaved-pair and rotate-half rotary layouts ({@link RotaryLayout}); embeddings,
- * norms and biases are copied as they are.
+ * between interleaved-pair and rotate-half rotary layouts ({@link RotaryLayout}, per query head for
+ * q and per key/value head for k); embeddings, norms and biases are copied as they are. With tied
+ * embeddings there is no {@code lm_head.weight} on either side.
  */
 public final class HfNaming {
 
@@ -67,9 +68,13 @@ public final class HfNaming {
         return byHf.get(hfName);
     }
 
-    /** Whether an HF tensor without a cohx counterpart may be skipped silently. */
-    public static boolean ignorable(String hfName) {
-        return IGNORED.matcher(hfName).matches();
+    /**
+     * Whether an HF tensor without a cohx counterpart may be skipped silently: buffers, and
+     * {@code lm_head.weight} of a model with tied embeddings (transformers ties it to the
+     * embedding on load whatever the file holds, and so does cohx).
+     */
+    public boolean ignorable(String hfName) {
+        return IGNORED.matcher(hfName).matches() || (config.tieWordEmbeddings() && hfName.equals("lm_head.weight"));
     }
 
     /** The HF tensor for canonical tensor {@code t} (named {@code e.hfName()}). */
@@ -78,7 +83,7 @@ public final class HfNaming {
             case SAME -> t.withName(e.hfName());
             case TRANSPOSE -> TensorOps.transpose2d(t, e.hfName(), arena);
             case TRANSPOSE_ROTARY -> TensorOps.permuteRows(TensorOps.transpose2d(t, e.hfName(), arena),
-                    RotaryLayout.interleavedToHalves(config.numHeads(), config.headDim()), arena);
+                    RotaryLayout.interleavedToHalves(rotaryHeads(e), config.headDim()), arena);
         };
     }
 
@@ -88,8 +93,13 @@ public final class HfNaming {
             case SAME -> t.withName(e.path());
             case TRANSPOSE -> TensorOps.transpose2d(t, e.path(), arena);
             case TRANSPOSE_ROTARY -> TensorOps.transpose2d(TensorOps.permuteRows(t,
-                    RotaryLayout.halvesToInterleaved(config.numHeads(), config.headDim()), arena), e.path(), arena);
+                    RotaryLayout.halvesToInterleaved(rotaryHeads(e), config.headDim()), arena), e.path(), arena);
         };
+    }
+
+    /** Heads of a q or k projection: its output rows over the head size (fewer for k with grouped-query attention). */
+    private int rotaryHeads(Entry e) {
+        return (int) (e.hfShape()[0] / config.headDim());
     }
 
     private static Layout layoutOf(ModelConfig c, String path) {

@@ -39,13 +39,16 @@ public final class ParamTree {
         long d = c.hiddenSize();
         long f = c.intermediateSize();
         long v = c.vocabSize();
+        long q = (long) c.numAttentionHeads() * c.headDim();
+        long kv = (long) c.numKvHeads() * c.headDim();
         var l = new ArrayList<ParamSpec>();
         l.add(new ParamSpec("transformer.wte.embedding", new long[] {v, d}));
         for (int i = 0; i < c.numHiddenLayers(); i++) {
             String b = "transformer.h." + i + ".";
-            for (String w : List.of("wq", "wk", "wv", "wo")) {
-                l.add(new ParamSpec(b + "attention." + w + ".kernel", new long[] {d, d}));
-            }
+            l.add(new ParamSpec(b + "attention.wq.kernel", new long[] {d, q}));
+            l.add(new ParamSpec(b + "attention.wk.kernel", new long[] {d, kv}));
+            l.add(new ParamSpec(b + "attention.wv.kernel", new long[] {d, kv}));
+            l.add(new ParamSpec(b + "attention.wo.kernel", new long[] {q, d}));
             l.add(new ParamSpec(b + "feed_forward.w1.kernel", new long[] {d, f}));
             l.add(new ParamSpec(b + "feed_forward.w2.kernel", new long[] {f, d}));
             l.add(new ParamSpec(b + "feed_forward.w3.kernel", new long[] {d, f}));

@@ -1,8 +1,6 @@
 package io.cohx.models.tokenizer;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,9 +16,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Builds {@link ByteLevelBpeTokenizer}s from the three places GPT-2's vocabulary comes in: a
- * Hugging Face {@code tokenizer.json}, the original {@code vocab.json} + {@code merges.txt}
- * (alias {@code encoder.json} + {@code vocab.bpe}), and the {@code r50k_base} ranks bundled in
+ * Builds {@link ByteLevelBpeTokenizer}s from the two places GPT-2's own vocabulary comes in: the
+ * original {@code vocab.json} + {@code merges.txt} (alias {@code encoder.json} + {@code vocab.bpe}),
+ * and the {@code r50k_base} ranks bundled in
  * jtokkit (built-in names {@code gpt2} and {@code gptj}; the latter adds GPT-J's 143
  * {@code <|extratoken_N|>} ids up to 50400). Every format error names the file and the field.
  */
@@ -32,7 +30,6 @@ public final class ByteLevelBpeLoader {
     public static final int GPTJ_VOCAB_SIZE = 50400;
 
     private static final String R50K_RESOURCE = "/com/knuddels/jtokkit/r50k_base.tiktoken";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private ByteLevelBpeLoader() {}
 
@@ -138,7 +135,7 @@ public final class ByteLevelBpeLoader {
 
     /** GPT-2's original files: {@code vocab.json} (alias encoder.json) and {@code merges.txt} (alias vocab.bpe). */
     public static ByteLevelBpeTokenizer fromVocabAndMerges(Path vocabJson, Path mergesTxt) {
-        JsonNode vocab = readJson(vocabJson);
+        JsonNode vocab = Json.read(vocabJson);
         if (!vocab.isObject()) {
             throw new TokenizerException(vocabJson + ": expected a JSON object mapping tokens to ids, found " + vocab.getNodeType());
         }
@@ -162,77 +159,6 @@ public final class ByteLevelBpeLoader {
             merges.add(new String[] {parts[0], parts[1], mergesTxt + ":" + (i + 1)});
         }
         return build(vocab, merges, List.of(new AddedSpec(END_OF_TEXT, -1, true)), false, vocabJson.toString());
-    }
-
-    /** A Hugging Face {@code tokenizer.json} whose model is byte-level BPE (GPT-2, GPT-J, RoBERTa style). */
-    public static ByteLevelBpeTokenizer fromTokenizerJson(Path file) {
-        JsonNode root = readJson(file);
-        JsonNode model = root.path("model");
-        if (!model.isObject()) throw new TokenizerException(file + ": no 'model' object; not a Hugging Face tokenizer.json");
-        String type = model.path("type").asText("BPE");
-        if (!type.equals("BPE")) {
-            throw new TokenizerException(file + ": model.type is '" + type + "'; cohx reads byte-level BPE tokenizer.json "
-                    + "files (for SentencePiece models use tokenizer.model)");
-        }
-        if (model.path("byte_fallback").asBoolean(false)) {
-            throw new TokenizerException(file + ": model.byte_fallback is true (a LLaMA-style BPE); cohx reads those "
-                    + "models from their SentencePiece tokenizer.model");
-        }
-        requireByteLevel(file, root.path("pre_tokenizer"), "pre_tokenizer");
-        JsonNode decoder = root.path("decoder");
-        if (!decoder.isMissingNode() && !decoder.isNull()) requireByteLevel(file, decoder, "decoder");
-        JsonNode normalizer = root.path("normalizer");
-        if (!normalizer.isMissingNode() && !normalizer.isNull()) {
-            throw new TokenizerException(file + ": has a normalizer (" + normalizer.path("type").asText() + "); "
-                    + "byte-level BPE in cohx applies none");
-        }
-        JsonNode vocab = model.path("vocab");
-        if (!vocab.isObject()) throw new TokenizerException(file + ": model.vocab is missing or not an object");
-        List<String[]> merges = new ArrayList<>();
-        JsonNode mergeList = model.path("merges");
-        if (!mergeList.isArray()) throw new TokenizerException(file + ": model.merges is missing or not an array");
-        for (int i = 0; i < mergeList.size(); i++) {
-            JsonNode m = mergeList.get(i);
-            String where = file + ": model.merges[" + i + "]";
-            if (m.isTextual()) {
-                String[] parts = m.asText().split(" ");
-                if (parts.length != 2) throw new TokenizerException(where + " is '" + abbreviate(m.asText()) + "', not two tokens");
-                merges.add(new String[] {parts[0], parts[1], where});
-            } else if (m.isArray() && m.size() == 2) {
-                merges.add(new String[] {m.get(0).asText(), m.get(1).asText(), where});
-            } else {
-                throw new TokenizerException(where + " is neither \"a b\" nor [\"a\", \"b\"]");
-            }
-        }
-        var added = new ArrayList<AddedSpec>();
-        for (JsonNode a : root.path("added_tokens")) {
-            if (!a.path("content").isTextual() || !a.path("id").canConvertToInt()) {
-                throw new TokenizerException(file + ": an added_tokens entry lacks 'content' or 'id': " + abbreviate(a.toString()));
-            }
-            added.add(new AddedSpec(a.get("content").asText(), a.get("id").asInt(), a.path("special").asBoolean(false)));
-        }
-        return build(vocab, merges, added, model.path("ignore_merges").asBoolean(false), file.toString());
-    }
-
-    private static void requireByteLevel(Path file, JsonNode node, String field) {
-        JsonNode bl = node;
-        if ("Sequence".equals(node.path("type").asText())) {
-            JsonNode items = node.path(field.equals("decoder") ? "decoders" : "pretokenizers");
-            if (items.size() == 1) bl = items.get(0);
-        }
-        if (!"ByteLevel".equals(bl.path("type").asText())) {
-            throw new TokenizerException(file + ": " + field + " is '" + node.path("type").asText("missing")
-                    + "'; cohx reads byte-level BPE tokenizer.json files (" + field + " of type ByteLevel)");
-        }
-        if (field.equals("pre_tokenizer")) {
-            if (bl.path("add_prefix_space").asBoolean(false)) {
-                throw new TokenizerException(file + ": pre_tokenizer.add_prefix_space is true; cohx implements GPT-2's "
-                        + "setting (false)");
-            }
-            if (!bl.path("use_regex").asBoolean(true)) {
-                throw new TokenizerException(file + ": pre_tokenizer.use_regex is false; cohx implements GPT-2's setting (true)");
-            }
-        }
     }
 
     private record AddedSpec(String content, int id, boolean special) {}
@@ -303,38 +229,6 @@ public final class ByteLevelBpeLoader {
         }
         return new ByteLevelBpeTokenizer(pieces, bytes, left.toArray(), right.toArray(), priority.toArray(),
                 result.toArray(), ignoreMerges, added, eot, eot, -1, file);
-    }
-
-    private static JsonNode readJson(Path file) {
-        byte[] data;
-        try {
-            data = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new TokenizerException(file + ": no such file", e);
-        } catch (IOException e) {
-            throw new TokenizerException(file + ": cannot read: " + e.getMessage(), e);
-        }
-        if (data.length == 0) throw new TokenizerException(file + ": the file is empty; expected JSON");
-        int first = 0;
-        if (data.length >= 3 && (data[0] & 0xFF) == 0xEF && (data[1] & 0xFF) == 0xBB && (data[2] & 0xFF) == 0xBF) first = 3;
-        while (first < data.length && (data[first] == ' ' || data[first] == '\n' || data[first] == '\r' || data[first] == '\t')) {
-            first++;
-        }
-        if (first == data.length || (data[first] != '{' && data[first] != '[')) {
-            throw new TokenizerException(file + ": not JSON (byte " + first + " is 0x"
-                    + (first < data.length ? Integer.toHexString(data[first] & 0xFF) : "<end>")
-                    + ", expected '{'); a SentencePiece tokenizer.model must be named *.model");
-        }
-        try {
-            return JSON.readTree(data);
-        } catch (JsonProcessingException e) {
-            var loc = e.getLocation();
-            throw new TokenizerException(file + ": invalid JSON" + (loc != null ? " at line " + loc.getLineNr()
-                    + ", column " + loc.getColumnNr() : "") + ": " + e.getOriginalMessage()
-                    + " (is the file truncated?)", e);
-        } catch (IOException e) {
-            throw new TokenizerException(file + ": cannot parse: " + e.getMessage(), e);
-        }
     }
 
     private static String abbreviate(String s) {

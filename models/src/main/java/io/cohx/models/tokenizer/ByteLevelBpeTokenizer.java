@@ -15,7 +15,8 @@ import java.util.Map;
  * each piece's UTF-8 bytes start as one token per byte, and adjacent tokens are merged by
  * priority (lowest first, leftmost on ties) until no merge applies. Matches tiktoken and Hugging
  * Face tokenizers token for token. Special tokens ({@code <|endoftext|>}, GPT-J's
- * {@code <|extratoken_N|>}) are never produced from text and are skipped by {@link #decode}.
+ * {@code <|extratoken_N|>}) come from text only with {@link SpecialTokens#PARSE} and are skipped
+ * by {@link #decode}.
  * Build it with {@link ByteLevelBpeLoader} or {@link Tokenizers#load}; immutable and thread-safe.
  */
 public final class ByteLevelBpeTokenizer implements Tokenizer {
@@ -31,6 +32,9 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     private final int[] mergeResult;
     private final ByteSliceMap wholeTokens; // pieces that BPE provably turns into one token
     private final List<AddedToken> plainAddedTokens; // non-special added tokens, matched in text
+    private final List<AddedToken> allAddedTokens; // also the special ones, matched with SpecialTokens.PARSE
+    private final int[] mergeLeft; // kept for vocabulary()
+    private final int[] mergeRight;
     private final int bosId;
     private final int eosId;
     private final int padId;
@@ -68,6 +72,9 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
             if (existing < 0) merges.putIfAbsent(key, m);
         }
         this.plainAddedTokens = added.stream().filter(a -> !a.special()).toList();
+        this.allAddedTokens = List.copyOf(added);
+        this.mergeLeft = mergeLeft;
+        this.mergeRight = mergeRight;
         this.bosId = bosId;
         this.eosId = eosId;
         this.padId = padId;
@@ -94,22 +101,23 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     }
 
     @Override
-    public int[] encode(String text) {
+    public int[] encode(String text, SpecialTokens specials) {
         var out = new IntList(text.length() / 3 + 4);
-        if (plainAddedTokens.isEmpty()) {
+        List<AddedToken> matched = specials == SpecialTokens.PARSE ? allAddedTokens : plainAddedTokens;
+        if (matched.isEmpty()) {
             encodeOrdinary(text, out);
         } else {
-            encodeWithAddedTokens(text, out);
+            encodeWithAddedTokens(text, out, matched);
         }
         return out.toArray();
     }
 
-    private void encodeWithAddedTokens(String text, IntList out) {
+    private void encodeWithAddedTokens(String text, IntList out, List<AddedToken> matched) {
         int pos = 0;
         while (pos < text.length()) {
             int best = -1;
             AddedToken hit = null;
-            for (AddedToken a : plainAddedTokens) {
+            for (AddedToken a : matched) {
                 int at = text.indexOf(a.content(), pos);
                 if (at >= 0 && (best < 0 || at < best || at == best && a.content().length() > hit.content().length())) {
                     best = at;
@@ -377,6 +385,20 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
                 return out.flip().toString();
             }
         };
+    }
+
+    /** Kind "gpt2" with GPT-2's pre-tokenizer; merges in priority order; added tokens as control (special) or user-defined. */
+    @Override
+    public Vocabulary vocabulary() {
+        var types = new int[pieces.length];
+        Arrays.fill(types, 1);
+        for (AddedToken a : allAddedTokens) types[a.id()] = a.special() ? 3 : 4;
+        Integer[] order = new Integer[mergeLeft.length];
+        for (int m = 0; m < order.length; m++) order[m] = m;
+        Arrays.sort(order, (a, b) -> Integer.compare(mergePriority[a], mergePriority[b]));
+        var mergeList = new java.util.ArrayList<String>(order.length);
+        for (int m : order) mergeList.add(pieces[mergeLeft[m]] + " " + pieces[mergeRight[m]]);
+        return new Vocabulary("gpt2", "gpt-2", List.of(pieces), null, types, mergeList, bosId, eosId, padId, -1, false, false);
     }
 
     @Override

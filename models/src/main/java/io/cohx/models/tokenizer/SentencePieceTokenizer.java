@@ -39,6 +39,9 @@ public final class SentencePieceTokenizer implements Tokenizer {
     private final int padId;
     private final boolean stripLeadingSpace;
     private final boolean removeExtraWhitespaces;
+    private final float[] scores;
+    private final boolean llamaLike; // BPE, identity map, dummy prefix, no space removal: what GGUF's "llama" kind describes
+    private final AddedTokens controlPieces; // CONTROL pieces matched in text with SpecialTokens.PARSE
 
     private SentencePieceTokenizer(ModelProto proto, String file) {
         int n = proto.getPiecesCount();
@@ -52,7 +55,7 @@ public final class SentencePieceTokenizer implements Tokenizer {
         var normalKeys = new ArrayList<byte[]>();
         var normalIds = new ArrayList<Integer>();
         var userDefined = new ArrayList<byte[]>();
-        float[] scores = new float[n];
+        scores = new float[n];
         int unk = -1;
         for (int i = 0; i < n; i++) {
             var sp = proto.getPieces(i);
@@ -117,6 +120,13 @@ public final class SentencePieceTokenizer implements Tokenizer {
                     + "' but precompiled_charsmap is empty; the rule set must be compiled into the model");
         }
         removeExtraWhitespaces = ns.getRemoveExtraWhitespaces();
+        llamaLike = trainer.getModelType() == TrainerSpec.ModelType.BPE && ns.getPrecompiledCharsmap().isEmpty()
+                && ns.getAddDummyPrefix() && !ns.getRemoveExtraWhitespaces() && ns.getEscapeWhitespaces();
+        var control = new ArrayList<AddedTokens.Token>();
+        for (int i = 0; i < n; i++) {
+            if (types[i] == Type.CONTROL) control.add(AddedTokens.Token.special(i, pieces[i]));
+        }
+        controlPieces = new AddedTokens(control);
         stripLeadingSpace = ns.getAddDummyPrefix() || ns.getRemoveExtraWhitespaces();
         var matcher = userDefined.isEmpty() ? null
                 : new SentencePieceNormalizer.UserDefinedMatcher(userDefined.toArray(byte[][]::new));
@@ -181,13 +191,36 @@ public final class SentencePieceTokenizer implements Tokenizer {
         }
     }
 
+    /**
+     * With {@link SpecialTokens#PARSE}, text spelling a CONTROL piece ({@code <s>}, {@code </s>},
+     * Mistral's {@code [INST]}) becomes its id and the text between is encoded piece by piece, each
+     * with its own dummy prefix, as llama.cpp and Hugging Face's LLaMA tokenizers do.
+     */
     @Override
-    public int[] encode(String text) {
-        byte[] normalized = normalizer.normalize(Utf8.encode(text));
-        if (normalized.length == 0) return new int[0];
-        var out = new IntList(normalized.length / 3 + 4);
-        model.encode(normalized, (from, to, id) -> emit(normalized, from, to, id, out));
+    public int[] encode(String text, SpecialTokens specials) {
+        var out = new IntList(text.length() / 3 + 4);
+        if (specials == SpecialTokens.LITERAL) {
+            encodeText(text, out);
+        } else {
+            controlPieces.split(text, false, new AddedTokens.Sink() {
+                @Override
+                public void text(int from, int to) {
+                    encodeText(text.substring(from, to), out);
+                }
+
+                @Override
+                public void token(int id) {
+                    out.add(id);
+                }
+            });
+        }
         return out.toArray();
+    }
+
+    private void encodeText(String text, IntList out) {
+        byte[] normalized = normalizer.normalize(Utf8.encode(text));
+        if (normalized.length == 0) return;
+        model.encode(normalized, (from, to, id) -> emit(normalized, from, to, id, out));
     }
 
     private void emit(byte[] s, int from, int to, int id, IntList out) {
@@ -316,6 +349,62 @@ public final class SentencePieceTokenizer implements Tokenizer {
     @Override
     public int padId() {
         return padId;
+    }
+
+    /** Kind "llama" (tokens, scores, types); only for BPE models normalized as LLaMA's are, which is all GGUF can say. */
+    @Override
+    public Vocabulary vocabulary() {
+        if (!llamaLike) {
+            throw new TokenizerException("this SentencePiece model is not LLaMA-style (BPE, identity normalization, "
+                    + "dummy prefix, spaces kept); a GGUF 'llama' vocabulary cannot describe it");
+        }
+        int[] typeIds = new int[types.length];
+        for (int i = 0; i < types.length; i++) typeIds[i] = types[i].getNumber();
+        return new Vocabulary("llama", "default", List.of(pieces), scores.clone(), typeIds, null, bosId, eosId, padId,
+                unkId, true, false);
+    }
+
+    /**
+     * A LLaMA-style BPE model from a {@link Vocabulary} of kind "llama" (GGUF's tokens, scores and
+     * types): identity normalization, a dummy-prefix space, spaces as U+2581, byte fallback when
+     * the vocabulary has byte pieces. {@code source} names the vocabulary in errors.
+     */
+    static SentencePieceTokenizer fromVocabulary(Vocabulary v, String source) {
+        List<String> tokens = v.tokens();
+        if (tokens == null || tokens.isEmpty()) throw new TokenizerException(source + ": the vocabulary has no tokens");
+        if (v.scores() != null && v.scores().length != tokens.size()) {
+            throw new TokenizerException(source + ": " + v.scores().length + " scores for " + tokens.size() + " tokens");
+        }
+        if (v.tokenTypes() != null && v.tokenTypes().length != tokens.size()) {
+            throw new TokenizerException(source + ": " + v.tokenTypes().length + " token types for " + tokens.size() + " tokens");
+        }
+        var proto = ModelProto.newBuilder();
+        boolean bytes = false;
+        int unk = v.unkId();
+        for (int i = 0; i < tokens.size(); i++) {
+            int t = v.tokenTypes() == null ? 1 : v.tokenTypes()[i];
+            Type type = Type.forNumber(t);
+            if (type == null) {
+                throw new TokenizerException(source + ": token " + i + " '" + tokens.get(i) + "' has type " + t
+                        + "; types are 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte");
+            }
+            if (i == unk) type = Type.UNKNOWN;
+            else if (type == Type.UNKNOWN) unk = unk < 0 ? i : unk;
+            bytes |= type == Type.BYTE;
+            proto.addPieces(ModelProto.SentencePiece.newBuilder().setPiece(tokens.get(i))
+                    .setScore(v.scores() == null ? 0f : v.scores()[i]).setType(type));
+        }
+        if (unk < 0) throw new TokenizerException(source + ": the 'llama' vocabulary has no unknown token (type 2 or unkId)");
+        var trainer = TrainerSpec.newBuilder().setModelType(TrainerSpec.ModelType.BPE).setByteFallback(bytes)
+                .setUnkId(unk).setUnkPiece(tokens.get(unk))
+                .setBosId(v.bosId()).setBosPiece(v.bosId() >= 0 ? tokens.get(v.bosId()) : "")
+                .setEosId(v.eosId()).setEosPiece(v.eosId() >= 0 ? tokens.get(v.eosId()) : "")
+                .setPadId(v.padId()).setPadPiece(v.padId() >= 0 ? tokens.get(v.padId()) : "");
+        proto.setTrainerSpec(trainer).setNormalizerSpec(
+                io.cohx.models.tokenizer.proto.SentencePieceModelProtos.NormalizerSpec.newBuilder().setName("identity")
+                        .setAddDummyPrefix(true).setRemoveExtraWhitespaces(false).setEscapeWhitespaces(true));
+        var tok = new SentencePieceTokenizer(proto.build(), source);
+        return tok;
     }
 
     /** Id of the unknown piece. */

@@ -106,12 +106,25 @@ class ModelConfigTest {
     @Test
     void refusesWhatCohxDoesNotImplement() {
         var hf = new LinkedHashMap<String, Object>(LlamaConfig.preset("7b").toHfConfig("float32"));
-        hf.put("num_key_value_heads", 8);
+        hf.put("rope_scaling", Map.of("rope_type", "yarn", "factor", 4.0));
         var e = assertThrows(ConfigException.class, () -> LlamaConfig.fromHf(hf, "cfg.json"));
-        assertTrue(e.getMessage().contains("num_key_value_heads") && e.getMessage().contains("cfg.json"), e.getMessage());
-        hf.put("num_key_value_heads", 32);
-        hf.put("rope_scaling", Map.of("type", "linear"));
-        assertThrows(ConfigException.class, () -> LlamaConfig.fromHf(hf, "cfg.json"));
+        assertTrue(e.getMessage().contains("cfg.json: rope_scaling type 'yarn'") && e.getMessage().contains("[linear, llama3]"),
+                e.getMessage());
+        hf.put("rope_scaling", Map.of("rope_type", "llama3", "factor", 8.0));
+        e = assertThrows(ConfigException.class, () -> LlamaConfig.fromHf(hf, "cfg.json"));
+        assertTrue(e.getMessage().contains("'low_freq_factor' must be a number"), e.getMessage());
+        hf.put("rope_scaling", null);
+        hf.put("num_key_value_heads", 5);
+        e = assertThrows(ConfigException.class, () -> LlamaConfig.fromHf(hf, "cfg.json"));
+        assertTrue(e.getMessage().contains("num_attention_heads 32 must be a multiple of num_key_value_heads 5"), e.getMessage());
+        hf.put("num_key_value_heads", 8);
+        hf.put("attention_bias", true);
+        e = assertThrows(ConfigException.class, () -> LlamaConfig.fromHf(hf, "cfg.json"));
+        assertTrue(e.getMessage().contains("attention_bias"), e.getMessage());
+        hf.put("attention_bias", false);
+        hf.put("model_type", "qwen2");
+        e = assertThrows(ConfigException.class, () -> LlamaConfig.fromHf(hf, "cfg.json"));
+        assertTrue(e.getMessage().contains("model_type is 'qwen2'"), e.getMessage());
     }
 
     @Test

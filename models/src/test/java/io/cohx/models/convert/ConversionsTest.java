@@ -7,6 +7,7 @@ import io.cohx.models.checkpoint.Fixtures;
 import io.cohx.models.checkpoint.HostTensor;
 import io.cohx.models.checkpoint.PthReader;
 import io.cohx.models.checkpoint.SafetensorsReader;
+import io.cohx.models.checkpoint.SafetensorsWriter;
 import io.cohx.models.checkpoint.TensorInfo;
 import io.cohx.models.checkpoint.TensorOps;
 import io.cohx.models.config.LlamaConfig;
@@ -80,6 +81,68 @@ class ConversionsTest {
             Path again = dir.resolve(model + "-again");
             Conversions.hfToCohx(hf, again, Conversions.Options.defaults());
             assertMatchesExpected(again, model);
+        }
+    }
+
+    static Path golden(String model) {
+        try {
+            return Path.of(ConversionsTest.class.getResource("/golden/" + model).toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Llama-3-style (grouped-query attention, llama3 rope scaling, tied embeddings) and
+     * Mistral-style (multi-query attention, head_dim 16 over hidden/heads 8) folders of the golden
+     * files: HF → cohx → HF gives back every tensor bit for bit (q/k permuted per query or
+     * key/value head, no lm_head when tied) and a config.json with the same architecture keys; a
+     * tied folder that still carries lm_head.weight imports as transformers loads it (tied).
+     */
+    @Test
+    void llamaFamilyFoldersRoundTrip(@TempDir Path dir) throws IOException {
+        for (String model : List.of("llama3", "mistral")) {
+            Path cohx = dir.resolve(model + "-cohx");
+            Conversions.hfToCohx(golden(model), cohx, Conversions.Options.defaults());
+            Path hf = dir.resolve(model + "-hf");
+            Conversions.cohxToHf(cohx, hf, Conversions.Options.defaults());
+            try (var orig = SafetensorsReader.open(golden(model).resolve("model.safetensors"));
+                 var back = SafetensorsReader.open(hf); Arena a = Arena.ofConfined()) {
+                assertEquals(orig.tensors().stream().map(TensorInfo::name).sorted().toList(),
+                        back.tensors().stream().map(TensorInfo::name).sorted().toList(), model);
+                for (TensorInfo t : orig.tensors()) {
+                    assertTrue(back.read(t.name(), a).contentEquals(orig.read(t.name(), a)), model + ": " + t.name());
+                }
+            }
+            var cfg = ModelConfigs.readMap(hf.resolve("config.json"));
+            var origCfg = ModelConfigs.readMap(golden(model).resolve("config.json"));
+            for (String k : List.of("num_attention_heads", "num_key_value_heads", "head_dim", "rope_theta", "tie_word_embeddings",
+                    "hidden_size", "max_position_embeddings")) {
+                assertEquals(((Object) origCfg.get(k)).toString(), String.valueOf(cfg.get(k)), model + ": " + k);
+            }
+            assertEquals(origCfg.get("rope_scaling") == null ? null : origCfg.get("rope_scaling"), cfg.get("rope_scaling") == null
+                    ? null : ((Map<?, ?>) cfg.get("rope_scaling")).entrySet().stream().filter(e -> !e.getKey().equals("type"))
+                    .collect(java.util.stream.Collectors.toMap(e -> e.getKey().toString(), e -> e.getValue())), model);
+        }
+        // A tied model's folder with an lm_head.weight too (some exports keep it): transformers ties it to
+        // the embedding on load, and cohx imports the same parameters without it.
+        Path extra = dir.resolve("tied-with-head");
+        Files.createDirectories(extra);
+        Files.copy(golden("llama3").resolve("config.json"), extra.resolve("config.json"));
+        try (var orig = SafetensorsReader.open(golden("llama3").resolve("model.safetensors"))) {
+            var infos = new ArrayList<>(orig.tensors());
+            TensorInfo emb = orig.info("model.embed_tokens.weight");
+            infos.add(new TensorInfo("lm_head.weight", emb.dtype(), emb.shape()));
+            SafetensorsWriter.write(extra.resolve("model.safetensors"), infos, Map.of("format", "pt"),
+                    (info, arena) -> orig.read(info.name().equals("lm_head.weight") ? "model.embed_tokens.weight" : info.name(), arena)
+                            .withName(info.name()), (i, n, t) -> {});
+        }
+        Path tied = dir.resolve("tied-cohx");
+        Conversions.hfToCohx(extra, tied, Conversions.Options.defaults());
+        try (var a = CohxCheckpoint.open(tied); var b = CohxCheckpoint.open(dir.resolve("llama3-cohx"))) {
+            assertEquals(b.params().tensors().stream().map(TensorInfo::name).toList(),
+                    a.params().tensors().stream().map(TensorInfo::name).toList());
+            assertTrue(a.params().info("lm_head.kernel") == null, "no lm_head parameter when tied");
         }
     }
 

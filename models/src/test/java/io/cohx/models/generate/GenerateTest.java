@@ -17,6 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -30,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * of different lengths in one batch, an idle row, a cache reused across batches) gives exactly
  * the tokens of argmax decoding by a full forward pass per token; sampling settings that leave one
  * candidate reduce to greedy; seeds reproduce; and log-likelihoods equal sums of the full pass's
- * token log-probabilities. Debug-size LLaMA and GPT-J with random weights from a seed.
+ * token log-probabilities. Debug-size LLaMA (also with grouped- and multi-query attention) and
+ * GPT-J with random weights from a seed.
  */
 class GenerateTest {
     static final int CACHE = 32;
@@ -40,8 +42,21 @@ class GenerateTest {
         return TestPlugins.cpuClient(1);
     }
 
+    /**
+     * The debug models, and two LLaMA-family variants: grouped-query attention with tied
+     * embeddings and llama3 rope scaling; multi-query attention with a head size other than
+     * hidden/heads and linear rope scaling.
+     */
     static CausalLm model(String type) {
-        return CausalLm.of(ModelConfigs.resolve("debug", type));
+        return CausalLm.of(switch (type) {
+            case "llama-gqa" -> ModelConfigs.resolve("debug", "llama").withUpdates(Map.of("num_key_value_heads", 2,
+                    "tie_word_embeddings", true, "rope_theta", 500000.0, "rope_scaling", Map.of("rope_type", "llama3",
+                            "factor", 8.0, "low_freq_factor", 1.0, "high_freq_factor", 4.0, "original_max_position_embeddings", 16)),
+                    "test");
+            case "llama-mqa" -> ModelConfigs.resolve("debug", "llama").withUpdates(Map.of("num_key_value_heads", 1,
+                    "head_dim", 48, "rope_scaling", Map.of("rope_type", "linear", "factor", 2.0)), "test");
+            default -> ModelConfigs.resolve("debug", type);
+        });
     }
 
     static Tree<DeviceArray> init(CausalLm lm, long seed) {
@@ -73,7 +88,7 @@ class GenerateTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "gptj"})
+    @ValueSource(strings = {"llama", "gptj", "llama-gqa", "llama-mqa"})
     void greedyWithTheCacheEqualsRepeatedFullForwardPasses(String type) {
         CausalLm lm = model(type);
         Tree<DeviceArray> params = init(lm, 7);

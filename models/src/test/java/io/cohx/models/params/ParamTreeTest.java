@@ -57,7 +57,7 @@ class ParamTreeTest {
         assertEquals("lm_head.bias", g.byPath("lm_head.bias").hfName());
         var seen = new HashSet<String>();
         g.entries().forEach(e -> assertEquals(true, seen.add(e.hfName()), "unique " + e.hfName()));
-        assertEquals(true, HfNaming.ignorable("model.layers.3.self_attn.rotary_emb.inv_freq"));
-        assertEquals(true, HfNaming.ignorable("transformer.h.0.attn.masked_bias"));
+        assertEquals(true, l.ignorable("model.layers.3.self_attn.rotary_emb.inv_freq"));
+        assertEquals(true, l.ignorable("transformer.h.0.attn.masked_bias"));
     }
 }

