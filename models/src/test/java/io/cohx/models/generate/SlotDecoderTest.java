@@ -7,6 +7,8 @@ import io.cohx.engine.Tree;
 import io.cohx.models.CausalLm;
 import io.cohx.models.ForwardOptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,7 +22,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Continuous batching's device side: rows that join at different steps, with prompts prefilled in
  * chunks between decode steps, each at its own position, give exactly the tokens of argmax
  * decoding by full forward passes, the same as each row alone in the decoder, and a seeded
- * sampled row gives the static generator's tokens. Debug LLaMA with random weights.
+ * sampled row gives the static generator's tokens. Debug LLaMA with random weights, also with
+ * grouped-query (2 KV heads for 4 query heads) and multi-query attention (1 KV head, head size
+ * 48), whose cache holds only the KV heads: there every row also equals the static generator
+ * run on that request alone.
  */
 class SlotDecoderTest {
     static final int NEW = 10;
@@ -89,9 +94,10 @@ class SlotDecoderTest {
         }
     }
 
-    @Test
-    void rowsJoiningAtDifferentStepsDecodeAsAloneAndAsTheFullModel() {
-        CausalLm lm = GenerateTest.model("llama");
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "llama-gqa", "llama-mqa"})
+    void rowsJoiningAtDifferentStepsDecodeAsAloneAndAsTheFullModel(String type) {
+        CausalLm lm = GenerateTest.model(type);
         Tree<DeviceArray> params = GenerateTest.init(lm, 7);
         var random = new SplittableRandom(3);
         int vocab = lm.config().vocabSize();
@@ -99,16 +105,19 @@ class SlotDecoderTest {
                 GenerateTest.randomTokens(random, 3, vocab)};
         try (Jit argmax = Jit.builder("full_argmax", t -> Tree.of("argmax",
                      lm.logits(t.subtree("params"), t.get("ids"), ForwardOptions.EVAL).argmax(2))).build(GenerateTest.client());
+             var gen = new Generator(lm, params, null, GenerateTest.client(), 1, GenerateTest.CACHE, new Buckets(List.of(16)), DType.F32);
              var d = new SlotDecoder(lm, params, GenerateTest.client(), 3, GenerateTest.CACHE, 8, DType.F32, 3, lm.config().vocabSize(), null)) {
             List<Row> together = List.of(new Row(prompts[0], Sampling.GREEDY, 2), new Row(prompts[1], Sampling.GREEDY, 0),
                     new Row(prompts[2], Sampling.GREEDY, 1));
             drive(d, together, new int[] {0, 1, 4}); // the 13-token prompt takes two chunks; the last row joins mid-decode
             for (int i = 0; i < prompts.length; i++) {
                 int[] want = GenerateTest.fullForwardGreedy(argmax, params, prompts[i], NEW);
-                assertArrayEquals(want, together.get(i).tokens(), "row " + i + " against full forward passes");
+                assertArrayEquals(want, together.get(i).tokens(), type + ": row " + i + " against full forward passes");
                 Row alone = new Row(prompts[i], Sampling.GREEDY, 0);
                 drive(d, List.of(alone), new int[] {0});
-                assertArrayEquals(together.get(i).tokens(), alone.tokens(), "row " + i + " alone");
+                assertArrayEquals(together.get(i).tokens(), alone.tokens(), type + ": row " + i + " alone");
+                int[] generated = gen.generate(List.of(new Generator.Request(prompts[i], NEW, Sampling.GREEDY))).getFirst().tokens();
+                assertArrayEquals(generated, together.get(i).tokens(), type + ": row " + i + " against the static generator alone");
             }
         }
     }
