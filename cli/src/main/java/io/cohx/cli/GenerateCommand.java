@@ -15,7 +15,6 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -60,19 +59,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     PlatformOptions platform;
 
-    private ChatTemplate chatTemplate(Tokenizer tok) {
-        try {
-            if (chatTemplate != null) return ChatTemplate.load(chatTemplate);
-            for (Path folder : model.tokenizerFolders()) {
-                var t = ChatTemplate.fromFolder(folder);
-                if (t.isPresent()) return t.get();
-            }
-        } catch (TokenizerException e) {
-            throw new CohxUserError(e.getMessage(), e);
-        }
-        throw new CohxUserError("--chat: the model has no chat template (no tokenizer_config.json with one beside --tokenizer "
-                + "or in the checkpoint folder); pass --chat-template with one of " + String.join(", ", ChatTemplate.BUILT_IN)
-                + " or a template file");
+    private ChatTemplate chatTemplate(ServedModel m) {
+        return model.chatTemplate(m, chatTemplate).orElseThrow(() -> new CohxUserError("--chat: the model has no chat template (none "
+                + "in the GGUF file or checkpoint, no tokenizer_config.json with one beside --tokenizer or in the checkpoint folder); "
+                + "pass --chat-template with one of " + String.join(", ", ChatTemplate.BUILT_IN) + " or a template file"));
     }
 
     @Override
@@ -98,7 +88,7 @@ final class GenerateCommand implements Callable<Integer> {
             Tokenizer tok = model.tokenizer(m);
             int[] ids;
             if (chat) {
-                ChatTemplate template = chatTemplate(tok);
+                ChatTemplate template = chatTemplate(m);
                 var messages = new ArrayList<ChatTemplate.Message>();
                 if (system != null) messages.add(new ChatTemplate.Message("system", system));
                 messages.add(new ChatTemplate.Message("user", prompt));

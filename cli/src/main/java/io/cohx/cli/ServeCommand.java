@@ -69,6 +69,12 @@ final class ServeCommand implements Callable<Integer> {
     String chatLmPrefix;
     @Option(names = "--chat-lm-suffix", defaultValue = " ", description = "After each model turn (default: '${DEFAULT-VALUE}').")
     String chatLmSuffix;
+    @Option(names = "--chat-template", paramLabel = "NAME|FILE",
+            description = "Chat template of /v1/chat/completions and the chat page: a built-in (chatml, llama2, llama3, mistral, zephyr), "
+                    + "a .jinja file or a tokenizer_config.json / folder holding one, or coh for the original CoH chat (the --chat-* "
+                    + "options). Default: the model's own (a GGUF file's, or tokenizer_config.json beside --tokenizer or in the hf:: "
+                    + "folder), else coh.")
+    String chatTemplate;
     @Option(names = "--greedy-until-max-length", defaultValue = "5000", description = "Most tokens /greedy-until generates (default: ${DEFAULT-VALUE}).")
     int greedyUntilMaxLength;
     @Option(names = "--pre-compile", defaultValue = "loglikelihood", paramLabel = "LIST",
@@ -100,7 +106,7 @@ final class ServeCommand implements Callable<Integer> {
             return new ServeOptions(host, port, inputLength, seqLength, batchSize, dtype, doSample, temperature, topK, topP, addBosToken,
                     prependToPrefix, appendToPrefix, prependToText, appendToText, chatPrependText, chatUserPrefix, chatUserSuffix,
                     chatLmPrefix, chatLmSuffix, greedyUntilMaxLength, Arrays.asList(preCompile.split(",")), maxQueue, modelName, model.seed,
-                    new ServeOptions.Batching(scheduler, prefillChunk, maxLogprobs));
+                    new ServeOptions.Batching(scheduler, prefillChunk, maxLogprobs), null);
         } catch (IllegalArgumentException e) {
             throw new CohxUserError(e.getMessage(), e);
         }
@@ -113,9 +119,13 @@ final class ServeCommand implements Callable<Integer> {
         Mesh mesh = Mesh.parse(meshDim, client.addressableDevices());
         ServedModel m = model.load(client);
         var tokenizer = model.tokenizer(m);
+        if (!"coh".equals(chatTemplate)) {
+            o = o.withChatTemplate(model.chatTemplate(m, chatTemplate).orElse(null));
+        }
         System.out.println("cohx serve: " + m.model().config().modelType() + " from " + m.source()
                 + (mesh.size() > 1 ? " on mesh " + mesh : "") + ", " + o.batching().scheduler() + " batching over " + o.batchSize()
-                + (o.batching().continuous() ? " slots" : " rows"));
+                + (o.batching().continuous() ? " slots" : " rows") + ", chat: "
+                + (o.chatTemplate() == null ? "CoH format (--chat-* options)" : "the model's chat template"));
         LmServer server;
         try {
             server = LmServer.start(m.model(), m.params(), tokenizer, client, mesh, o, System.out);

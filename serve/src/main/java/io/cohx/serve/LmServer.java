@@ -56,12 +56,13 @@ public final class LmServer implements AutoCloseable {
         this.options = o;
         this.tokenizer = tokenizer;
         this.prompts = new Prompts(tokenizer, o);
-        this.chatFormat = ChatFormat.coh(o);
+        this.chatFormat = o.chatTemplate() == null ? new ChatFormat.Coh(o, prompts) : ChatFormat.Template.of(o.chatTemplate(), tokenizer);
         this.seeds = new AtomicLong(o.seed());
         this.openAi = new OpenAiApi(this);
         try (InputStream in = LmServer.class.getResourceAsStream("chat.html")) {
             String page = new String(in.readAllBytes(), StandardCharsets.UTF_8)
                     .replace("{{LM_PREFIX}}", escapeHtml(o.chatLmPrefix()))
+                    .replace("{{CHAT_FORMAT}}", chatFormat.describe())
                     .replace("{{MAX_TOKENS}}", Integer.toString(Math.min(128, o.seqLength() - o.inputLength())));
             this.chatPage = page.getBytes(StandardCharsets.UTF_8);
         } catch (IOException e) {

@@ -7,6 +7,7 @@ import io.cohx.models.generate.Generator;
 import io.cohx.models.generate.Sampling;
 import io.cohx.models.generate.Scorer;
 import io.cohx.models.generate.Token;
+import io.cohx.models.tokenizer.ChatTemplate;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,8 +20,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * The OpenAI-style API of {@link LmServer}: {@code /v1/completions} (string or token prompts,
  * {@code echo}, {@code logprobs} — the N most likely alternatives per generated token, plain and
  * streamed —, {@code stop}, {@code seed}, streaming), {@code /v1/chat/completions} (messages
- * turned into a prompt by the server's {@link ChatFormat}, by default the CoH one ending with the
- * feedback phrase, which the extension field {@code lm_prefix} replaces; {@code logprobs} and
+ * turned into a prompt by the server's {@link ChatFormat}: the model's chat template, or for a
+ * model without one the CoH format ending with the feedback phrase, which the extension field
+ * {@code lm_prefix} replaces; {@code logprobs} and
  * {@code top_logprobs}), {@code /v1/models}, and the tokenizer endpoints ({@code /tokenizer_info},
  * {@code /tokenize}, {@code /detokenize}) that lm-evaluation-harness's {@code local-completions}
  * uses instead of downloading a tokenizer. Extension: {@code top_k}.
@@ -381,12 +383,12 @@ final class OpenAiApi {
     private void chatCompletions(Http ex) throws IOException {
         Fields f = ex.body();
         ServeOptions o = server.options();
-        List<ChatFormat.Message> messages = messages(f.get("messages"));
+        List<ChatTemplate.Message> messages = messages(f.get("messages"));
         String lmPrefix = f.string("lm_prefix", o.chatLmPrefix());
-        String text = server.chatFormat().prompt(messages, lmPrefix);
-        int[] tokens = server.prompts().encode(text);
-        if (server.prompts().bos() >= 0) {
-            tokens = prepend(server.prompts().bos(), tokens);
+        ChatFormat format = server.chatFormat();
+        int[] tokens = format.tokens(messages, lmPrefix);
+        if (tokens.length == 0) {
+            throw new BadRequest("messages", "the conversation renders to no tokens");
         }
         if (tokens.length > o.inputLength()) {
             throw new BadRequest("messages", "the conversation is " + tokens.length + " tokens, longer than the server's input length ("
@@ -409,8 +411,8 @@ final class OpenAiApi {
         }
         Sampling sampling = sampling(f);
         List<String> stop = new ArrayList<>(stops(f));
-        stop.addAll(server.chatFormat().stops());
-        var row = new Generator.Request(tokens, maxTokens, sampling, stop, null, logprobs ? topLogprobs : 0);
+        stop.addAll(format.stops());
+        var row = new Generator.Request(tokens, maxTokens, sampling, stop, null, logprobs ? topLogprobs : 0, format.endTokens());
         String id = "chatcmpl-" + ids.incrementAndGet();
         long created = System.currentTimeMillis() / 1000;
         if (f.bool("stream", false)) {
@@ -486,11 +488,11 @@ final class OpenAiApi {
         return e;
     }
 
-    private static List<ChatFormat.Message> messages(JsonNode n) {
+    private static List<ChatTemplate.Message> messages(JsonNode n) {
         if (n == null || !n.isArray() || n.isEmpty()) {
             throw new BadRequest("messages", "'messages' is required: a non-empty list of {role, content}");
         }
-        List<ChatFormat.Message> out = new ArrayList<>();
+        List<ChatTemplate.Message> out = new ArrayList<>();
         for (int i = 0; i < n.size(); i++) {
             JsonNode m = n.get(i);
             String where = "messages[" + i + "]";
@@ -513,7 +515,7 @@ final class OpenAiApi {
             } else {
                 throw new BadRequest("messages", "'" + where + ".content' must be a string");
             }
-            out.add(new ChatFormat.Message(m.get("role").textValue(), text));
+            out.add(new ChatTemplate.Message(m.get("role").textValue(), text));
         }
         return out;
     }

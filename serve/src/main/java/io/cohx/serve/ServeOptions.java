@@ -1,5 +1,7 @@
 package io.cohx.serve;
 
+import io.cohx.models.tokenizer.ChatTemplate;
+
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -33,13 +35,15 @@ import java.util.Set;
  * @param modelName             the name the OpenAI endpoints report
  * @param seed                  base seed of requests that give none
  * @param batching              how generation rows share the device ({@link Batching})
+ * @param chatTemplate          the model's chat template for {@code /v1/chat/completions} and the chat page; null: the
+ *                              original CoH chat format (the {@code chat*} options)
  */
 public record ServeOptions(String host, int port, int inputLength, int seqLength, int batchSize, String dtype, boolean doSample,
                            double temperature, int topK, double topP, boolean addBosToken, String prependToPrefix,
                            String appendToPrefix, String prependToText, String appendToText, String chatPrependText,
                            String chatUserPrefix, String chatUserSuffix, String chatLmPrefix, String chatLmSuffix,
                            int greedyUntilMaxLength, List<String> preCompile, int maxQueue, String modelName, long seed,
-                           Batching batching) {
+                           Batching batching, ChatTemplate chatTemplate) {
 
     /**
      * How generation rows share the device.
@@ -97,35 +101,42 @@ public record ServeOptions(String host, int port, int inputLength, int seqLength
     /** The original server's defaults (port 5007, input 1024 / sequence 2048 tokens), on this machine only. */
     public static ServeOptions defaults() {
         return new ServeOptions("127.0.0.1", 5007, 1024, 2048, 1, "fp32", true, 1.0, 50, 1.0, true, "", "", "", "",
-                "", "User: ", " ", "A helpful answer:", " ", 5000, List.of("loglikelihood"), 64, "cohx", 0, Batching.DEFAULT);
+                "", "User: ", " ", "A helpful answer:", " ", 5000, List.of("loglikelihood"), 64, "cohx", 0, Batching.DEFAULT, null);
     }
 
     /** A copy with other lengths (tests and small models). */
     public ServeOptions withLengths(int input, int seq, int batch) {
         return new ServeOptions(host, port, input, seq, batch, dtype, doSample, temperature, topK, topP, addBosToken, prependToPrefix,
                 appendToPrefix, prependToText, appendToText, chatPrependText, chatUserPrefix, chatUserSuffix, chatLmPrefix, chatLmSuffix,
-                greedyUntilMaxLength, preCompile, maxQueue, modelName, seed, batching);
+                greedyUntilMaxLength, preCompile, maxQueue, modelName, seed, batching, chatTemplate);
     }
 
     /** A copy computing in {@code dtype}. */
     public ServeOptions withDtype(String d) {
         return new ServeOptions(host, port, inputLength, seqLength, batchSize, d, doSample, temperature, topK, topP, addBosToken,
                 prependToPrefix, appendToPrefix, prependToText, appendToText, chatPrependText, chatUserPrefix, chatUserSuffix,
-                chatLmPrefix, chatLmSuffix, greedyUntilMaxLength, preCompile, maxQueue, modelName, seed, batching);
+                chatLmPrefix, chatLmSuffix, greedyUntilMaxLength, preCompile, maxQueue, modelName, seed, batching, chatTemplate);
     }
 
     /** A copy with other batching settings. */
     public ServeOptions withBatching(Batching b) {
         return new ServeOptions(host, port, inputLength, seqLength, batchSize, dtype, doSample, temperature, topK, topP, addBosToken,
                 prependToPrefix, appendToPrefix, prependToText, appendToText, chatPrependText, chatUserPrefix, chatUserSuffix,
-                chatLmPrefix, chatLmSuffix, greedyUntilMaxLength, preCompile, maxQueue, modelName, seed, b);
+                chatLmPrefix, chatLmSuffix, greedyUntilMaxLength, preCompile, maxQueue, modelName, seed, b, chatTemplate);
     }
 
     /** A copy listening on {@code port} with {@code maxQueue} waiting requests and these functions compiled at start. */
     public ServeOptions withServer(int port, int maxQueue, List<String> preCompile) {
         return new ServeOptions(host, port, inputLength, seqLength, batchSize, dtype, doSample, temperature, topK, topP, addBosToken,
                 prependToPrefix, appendToPrefix, prependToText, appendToText, chatPrependText, chatUserPrefix, chatUserSuffix,
-                chatLmPrefix, chatLmSuffix, greedyUntilMaxLength, preCompile, maxQueue, modelName, seed, batching);
+                chatLmPrefix, chatLmSuffix, greedyUntilMaxLength, preCompile, maxQueue, modelName, seed, batching, chatTemplate);
+    }
+
+    /** A copy whose chat endpoints use {@code template} (null: the CoH chat format). */
+    public ServeOptions withChatTemplate(ChatTemplate template) {
+        return new ServeOptions(host, port, inputLength, seqLength, batchSize, dtype, doSample, temperature, topK, topP, addBosToken,
+                prependToPrefix, appendToPrefix, prependToText, appendToText, chatPrependText, chatUserPrefix, chatUserSuffix,
+                chatLmPrefix, chatLmSuffix, greedyUntilMaxLength, preCompile, maxQueue, modelName, seed, batching, template);
     }
 
     boolean compiles(String function) {

@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * The host side of one row being generated, whatever schedules it: its token budget, the eos
- * token and stop strings that end it, its text decoded as tokens arrive (held back while it
+ * and end tokens and stop strings that end it, its text decoded as tokens arrive (held back while it
  * might still become a stop string) and handed to the request's sink, and its result. Fed one
  * {@link Token} at a time; not thread-safe (the device thread owns it).
  */
@@ -54,7 +54,7 @@ public final class Generation {
         if (finish != null) {
             return;
         }
-        if (token.id() == eos) {
+        if (token.id() == eos || ends(token.id())) {
             end(FinishReason.EOS);
             return;
         }
@@ -71,6 +71,15 @@ public final class Generation {
         if (tokens.size() >= budget) {
             end(FinishReason.LENGTH);
         }
+    }
+
+    private boolean ends(int id) {
+        for (int e : request.endTokens()) {
+            if (e == id) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Stops the row now because nobody wants it any more (its client left). */

@@ -46,9 +46,12 @@ public final class Generator implements AutoCloseable {
     /**
      * What to generate for one row. {@code stop} strings end the row (they are not part of the
      * text); {@code alternatives} is how many most likely tokens per step the caller wants to see
-     * ({@link Token#top()}; 0 or 1 need no extra work).
+     * ({@link Token#top()}; 0 or 1 need no extra work); {@code endTokens} are ids that end the row
+     * as the tokenizer's eos does (a chat template's end-of-turn token, which decodes to no text
+     * and so cannot be a stop string).
      */
-    public record Request(int[] prompt, int maxNewTokens, Sampling sampling, List<String> stop, Sink sink, int alternatives) {
+    public record Request(int[] prompt, int maxNewTokens, Sampling sampling, List<String> stop, Sink sink, int alternatives,
+                          int[] endTokens) {
         public Request {
             if (prompt.length == 0) {
                 throw new IllegalArgumentException("a prompt needs at least one token (add a bos token to an empty prompt)");
@@ -61,6 +64,11 @@ public final class Generator implements AutoCloseable {
             }
             stop = List.copyOf(stop);
             sink = sink == null ? Sink.NONE : sink;
+            endTokens = endTokens == null ? new int[0] : endTokens.clone();
+        }
+
+        public Request(int[] prompt, int maxNewTokens, Sampling sampling, List<String> stop, Sink sink, int alternatives) {
+            this(prompt, maxNewTokens, sampling, stop, sink, alternatives, null);
         }
 
         public Request(int[] prompt, int maxNewTokens, Sampling sampling, List<String> stop, Sink sink) {
@@ -73,7 +81,7 @@ public final class Generator implements AutoCloseable {
 
         /** The same request with its output going to {@code s}. */
         public Request withSink(Sink s) {
-            return new Request(prompt, maxNewTokens, sampling, stop, s, alternatives);
+            return new Request(prompt, maxNewTokens, sampling, stop, s, alternatives, endTokens);
         }
     }
 
