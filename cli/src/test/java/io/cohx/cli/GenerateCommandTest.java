@@ -41,6 +41,10 @@ class GenerateCommandTest {
         var l = run("generate", "--prompt", "x", "--model", "llama");
         assertEquals(2, l.rc());
         assertTrue(l.err().contains("--tokenizer is required for llama"), l.err());
+        var c = run("serve", "--port", "0", "--chat-template", "nope", "--update-model-config", TINY, "--tokenizer", "gpt2",
+                "--pre-compile", "none", "--no-compile-cache");
+        assertEquals(2, c.rc(), c.out() + c.err());
+        assertTrue(c.err().contains("--chat-template") && c.err().contains("nope") && c.err().contains("chatml"), c.err());
     }
 
     @Test
