@@ -2,9 +2,7 @@ package io.cohx.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cohx.coh.serve.LmServer;
-import io.cohx.coh.serve.ServeOptions;
-import io.cohx.coh.serve.ServedModel;
+import io.cohx.coh.train.ServedModel;
 import io.cohx.engine.DType;
 import io.cohx.engine.DeviceArray;
 import io.cohx.models.generate.Buckets;
@@ -15,44 +13,112 @@ import io.cohx.models.tokenizer.Tokenizers;
 import io.cohx.pjrt.PjrtClient;
 import io.cohx.pjrt.PjrtPlugin;
 import io.cohx.pjrt.plugins.Plugins;
+import io.cohx.serve.LmServer;
+import io.cohx.serve.ServeOptions;
 
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The LM server under load, and raw decode speed. First decode throughput of the KV-cache
- * generator at batch 1 and batch 16 (64 new tokens per row after a 16-token prompt); then a real
- * {@link LmServer} on 127.0.0.1 (batch 16) gets {@code requests} {@code /v1/completions} calls
- * (32 sampled tokens each) from {@code clients} concurrent clients, and the errors, throughput
- * and p50/p99 latency are printed. Debug-size LLaMA with random weights and the GPT-2 tokenizer.
- * One JSON line per measurement. Usage: {@code bench/run ServeBench [platform] [requests] [clients]}.
+ * The LM server under load, static against continuous batching in one run, and raw decode speed.
+ * First decode throughput of the static KV-cache generator at batch 1 and 16; then, for each
+ * scheduler, a real {@link LmServer} on 127.0.0.1 (16 rows / slots) gets the same {@code requests}
+ * {@code /v1/completions} calls from {@code clients} concurrent clients, in two workloads: mixed
+ * prompt lengths (8 to 200 tokens) and output lengths (4 to 128 tokens), and the earlier uniform
+ * one (short prompts, 32 tokens each). Errors, p50/p99 latency (whole request, and per generated
+ * token), requests/s and generated tokens/s are printed, then the two schedulers side by side.
+ * Debug-size LLaMA with random weights and the GPT-2 tokenizer; programs are compiled before the
+ * clock starts. One JSON line per measurement.
+ * Usage: {@code bench/run ServeBench [platform] [requests] [clients]}.
  */
 public final class ServeBench {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int ROWS = 16;
+
+    /** One load-test result. */
+    record Load(String scheduler, int requests, int errors, double seconds, long tokens, double p50, double p99, double perTokenP50,
+                double perTokenP99) {
+        double requestsPerSecond() {
+            return requests / seconds;
+        }
+
+        double tokensPerSecond() {
+            return tokens / seconds;
+        }
+    }
 
     public static void main(String[] args) throws Exception {
         String platform = args.length > 0 ? args[0] : "cpu";
-        int requests = args.length > 1 ? Integer.parseInt(args[1]) : 200;
+        int requests = args.length > 1 ? Integer.parseInt(args[1]) : 96;
         int clients = args.length > 2 ? Integer.parseInt(args[2]) : 16;
         PjrtPlugin plugin = PjrtPlugin.load(Plugins.resolve(platform, null, m -> System.err.println("bench: " + m)).library());
         try (PjrtClient client = platform.equals("cpu") ? PjrtClient.create(plugin, Map.of("cpu_device_count", 1L)) : PjrtClient.create(plugin)) {
             ServedModel model = ServedModel.load(null, "llama", "debug", "vocab_size=50257", 1, client);
             Tokenizer tokenizer = Tokenizers.load("gpt2");
             decode(model, tokenizer, client, platform, 1);
-            decode(model, tokenizer, client, platform, 16);
-            load(model, tokenizer, client, platform, requests, clients);
+            decode(model, tokenizer, client, platform, ROWS);
+            for (String workload : List.of("mixed", "uniform")) {
+                List<String> bodies = workload.equals("mixed") ? mixedRequests(requests) : uniformRequests(requests);
+                Load fixed = load(model, tokenizer, client, platform, "static", workload, bodies, clients);
+                Load continuous = load(model, tokenizer, client, platform, "continuous", workload, bodies, clients);
+                System.out.printf(Locale.ROOT, "{\"bench\":\"serve_static_vs_continuous\",\"workload\":\"%s\",\"platform\":\"%s\","
+                        + "\"requests\":%d,\"clients\":%d,\"throughput_ratio\":%.2f,\"tokens_per_s_ratio\":%.2f,"
+                        + "\"static_p99_over_p50\":%.2f,\"continuous_p99_over_p50\":%.2f,\"static_per_token_p99_over_p50\":%.2f,"
+                        + "\"continuous_per_token_p99_over_p50\":%.2f,\"goal\":\"continuous p99/p50 <= 2 and >= 2x static throughput\"}%n",
+                        workload, platform, requests, clients, continuous.requestsPerSecond() / fixed.requestsPerSecond(),
+                        continuous.tokensPerSecond() / fixed.tokensPerSecond(), fixed.p99() / fixed.p50(), continuous.p99() / continuous.p50(),
+                        fixed.perTokenP99() / fixed.perTokenP50(), continuous.perTokenP99() / continuous.perTokenP50());
+            }
             model.params().values().forEach(v -> ((DeviceArray) v).close());
         }
+    }
+
+    /** Common words that are one GPT-2 token each (with their leading space), so a prompt's length in words is its length in tokens. */
+    private static final String[] WORDS = {" the", " of", " and", " to", " in", " is", " it", " that", " was", " for", " on", " are",
+        " with", " as", " his", " they", " be", " at", " one", " have", " this", " from", " or", " had", " by", " word", " but", " what"};
+
+    /**
+     * The acceptance workload: mixed prompt lengths (8 to 200 tokens) and output lengths (4 to 128
+     * tokens), sampled at temperature 0.8 with a seed per request.
+     */
+    static List<String> mixedRequests(int n) throws Exception {
+        var random = new SplittableRandom(2024);
+        int[] outputs = {4, 8, 16, 32, 64, 128};
+        List<String> bodies = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            bodies.add(body(random, 8 + random.nextInt(193), outputs[random.nextInt(outputs.length)], i));
+        }
+        return bodies;
+    }
+
+    /** The workload of the earlier load test: short prompts, 32 sampled tokens each. */
+    static List<String> uniformRequests(int n) throws Exception {
+        var random = new SplittableRandom(7);
+        List<String> bodies = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            bodies.add(body(random, 8 + random.nextInt(8), 32, i));
+        }
+        return bodies;
+    }
+
+    private static String body(SplittableRandom random, int promptTokens, int maxTokens, int seed) throws Exception {
+        var prompt = new StringBuilder("Once");
+        for (int w = 1; w < promptTokens; w++) {
+            prompt.append(WORDS[random.nextInt(WORDS.length)]);
+        }
+        return JSON.writeValueAsString(Map.of("prompt", prompt.toString(), "max_tokens", maxTokens, "temperature", 0.8, "seed", seed));
     }
 
     private static void decode(ServedModel m, Tokenizer tok, PjrtClient client, String platform, int batch) {
@@ -82,34 +148,38 @@ public final class ServeBench {
         }
     }
 
-    private static void load(ServedModel m, Tokenizer tok, PjrtClient client, String platform, int requests, int clients) throws Exception {
-        ServeOptions o = ServeOptions.defaults().withLengths(64, 128, 16).withServer(0, 256, List.of("generate"));
+    private static Load load(ServedModel m, Tokenizer tok, PjrtClient client, String platform, String scheduler, String workload,
+                             List<String> bodies, int clients) throws Exception {
+        ServeOptions o = ServeOptions.defaults().withLengths(256, 512, ROWS).withServer(0, 1024, List.of("generate"))
+                .withBatching(new ServeOptions.Batching(scheduler, 256, 5));
         try (LmServer server = LmServer.start(m.model(), m.params(), tok, client, o, System.err)) {
             server.awaitReady();
-            HttpClient http = HttpClient.newHttpClient();
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
             var next = new AtomicInteger();
             var errors = new AtomicInteger();
             var generated = new AtomicLong();
             List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+            List<Long> perToken = Collections.synchronizedList(new ArrayList<>());
             long t0 = System.nanoTime();
             try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
                 for (int c = 0; c < clients; c++) {
                     pool.submit(() -> {
-                        for (int i; (i = next.getAndIncrement()) < requests; ) {
-                            String body = "{\"prompt\": \"Request " + i + ": tell me about topic number " + i
-                                    + "\", \"max_tokens\": 32, \"temperature\": 0.8, \"seed\": " + i + "}";
+                        for (int i; (i = next.getAndIncrement()) < bodies.size(); ) {
                             long s = System.nanoTime();
                             try {
                                 var r = http.send(HttpRequest.newBuilder(server.uri().resolve("/v1/completions"))
-                                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-                                latencies.add(System.nanoTime() - s);
+                                        .POST(HttpRequest.BodyPublishers.ofString(bodies.get(i))).build(), HttpResponse.BodyHandlers.ofString());
+                                long took = System.nanoTime() - s;
                                 if (r.statusCode() != 200) {
                                     errors.incrementAndGet();
                                     System.err.println("bench: HTTP " + r.statusCode() + " " + r.body());
                                     continue;
                                 }
                                 JsonNode n = JSON.readTree(r.body());
-                                generated.addAndGet(n.get("usage").get("completion_tokens").asLong());
+                                long made = n.get("usage").get("completion_tokens").asLong();
+                                generated.addAndGet(made);
+                                latencies.add(took);
+                                perToken.add(took / Math.max(1, made));
                             } catch (Exception e) {
                                 errors.incrementAndGet();
                                 System.err.println("bench: " + e);
@@ -122,10 +192,17 @@ public final class ServeBench {
             double secs = (System.nanoTime() - t0) / 1e9;
             List<Long> sorted = new ArrayList<>(latencies);
             Collections.sort(sorted);
-            System.out.printf(Locale.ROOT, "{\"bench\":\"serve_load\",\"platform\":\"%s\",\"model\":\"llama-debug\",\"batch_size\":16,"
-                    + "\"requests\":%d,\"clients\":%d,\"errors\":%d,\"seconds\":%.2f,\"requests_per_s\":%.2f,\"generated_tokens_per_s\":%.1f,"
-                    + "\"p50_ms\":%.1f,\"p99_ms\":%.1f}%n", platform, requests, clients, errors.get(), secs, requests / secs,
-                    generated.get() / secs, pct(sorted, 0.50), pct(sorted, 0.99));
+            List<Long> sortedPerToken = new ArrayList<>(perToken);
+            Collections.sort(sortedPerToken);
+            Load l = new Load(scheduler, bodies.size(), errors.get(), secs, generated.get(), pct(sorted, 0.50), pct(sorted, 0.99),
+                    pct(sortedPerToken, 0.50), pct(sortedPerToken, 0.99));
+            System.out.printf(Locale.ROOT, "{\"bench\":\"serve_load\",\"scheduler\":\"%s\",\"workload\":\"%s\",\"platform\":\"%s\","
+                    + "\"model\":\"llama-debug\",\"rows\":%d,\"requests\":%d,\"clients\":%d,\"errors\":%d,\"seconds\":%.2f,"
+                    + "\"requests_per_s\":%.3f,\"generated_tokens_per_s\":%.1f,\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"p99_over_p50\":%.2f,"
+                    + "\"per_token_p50_ms\":%.1f,\"per_token_p99_ms\":%.1f}%n", scheduler, workload, platform, ROWS, l.requests(), clients,
+                    l.errors(), secs, l.requestsPerSecond(), l.tokensPerSecond(), l.p50(), l.p99(), l.p99() / l.p50(), l.perTokenP50(),
+                    l.perTokenP99());
+            return l;
         }
     }
 

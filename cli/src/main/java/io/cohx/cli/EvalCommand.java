@@ -1,7 +1,7 @@
 package io.cohx.cli;
 
 import io.cohx.coh.data.SampleData;
-import io.cohx.coh.serve.ServedModel;
+import io.cohx.coh.train.ServedModel;
 import io.cohx.eval.DialogueEval;
 import io.cohx.eval.EvalModel;
 import io.cohx.eval.EvalReport;

@@ -1,26 +1,25 @@
 package io.cohx.cli;
 
-import io.cohx.coh.serve.ServedModel;
-import io.cohx.engine.DType;
-import io.cohx.models.generate.Buckets;
+import io.cohx.coh.train.ServedModel;
 import io.cohx.models.generate.Generator;
 import io.cohx.models.generate.Sampling;
 import io.cohx.models.tokenizer.ChatTemplate;
 import io.cohx.models.tokenizer.Tokenizer;
 import io.cohx.models.tokenizer.TokenizerException;
 import io.cohx.pjrt.PjrtClient;
+import io.cohx.serve.ModelWorker;
+import io.cohx.serve.ServeOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code cohx generate}: one prompt in, the model's continuation streamed to stdout as it is generated. */
+/** {@code cohx generate}: one prompt in, the model's continuation streamed to stdout as it is generated (by the server's {@link ModelWorker}). */
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Generate a continuation of --prompt with a KV cache, streaming the text to stdout.")
 final class GenerateCommand implements Callable<Integer> {
@@ -60,19 +59,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     PlatformOptions platform;
 
-    private ChatTemplate chatTemplate(Tokenizer tok) {
-        try {
-            if (chatTemplate != null) return ChatTemplate.load(chatTemplate);
-            for (Path folder : model.tokenizerFolders()) {
-                var t = ChatTemplate.fromFolder(folder);
-                if (t.isPresent()) return t.get();
-            }
-        } catch (TokenizerException e) {
-            throw new CohxUserError(e.getMessage(), e);
-        }
-        throw new CohxUserError("--chat: the model has no chat template (no tokenizer_config.json with one beside --tokenizer "
-                + "or in the checkpoint folder); pass --chat-template with one of " + String.join(", ", ChatTemplate.BUILT_IN)
-                + " or a template file");
+    private ChatTemplate chatTemplate(ServedModel m) {
+        return model.chatTemplate(m, chatTemplate).orElseThrow(() -> new CohxUserError("--chat: the model has no chat template (none "
+                + "in the GGUF file or checkpoint, no tokenizer_config.json with one beside --tokenizer or in the checkpoint folder); "
+                + "pass --chat-template with one of " + String.join(", ", ChatTemplate.BUILT_IN) + " or a template file"));
     }
 
     @Override
@@ -89,19 +79,16 @@ final class GenerateCommand implements Callable<Integer> {
         if (maxNewTokens < 1) {
             throw new CohxUserError("--max-new-tokens must be >= 1, got " + maxNewTokens);
         }
-        DType dt = switch (dtype) {
-            case "fp32" -> DType.F32;
-            case "bf16" -> DType.BF16;
-            case "fp16" -> DType.F16;
-            default -> throw new CohxUserError("--dtype " + dtype + ": use fp32, bf16 or fp16");
-        };
+        if (!List.of("fp32", "bf16", "fp16").contains(dtype)) {
+            throw new CohxUserError("--dtype " + dtype + ": use fp32, bf16 or fp16");
+        }
         var out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try (PjrtClient client = platform.client(1)) {
             ServedModel m = model.load(client);
             Tokenizer tok = model.tokenizer(m);
             int[] ids;
             if (chat) {
-                ChatTemplate template = chatTemplate(tok);
+                ChatTemplate template = chatTemplate(m);
                 var messages = new ArrayList<ChatTemplate.Message>();
                 if (system != null) messages.add(new ChatTemplate.Message("system", system));
                 messages.add(new ChatTemplate.Message("user", prompt));
@@ -124,19 +111,22 @@ final class GenerateCommand implements Callable<Integer> {
             if (ids.length == 0) {
                 throw new CohxUserError("--prompt is empty and the tokenizer has no bos token; give some text");
             }
-            int cache = ids.length + maxNewTokens;
-            if (cache > m.model().config().maxPositions()) {
+            int length = ids.length + maxNewTokens;
+            if (length > m.model().config().maxPositions()) {
                 throw new CohxUserError("the prompt (" + ids.length + " tokens) plus --max-new-tokens " + maxNewTokens + " exceeds the model's "
                         + m.model().config().maxPositions() + " positions");
             }
-            try (var gen = new Generator(m.model(), m.params(), tok, client, 1, cache, new Buckets(List.of(ids.length)), dt)) {
-                var result = gen.generate(List.of(new Generator.Request(ids, maxNewTokens, sampling, stop, piece -> {
-                    out.print(piece);
+            ServeOptions o = ServeOptions.defaults().withLengths(ids.length, length, 1).withServer(0, 1, List.of("none")).withDtype(dtype);
+            try (var worker = new ModelWorker(m.model(), m.params(), tok, client, null, o, System.err)) {
+                var result = worker.generate(List.of(new Generator.Request(ids, maxNewTokens, sampling, stop, (text, token) -> {
+                    out.print(text);
                     out.flush();
                     return true;
                 }))).getFirst();
                 out.println();
                 System.err.println("cohx generate: " + result.tokens().length + " tokens, stopped by " + result.finish().name().toLowerCase());
+            } catch (IllegalArgumentException e) {
+                throw new CohxUserError(e.getMessage(), e);
             }
         }
         return 0;

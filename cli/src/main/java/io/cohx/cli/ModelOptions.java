@@ -1,15 +1,18 @@
 package io.cohx.cli;
 
-import io.cohx.coh.serve.ServedModel;
+import io.cohx.coh.train.ServedModel;
+import io.cohx.models.tokenizer.ChatTemplate;
 import io.cohx.models.tokenizer.Tokenizer;
 import io.cohx.models.tokenizer.TokenizerException;
 import io.cohx.models.tokenizer.Tokenizers;
+import io.cohx.pjrt.PjrtClient;
+import picocli.CommandLine.Option;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import io.cohx.pjrt.PjrtClient;
-import picocli.CommandLine.Option;
+import java.util.Optional;
 
 /** Which model and tokenizer {@code cohx serve} and {@code cohx generate} run: a checkpoint, or random weights of a config. */
 final class ModelOptions {
@@ -39,6 +42,33 @@ final class ModelOptions {
         }
         if (hfFolder() != null) out.add(hfFolder());
         return out;
+    }
+
+    /**
+     * The model's chat template: {@code flag} ({@code --chat-template NAME|FILE}) when given, else
+     * the one that came with the weights (a GGUF file's {@code tokenizer.chat_template}, or a
+     * checkpoint converted from one), else a tokenizer_config.json beside {@code --tokenizer} or in
+     * the hf:: folder; empty when the model has none.
+     */
+    Optional<ChatTemplate> chatTemplate(ServedModel m, String flag) {
+        try {
+            if (flag != null) return Optional.of(ChatTemplate.load(flag));
+        } catch (TokenizerException e) {
+            throw new CohxUserError("--chat-template " + e.getMessage(), e);
+        }
+        try {
+            if (m.tokenizer() != null && m.tokenizer().chatTemplate() != null) {
+                return Optional.of(ChatTemplate.parse(m.tokenizer().chatTemplate()));
+            }
+            for (Path folder : tokenizerFolders()) {
+                var t = ChatTemplate.fromFolder(folder);
+                if (t.isPresent()) return t;
+            }
+        } catch (TokenizerException e) {
+            throw new CohxUserError(m.source() + ": the model's chat template: " + e.getMessage()
+                    + "; pass --chat-template with one of " + String.join(", ", ChatTemplate.BUILT_IN) + " or a template file", e);
+        }
+        return Optional.empty();
     }
 
     private Path hfFolder() {

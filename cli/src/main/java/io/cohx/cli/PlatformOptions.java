@@ -1,5 +1,6 @@
 package io.cohx.cli;
 
+import io.cohx.engine.CompileCache;
 import io.cohx.pjrt.PjrtClient;
 import io.cohx.pjrt.PjrtPlugin;
 import io.cohx.pjrt.plugins.Plugins;
@@ -20,6 +21,13 @@ public final class PlatformOptions {
     @Option(names = "--cpu-devices", paramLabel = "N",
             description = "Virtual devices of the CPU plugin (default: the product of --mesh-dim when it has no -1, else 1).")
     Integer cpuDevices;
+
+    @Option(names = "--no-compile-cache", description = "Compile every program afresh: neither read nor write the compile cache.")
+    boolean noCompileCache;
+
+    @Option(names = "--compile-cache", paramLabel = "DIR",
+            description = "Folder of compiled programs kept between runs (default: $COHX_COMPILE_CACHE, else ~/.cache/cohx/compile).")
+    Path compileCache;
 
     /** The CPU device count for a run on mesh {@code meshDim}. */
     int cpuDevicesFor(String meshDim) {
@@ -60,6 +68,7 @@ public final class PlatformOptions {
                     + " or tpu); the PJRT CPU plugin runs programs in one process only. Run on one process (unset COHX_PROCESS_COUNT"
                     + " or pass --process-count 1), or on GPU/TPU hosts.");
         }
+        installCompileCache();
         var found = Plugins.resolve(platform, plugin, msg -> System.err.println("cohx: " + msg));
         PjrtPlugin p = PjrtPlugin.load(found.library());
         String file = found.library().getFileName().toString();
@@ -82,8 +91,19 @@ public final class PlatformOptions {
         return c;
     }
 
-    /** A client; on CPU with {@code cpuDevices} virtual devices. The CPU plugin is installed on first use. */
+    /** Installs the compile cache every program of the command uses (unless turned off). */
+    private void installCompileCache() {
+        Path cacheDir = noCompileCache ? null : compileCache != null ? compileCache : CompileCache.defaultDir();
+        CompileCache.install(cacheDir == null ? null
+                : CompileCache.at(cacheDir, CompileCache.DEFAULT_MAX_BYTES, msg -> System.err.println("cohx: " + msg)));
+    }
+
+    /**
+     * A client; on CPU with {@code cpuDevices} virtual devices. The CPU plugin is installed on first
+     * use. Also installs the compile cache every program of the command uses (unless turned off).
+     */
     public PjrtClient client(int cpuDevices) {
+        installCompileCache();
         var found = Plugins.resolve(platform, plugin, msg -> System.err.println("cohx: " + msg));
         PjrtPlugin p = PjrtPlugin.load(found.library());
         return platform.equals("cpu") && plugin == null

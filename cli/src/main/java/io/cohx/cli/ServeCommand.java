@@ -1,8 +1,9 @@
 package io.cohx.cli;
 
-import io.cohx.coh.serve.LmServer;
-import io.cohx.coh.serve.ServeOptions;
-import io.cohx.coh.serve.ServedModel;
+import io.cohx.serve.LmServer;
+import io.cohx.serve.ServeOptions;
+import io.cohx.coh.train.ServedModel;
+import io.cohx.engine.mesh.Mesh;
 import io.cohx.pjrt.PjrtClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -68,6 +69,12 @@ final class ServeCommand implements Callable<Integer> {
     String chatLmPrefix;
     @Option(names = "--chat-lm-suffix", defaultValue = " ", description = "After each model turn (default: '${DEFAULT-VALUE}').")
     String chatLmSuffix;
+    @Option(names = "--chat-template", paramLabel = "NAME|FILE",
+            description = "Chat template of /v1/chat/completions and the chat page: a built-in (chatml, llama2, llama3, mistral, zephyr), "
+                    + "a .jinja file or a tokenizer_config.json / folder holding one, or coh for the original CoH chat (the --chat-* "
+                    + "options). Default: the model's own (a GGUF file's, or tokenizer_config.json beside --tokenizer or in the hf:: "
+                    + "folder), else coh.")
+    String chatTemplate;
     @Option(names = "--greedy-until-max-length", defaultValue = "5000", description = "Most tokens /greedy-until generates (default: ${DEFAULT-VALUE}).")
     int greedyUntilMaxLength;
     @Option(names = "--pre-compile", defaultValue = "loglikelihood", paramLabel = "LIST",
@@ -77,6 +84,20 @@ final class ServeCommand implements Callable<Integer> {
     int maxQueue;
     @Option(names = "--model-name", defaultValue = "cohx", description = "Model name in OpenAI responses (default: ${DEFAULT-VALUE}).")
     String modelName;
+    @Option(names = "--scheduler", defaultValue = "continuous",
+            description = "continuous: requests join and leave the running batch at every step (--batch-size KV-cache slots); "
+                    + "static: a batch runs until its longest request ends (default: ${DEFAULT-VALUE}).")
+    String scheduler;
+    @Option(names = "--prefill-chunk", defaultValue = "256",
+            description = "Most prompt tokens prefilled per step; longer prompts are split so others keep decoding (default: ${DEFAULT-VALUE}).")
+    int prefillChunk;
+    @Option(names = "--max-logprobs", defaultValue = "20",
+            description = "Most alternatives a request may ask for (logprobs / top_logprobs) (default: ${DEFAULT-VALUE}).")
+    int maxLogprobs;
+    @Option(names = "--mesh-dim", defaultValue = "1,1,1",
+            description = "Device mesh dp,fsdp,mp: parameters by the training partition rules (tensor parallel over mp), "
+                    + "KV-cache slots over dp x fsdp; one -1 is inferred (default: ${DEFAULT-VALUE}).")
+    String meshDim;
     @Mixin
     PlatformOptions platform;
 
@@ -84,7 +105,8 @@ final class ServeCommand implements Callable<Integer> {
         try {
             return new ServeOptions(host, port, inputLength, seqLength, batchSize, dtype, doSample, temperature, topK, topP, addBosToken,
                     prependToPrefix, appendToPrefix, prependToText, appendToText, chatPrependText, chatUserPrefix, chatUserSuffix,
-                    chatLmPrefix, chatLmSuffix, greedyUntilMaxLength, Arrays.asList(preCompile.split(",")), maxQueue, modelName, model.seed);
+                    chatLmPrefix, chatLmSuffix, greedyUntilMaxLength, Arrays.asList(preCompile.split(",")), maxQueue, modelName, model.seed,
+                    new ServeOptions.Batching(scheduler, prefillChunk, maxLogprobs), null);
         } catch (IllegalArgumentException e) {
             throw new CohxUserError(e.getMessage(), e);
         }
@@ -93,26 +115,45 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ServeOptions o = options();
-        try (PjrtClient client = platform.client(1)) {
-            ServedModel m = model.load(client);
-            var tokenizer = model.tokenizer(m);
-            System.out.println("cohx serve: " + m.model().config().modelType() + " from " + m.source());
-            LmServer server;
-            try {
-                server = LmServer.start(m.model(), m.params(), tokenizer, client, o, System.out);
-            } catch (IllegalArgumentException e) {
-                throw new CohxUserError(e.getMessage(), e);
-            }
-            var stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                server.close();
-                stopped.countDown();
-            }));
-            System.out.println("cohx serve: listening on " + server.uri() + "  (chat page: " + server.uri() + "/ , OpenAI API: "
-                    + server.uri() + "/v1)");
-            System.out.flush();
-            stopped.await();
+        PjrtClient client = platform.client(platform.cpuDevicesFor(meshDim));
+        Mesh mesh = Mesh.parse(meshDim, client.addressableDevices());
+        ServedModel m = model.load(client);
+        var tokenizer = model.tokenizer(m);
+        if (!"coh".equals(chatTemplate)) {
+            o = o.withChatTemplate(model.chatTemplate(m, chatTemplate).orElse(null));
         }
+        System.out.println("cohx serve: " + m.model().config().modelType() + " from " + m.source()
+                + (mesh.size() > 1 ? " on mesh " + mesh : "") + ", " + o.batching().scheduler() + " batching over " + o.batchSize()
+                + (o.batching().continuous() ? " slots" : " rows") + ", chat: "
+                + (o.chatTemplate() == null ? "CoH format (--chat-* options)" : "the model's chat template"));
+        LmServer server;
+        try {
+            server = LmServer.start(m.model(), m.params(), tokenizer, client, mesh, o, System.out);
+        } catch (IllegalArgumentException e) {
+            throw new CohxUserError(e.getMessage(), e);
+        }
+        // SIGTERM/SIGINT: stop accepting, let the requests in flight finish, then end with status 0
+        // (halt: the JVM would otherwise report the signal, 143).
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("cohx serve: stopping; finishing the requests in flight (up to " + LmServer.DRAIN.toSeconds() + " s)");
+            System.out.flush();
+            int status = 0;
+            try {
+                server.close();
+                client.close();
+                System.out.println("cohx serve: stopped");
+            } catch (RuntimeException e) {
+                System.err.println("cohx serve: stopping failed: " + e.getMessage());
+                status = 1;
+            }
+            System.out.flush();
+            System.err.flush();
+            Runtime.getRuntime().halt(status);
+        }, "cohx-serve-stop"));
+        System.out.println("cohx serve: listening on " + server.uri() + "  (chat page: " + server.uri() + "/ , OpenAI API: "
+                + server.uri() + "/v1)");
+        System.out.flush();
+        new CountDownLatch(1).await(); // until a signal ends the process
         return 0;
     }
 }

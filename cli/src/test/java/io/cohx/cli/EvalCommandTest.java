@@ -2,7 +2,7 @@ package io.cohx.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cohx.coh.serve.ServedModel;
+import io.cohx.coh.train.ServedModel;
 import io.cohx.engine.DType;
 import io.cohx.engine.DeviceArray;
 import io.cohx.models.generate.Buckets;

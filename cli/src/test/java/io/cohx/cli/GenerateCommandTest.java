@@ -2,6 +2,8 @@ package io.cohx.cli;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static io.cohx.cli.PluginsCommandTest.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -39,6 +41,53 @@ class GenerateCommandTest {
         var l = run("generate", "--prompt", "x", "--model", "llama");
         assertEquals(2, l.rc());
         assertTrue(l.err().contains("--tokenizer is required for llama"), l.err());
+        var c = run("serve", "--port", "0", "--chat-template", "nope", "--update-model-config", TINY, "--tokenizer", "gpt2",
+                "--pre-compile", "none", "--no-compile-cache");
+        assertEquals(2, c.rc(), c.out() + c.err());
+        assertTrue(c.err().contains("--chat-template") && c.err().contains("nope") && c.err().contains("chatml"), c.err());
+    }
+
+    @Test
+    void serveFinishesTheRequestsInFlightOnSigtermAndExitsZero() throws Exception {
+        String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        var pb = new ProcessBuilder(javaBin, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "io.cohx.cli.Main", "serve", "--port", "0", "--tokenizer", "gpt2", "--update-model-config", TINY, "--input-length", "16",
+                "--seq-length", "256", "--batch-size", "2", "--pre-compile", "generate", "--no-compile-cache").redirectErrorStream(true);
+        pb.environment().put("PJRT_NPROC", "16");
+        Process p = pb.start();
+        var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+        var seen = new StringBuilder();
+        java.net.URI uri = null;
+        for (String l; uri == null && (l = out.readLine()) != null; ) {
+            seen.append(l).append('\n');
+            int at = l.indexOf("listening on ");
+            if (at >= 0) {
+                uri = java.net.URI.create(l.substring(at + 13).split("\\s+")[0]);
+            }
+        }
+        try {
+            assertTrue(uri != null, seen.toString());
+            var http = java.net.http.HttpClient.newHttpClient();
+            http.send(java.net.http.HttpRequest.newBuilder(uri.resolve("/ready")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            var events = new java.util.concurrent.LinkedBlockingQueue<String>();
+            var stream = http.sendAsync(java.net.http.HttpRequest.newBuilder(uri.resolve("/v1/completions"))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Once\", \"max_tokens\": 200, \"temperature\": 1,"
+                            + " \"seed\": 1, \"stream\": true, \"logprobs\": 0}")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofLines()).thenAccept(r -> r.body().forEach(events::add));
+            String first = events.poll(120, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(first != null && first.startsWith("data: "), "the stream started: " + first);
+            p.toHandle().destroy(); // SIGTERM while the request is in flight
+            stream.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            List<String> rest = new java.util.ArrayList<>(events);
+            assertEquals("data: [DONE]", rest.stream().filter(l -> l.startsWith("data: ")).reduce((a, b) -> b).orElse(""),
+                    "the request in flight was finished, not cut: " + rest.size() + " lines");
+            assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "stopped in time");
+            String tail = String.join("\n", out.lines().toList());
+            assertEquals(0, p.exitValue(), seen + tail);
+            assertTrue(tail.contains("cohx serve: stopped"), seen + tail);
+        } finally {
+            p.destroyForcibly();
+        }
     }
 
     @Test

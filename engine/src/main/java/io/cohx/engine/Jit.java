@@ -10,6 +10,7 @@ import io.cohx.pjrt.PjrtClient;
 import io.cohx.pjrt.PjrtDevice;
 import io.cohx.pjrt.PjrtException;
 import io.cohx.pjrt.PjrtLoadedExecutable;
+import io.cohx.pjrt.TensorType;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -44,6 +45,9 @@ import java.util.function.Function;
  * mesh as shards, sharded inputs must already have the expected layout, and outputs come back
  * sharded. A dimension its axes do not divide is an error naming the tensor before anything compiles.
  *
+ * <p>With a {@link CompileCache} installed, executables are loaded from disk when this program,
+ * with these options, was compiled before by the same plugin (in this or another process).
+ *
  * <p>Set {@code COHX_DUMP_DIR} (or {@link Builder#dumpTo}) to write every compiled module there.
  */
 public final class Jit implements AutoCloseable {
@@ -59,8 +63,10 @@ public final class Jit implements AutoCloseable {
     private final Mesh mesh;
     private final Function<String, PartitionSpec> inSpecs;
     private final Function<String, PartitionSpec> outSpecs;
+    private final CompileCache diskCache;
     private final Map<Key, Compiled> cache = new ConcurrentHashMap<>();
     private final AtomicInteger compiles = new AtomicInteger();
+    private final AtomicInteger specializations = new AtomicInteger();
 
     /** Input paths and types, and (under a mesh) their canonical layouts. */
     private record Key(List<String> paths, List<ArrayType> types, List<PartitionSpec> specs) {}
@@ -80,6 +86,7 @@ public final class Jit implements AutoCloseable {
         this.mesh = b.mesh;
         this.inSpecs = b.inSpecs;
         this.outSpecs = b.outSpecs;
+        this.diskCache = b.diskCache;
         if (mesh != null && b.annotations != Program.Annotations.NONE) {
             throw new EngineException(name + ": set either mesh(...) or annotations(...), not both; the mesh writes the sharding annotations");
         }
@@ -103,6 +110,7 @@ public final class Jit implements AutoCloseable {
         private Mesh mesh;
         private Function<String, PartitionSpec> inSpecs;
         private Function<String, PartitionSpec> outSpecs;
+        private CompileCache diskCache;
 
         private Builder(String name, Function<Tree<Tensor>, Tree<Tensor>> fn) {
             this.name = name;
@@ -138,6 +146,12 @@ public final class Jit implements AutoCloseable {
             return this;
         }
 
+        /** Uses {@code cache} for this function instead of the one {@linkplain CompileCache#install installed} for the process. */
+        public Builder compileCache(CompileCache cache) {
+            diskCache = cache;
+            return this;
+        }
+
         public Builder dumpTo(Path dir) {
             dumpDir = dir;
             return this;
@@ -149,12 +163,12 @@ public final class Jit implements AutoCloseable {
         }
     }
 
-    /** Compiles performed by this function so far. */
+    /** XLA compiles performed by this function so far (executables loaded from a {@link CompileCache} do not count). */
     public int compileCount() {
         return compiles.get();
     }
 
-    /** Compiles performed by every Jit in this process. */
+    /** XLA compiles performed by every Jit in this process. */
     public static long totalCompiles() {
         return TOTAL_COMPILES.get();
     }
@@ -446,27 +460,37 @@ public final class Jit implements AutoCloseable {
         }
         Program.Annotations ann = mesh == null ? annotations : meshAnnotations(inTypes, inSp, outPaths, outSp);
         String text = prog.mlir(client.platformName().equals("cpu") ? new CpuAnnotations(ann) : ann, aliasing);
-        int n = compiles.incrementAndGet();
-        TOTAL_COMPILES.incrementAndGet();
-        dump(text, n);
-        PjrtLoadedExecutable exe;
-        try {
-            int parts = ann.numPartitions();
-            CompileOptions opts;
-            if (mesh != null) {
-                opts = CompileOptions.builder().numPartitions(parts).spmd(true).shardy(true).devices(mesh.deviceIds()).build();
-            } else {
-                opts = parts == 1 ? CompileOptions.DEFAULT : CompileOptions.builder().numPartitions(parts).spmd(true).build();
-            }
-            exe = client.compile(text, opts);
-        } catch (PjrtException e) {
-            throw new EngineException(name + ": XLA rejected the program" + (dumpDir == null ? " (set COHX_DUMP_DIR to keep it)" : "")
-                    + ": " + e.getMessage(), e);
+        dump(text, specializations.incrementAndGet());
+        int parts = ann.numPartitions();
+        CompileOptions opts;
+        if (mesh != null) {
+            opts = CompileOptions.builder().numPartitions(parts).spmd(true).shardy(true).devices(mesh.deviceIds()).build();
+        } else {
+            opts = parts == 1 ? CompileOptions.DEFAULT : CompileOptions.builder().numPartitions(parts).spmd(true).build();
         }
+        CompileCache disk = diskCache != null ? diskCache : CompileCache.installed();
+        PjrtLoadedExecutable exe = disk == null ? compileNow(text, opts)
+                : disk.getOrCompile(client, name, text, opts, parameterTypes(types), () -> compileNow(text, opts));
         if (mesh != null) {
             checkOutputShards(exe, outPaths, outTypes, outSp);
         }
         return new Compiled(prog, text, exe, paths, types, Set.copyOf(aliasing.keySet()), outPaths, outTypes, inSp, outSp);
+    }
+
+    private PjrtLoadedExecutable compileNow(String text, CompileOptions opts) {
+        compiles.incrementAndGet();
+        TOTAL_COMPILES.incrementAndGet();
+        try {
+            return client.compile(text, opts);
+        } catch (PjrtException e) {
+            throw new EngineException(name + ": XLA rejected the program" + (dumpDir == null ? " (set COHX_DUMP_DIR to keep it)" : "")
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The argument types a loaded executable checks at each call (global shapes: under a mesh only ranks are compared). */
+    private static List<TensorType> parameterTypes(List<ArrayType> types) {
+        return types.stream().map(t -> new TensorType(t.dtype().elementType(), t.shape().longDims())).toList();
     }
 
     /** A donated input can take an output's buffer when type and (under a mesh) layout are the same. */

@@ -1,7 +1,7 @@
 package io.cohx.eval;
 
-import io.cohx.coh.serve.LmServer;
-import io.cohx.coh.serve.ServeOptions;
+import io.cohx.serve.LmServer;
+import io.cohx.serve.ServeOptions;
 
 import java.io.PrintStream;
 import java.net.URI;
@@ -25,14 +25,11 @@ public final class EvalServer implements AutoCloseable {
      * generations of up to {@code seqLength} tokens, {@code batchSize} rows per compiled batch.
      */
     public static EvalServer start(EvalModel model, int inputLength, int seqLength, int batchSize, PrintStream log) {
-        ServeOptions d = ServeOptions.defaults();
         String dtype = model.dtype().name().toLowerCase(java.util.Locale.ROOT);
         // lm-eval's client sends up to num_concurrent requests at once and retries a 503; a deep
-        // queue keeps it from seeing one.
-        ServeOptions o = new ServeOptions("127.0.0.1", 0, inputLength, seqLength, batchSize, dtype, d.doSample(), d.temperature(),
-                d.topK(), d.topP(), d.addBosToken(), d.prependToPrefix(), d.appendToPrefix(), d.prependToText(), d.appendToText(),
-                d.chatPrependText(), d.chatUserPrefix(), d.chatUserSuffix(), d.chatLmPrefix(), d.chatLmSuffix(), d.greedyUntilMaxLength(),
-                List.of("none"), 256, "cohx", d.seed());
+        // queue keeps it from seeing one. Defaults listen on 127.0.0.1; port 0 takes a free one.
+        ServeOptions o = ServeOptions.defaults().withLengths(inputLength, seqLength, batchSize).withDtype(dtype)
+                .withServer(0, 256, List.of("none"));
         try {
             return new EvalServer(LmServer.start(model.model(), model.params(), model.tokenizer(), model.client(), o, log));
         } catch (IllegalArgumentException e) {

@@ -1,6 +1,6 @@
 package io.cohx.eval;
 
-import io.cohx.coh.serve.ServedModel;
+import io.cohx.coh.train.ServedModel;
 import io.cohx.engine.DType;
 import io.cohx.engine.DeviceArray;
 import io.cohx.engine.Jit;

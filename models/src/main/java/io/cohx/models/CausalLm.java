@@ -62,7 +62,8 @@ public interface CausalLm {
      * One cached step (prefill when S > 1, a decode step when S = 1): logits {@code f32[B,S,V]}
      * for {@code tokens s32[B,S]} written at cache columns {@code column..column+S-1} of rows
      * whose first real token is at column {@code start s32[B]} (left padding; positions are
-     * {@code column - start}), and the updated cache. The logits equal those of {@link #logits}
+     * {@code column - start}), and the updated cache. {@code column} is an s32 scalar, or s32[B]
+     * when each row writes at its own column (continuous batching). The logits equal those of {@link #logits}
      * on the unpadded rows. Runs in inference mode whatever {@code options.train()} says.
      */
     Step decode(Tree<Tensor> params, Tree<Tensor> cache, Tensor tokens, Tensor column, Tensor start, ForwardOptions options);

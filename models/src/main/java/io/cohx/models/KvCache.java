@@ -24,6 +24,10 @@ import java.util.Map;
  * {@code start[b]} (padding, or whatever an earlier batch left there) are never visible, nor
  * are columns after the current one. That is why a cache can be reused by the next batch
  * without clearing it, and why all rows can share one write column.
+ *
+ * <p>The write column may also be given per row ({@code column s32[B]}): then each row is at its
+ * own position, which is what continuous batching needs (rows that joined at different steps
+ * decode together; see {@link io.cohx.models.generate.SlotDecoder}).
  */
 public final class KvCache implements SelfAttention {
     private final Tree<Tensor> cache;
@@ -36,7 +40,8 @@ public final class KvCache implements SelfAttention {
     /**
      * @param cache     the cache tree ({@link #types})
      * @param seq       tokens per row in this step (S)
-     * @param column    s32 scalar: the cache column of the step's first token
+     * @param column    s32 scalar: the cache column of the step's first token in every row; or
+     *                  s32[B]: each row's own first column
      * @param start     s32[B]: each row's first real column
      * @param rope      the model's rotary frequencies
      */
@@ -50,14 +55,15 @@ public final class KvCache implements SelfAttention {
         if (start.rank() != 1 || start.dim(0) != b || start.dtype() != DType.S32) {
             throw new IllegalArgumentException("start must be s32[" + b + "] (one first column per cache row), got " + start.type());
         }
-        if (column.rank() != 0 || column.dtype() != DType.S32) {
-            throw new IllegalArgumentException("column must be an s32 scalar, got " + column.type());
+        boolean perRow = column.rank() == 1 && column.dim(0) == b;
+        if (!(column.rank() == 0 || perRow) || column.dtype() != DType.S32) {
+            throw new IllegalArgumentException("column must be an s32 scalar or s32[" + b + "], got " + column.type());
         }
-        Tensor cols = Shapes.iota(DType.S32, Shape.of(1, seq), 1).add(column);        // [1, S]
+        Tensor cols = Shapes.iota(DType.S32, Shape.of(1, seq), 1).add(perRow ? column.reshape(b, 1) : column); // [1 or B, S]
         Tensor positions = cols.sub(start.reshape(b, 1)).max(0).min(length - 1);      // [B, S]
         this.rotary = Rotary.at(positions, length, rope);
         Tensor key = Shapes.iota(DType.S32, Shape.of(1, 1, 1, length), 3);
-        Tensor query = cols.reshape(1, 1, seq, 1);
+        Tensor query = cols.reshape(cols.dim(0), 1, seq, 1);
         this.visible = key.ge(start.reshape(b, 1, 1, 1)).and(key.le(query));           // [B, 1, S, L]
     }
 
@@ -81,14 +87,34 @@ public final class KvCache implements SelfAttention {
 
     @Override
     public Tensor attend(int layer, Tensor q, Tensor k, Tensor v) {
-        Tensor zero = Constants.scalar(0, DType.S32);
         Tensor kc = cache.get("h." + layer + ".k");
         Tensor vc = cache.get("h." + layer + ".v");
-        kc = Shapes.dynamicUpdateSlice(kc, k.convert(kc.dtype()), zero, column, zero, zero);
-        vc = Shapes.dynamicUpdateSlice(vc, v.convert(vc.dtype()), zero, column, zero, zero);
+        kc = write(kc, k.convert(kc.dtype()));
+        vc = write(vc, v.convert(vc.dtype()));
         updated.put("h." + layer + ".k", kc);
         updated.put("h." + layer + ".v", vc);
         return Attention.attend(q, kc.convert(q.dtype()), vc.convert(q.dtype()), visible, 0, null);
+    }
+
+    /** Writes a step's keys or values {@code [B, S, H, D]} into a layer's cache at the write column(s). */
+    private Tensor write(Tensor layerCache, Tensor x) {
+        Tensor zero = Constants.scalar(0, DType.S32);
+        if (column.rank() == 0) {
+            return Shapes.dynamicUpdateSlice(layerCache, x, zero, column, zero, zero);
+        }
+        if (x.dim(1) == 1) {
+            // One token per row (a decode step): a select over the columns writes every row at its
+            // own column in one elementwise pass, which XLA does in place.
+            int b = x.dim(0);
+            Tensor at = Shapes.iota(DType.S32, Shape.of(1, layerCache.dim(1), 1, 1), 1).eq(column.reshape(b, 1, 1, 1));
+            return at.select(x.broadcastTo(layerCache.shape()), layerCache);
+        }
+        // Several tokens per row: one in-place update per row (the batch is a handful of slots).
+        for (int r = 0; r < x.dim(0); r++) {
+            Tensor at = column.slice(0, r, r + 1).reshape();
+            layerCache = Shapes.dynamicUpdateSlice(layerCache, x.slice(0, r, r + 1), Constants.scalar(r, DType.S32), at, zero, zero);
+        }
+        return layerCache;
     }
 
     /** The cache after the step (every layer must have attended). */

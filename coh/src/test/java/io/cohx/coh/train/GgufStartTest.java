@@ -1,6 +1,5 @@
 package io.cohx.coh.train;
 
-import io.cohx.coh.serve.ServedModel;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Tree;
 import io.cohx.models.CausalLm;

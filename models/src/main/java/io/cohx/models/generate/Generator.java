@@ -41,9 +41,17 @@ public final class Generator implements AutoCloseable {
     private final DType dtype;
     private final Jit step;
     private Tree<DeviceArray> cache;
+    private final List<DeviceArray> owned = new ArrayList<>();
 
-    /** What to generate for one row. {@code stop} strings end the row (they are not part of the text). */
-    public record Request(int[] prompt, int maxNewTokens, Sampling sampling, List<String> stop, Sink sink) {
+    /**
+     * What to generate for one row. {@code stop} strings end the row (they are not part of the
+     * text); {@code alternatives} is how many most likely tokens per step the caller wants to see
+     * ({@link Token#top()}; 0 or 1 need no extra work); {@code endTokens} are ids that end the row
+     * as the tokenizer's eos does (a chat template's end-of-turn token, which decodes to no text
+     * and so cannot be a stop string).
+     */
+    public record Request(int[] prompt, int maxNewTokens, Sampling sampling, List<String> stop, Sink sink, int alternatives,
+                          int[] endTokens) {
         public Request {
             if (prompt.length == 0) {
                 throw new IllegalArgumentException("a prompt needs at least one token (add a bos token to an empty prompt)");
@@ -51,28 +59,51 @@ public final class Generator implements AutoCloseable {
             if (maxNewTokens < 0) {
                 throw new IllegalArgumentException("max new tokens must be >= 0, got " + maxNewTokens);
             }
+            if (alternatives < 0) {
+                throw new IllegalArgumentException("alternatives must be >= 0, got " + alternatives);
+            }
             stop = List.copyOf(stop);
             sink = sink == null ? Sink.NONE : sink;
+            endTokens = endTokens == null ? new int[0] : endTokens.clone();
+        }
+
+        public Request(int[] prompt, int maxNewTokens, Sampling sampling, List<String> stop, Sink sink, int alternatives) {
+            this(prompt, maxNewTokens, sampling, stop, sink, alternatives, null);
+        }
+
+        public Request(int[] prompt, int maxNewTokens, Sampling sampling, List<String> stop, Sink sink) {
+            this(prompt, maxNewTokens, sampling, stop, sink, 0);
         }
 
         public Request(int[] prompt, int maxNewTokens, Sampling sampling) {
-            this(prompt, maxNewTokens, sampling, List.of(), Sink.NONE);
+            this(prompt, maxNewTokens, sampling, List.of(), Sink.NONE, 0);
+        }
+
+        /** The same request with its output going to {@code s}. */
+        public Request withSink(Sink s) {
+            return new Request(prompt, maxNewTokens, sampling, stop, s, alternatives, endTokens);
         }
     }
 
-    /** Receives a row's text as it is generated; returns false when nobody wants more (the row is cancelled). */
+    /**
+     * Receives a row's output as it is generated: for each token the text it made visible (may be
+     * empty: text is held back while it could still become a stop string or a longer character)
+     * and the token; at the end, any text still held with a null token. Returns false when nobody
+     * wants more (the row is cancelled).
+     */
     @FunctionalInterface
     public interface Sink {
-        Sink NONE = piece -> true;
+        Sink NONE = (text, token) -> true;
 
-        boolean accept(String piece);
+        boolean accept(String text, Token token);
     }
 
     /**
-     * What one row produced: tokens (without eos), their log-probs, the most likely token at each
-     * step with its log-prob, the text (without the stop string), and why it ended.
+     * What one row produced: tokens (without eos), their log-probs, the most likely tokens at each
+     * step with their log-probs ({@code top[i][0]} is the greedy choice), the text (without the
+     * stop string), and why it ended.
      */
-    public record Result(int[] tokens, float[] logprobs, int[] best, float[] bestLogprobs, String text, FinishReason finish) {}
+    public record Result(int[] tokens, float[] logprobs, int[][] top, float[][] topLogprobs, String text, FinishReason finish) {}
 
     /**
      * @param params      the model's parameters (device arrays are used in place; host arrays are uploaded once)
@@ -80,6 +111,12 @@ public final class Generator implements AutoCloseable {
      */
     public Generator(CausalLm model, Tree<?> params, Tokenizer tokenizer, PjrtClient client, int batchSize, int cacheLength,
                      Buckets promptBuckets, DType dtype) {
+        this(model, params, tokenizer, client, batchSize, cacheLength, promptBuckets, dtype, 1);
+    }
+
+    /** As above, reporting the {@code alternatives} most likely tokens at each step ({@link Result#top}). */
+    public Generator(CausalLm model, Tree<?> params, Tokenizer tokenizer, PjrtClient client, int batchSize, int cacheLength,
+                     Buckets promptBuckets, DType dtype, int alternatives) {
         if (promptBuckets.max() >= cacheLength) {
             throw new IllegalArgumentException("the longest prompt (" + promptBuckets.max() + ") must be shorter than the cache ("
                     + cacheLength + " tokens) to leave room for generated tokens");
@@ -95,23 +132,21 @@ public final class Generator implements AutoCloseable {
         this.cacheLength = cacheLength;
         this.promptBuckets = promptBuckets;
         this.dtype = dtype;
-        this.params = upload(client, params);
+        this.params = new ServingLayout(null, model, batchSize).place(client, params, owned);
         ForwardOptions options = ForwardOptions.EVAL.withDtype(dtype);
         this.step = Jit.builder("generate_step", t -> {
             CausalLm.Step s = model.decode(t.subtree("params"), t.subtree("cache"), t.get("tokens"), t.get("column"),
                     t.get("start"), options);
             Tensor logits = s.logits();
             int b = logits.dim(0);
-            Tensor last = logits.slice(1, logits.dim(1) - 1, logits.dim(1)).reshape(b, logits.dim(2));
-            Sampler.Sample pick = Sampler.sample(last, t.get("temperature"), t.get("top_k"), t.get("top_p"), t.get("keys"), t.get("index"));
+            // Only ids the tokenizer knows may be picked (a model's vocabulary is often padded past it).
+            int usable = tokenizer == null ? logits.dim(2) : tokenizer.vocabSize();
+            Tensor last = logits.slice(1, logits.dim(1) - 1, logits.dim(1)).reshape(b, logits.dim(2)).slice(1, 0, usable);
+            Sampler.Sample pick = Sampler.sample(last, t.get("temperature"), t.get("top_k"), t.get("top_p"), t.get("keys"), t.get("index"),
+                    alternatives);
             return Tree.<Tensor>empty().nest("cache", s.cache()).with("next", pick.tokens()).with("logprob", pick.logprobs())
-                    .with("best", pick.best()).with("best_logprob", pick.bestLogprobs());
+                    .with("top", pick.topTokens()).with("top_logprob", pick.topLogprobs());
         }).donate("cache").build(client);
-    }
-
-    /** Uploads host arrays once so every step reuses the device copies. */
-    static Tree<Object> upload(PjrtClient client, Tree<?> params) {
-        return params.map(v -> v instanceof NdArray a ? (Object) DeviceArray.put(client, a) : v);
     }
 
     public int batchSize() {
@@ -144,7 +179,7 @@ public final class Generator implements AutoCloseable {
                     + promptBuckets.max());
         }
         int width = promptBuckets.fit(longest);
-        List<Row> state = new ArrayList<>();
+        List<Generation> state = new ArrayList<>();
         int[] tokens = new int[batchSize * width];
         int[] start = new int[batchSize];
         float[] temperature = new float[batchSize];
@@ -164,7 +199,7 @@ public final class Generator implements AutoCloseable {
             NdArray key = Rng.keyData(r.sampling().seed());
             keys[2 * b] = key.get(0);
             keys[2 * b + 1] = key.get(1);
-            state.add(new Row(r, Math.min(r.maxNewTokens(), cacheLength - width), tokenizer));
+            state.add(new Generation(r, Math.min(r.maxNewTokens(), cacheLength - width), tokenizer));
         }
         Tree<Object> fixed = Tree.<Object>empty().nest("params", params)
                 .with("start", NdArray.of(start, batchSize))
@@ -172,33 +207,43 @@ public final class Generator implements AutoCloseable {
                 .with("top_k", NdArray.of(topK, batchSize))
                 .with("top_p", NdArray.of(topP, batchSize))
                 .with("keys", NdArray.of(DType.U32, keys, batchSize, 2));
-        state.forEach(Row::startIfEmpty);
         NdArray input = NdArray.of(tokens, batchSize, width);
-        for (int column = 0, index = 0; column < cacheLength && state.stream().anyMatch(Row::active); index++) {
+        for (int column = 0, index = 0; column < cacheLength && state.stream().anyMatch(Generation::active); index++) {
             Tree<DeviceArray> out = call(fixed.with("tokens", input).with("column", NdArray.scalar(DType.S32, column))
                     .with("index", NdArray.scalar(DType.S32, index)));
-            int[] next;
-            float[] lp;
-            int[] best;
-            float[] bestLp;
-            try (DeviceArray n = out.get("next"); DeviceArray l = out.get("logprob"); DeviceArray bt = out.get("best");
-                 DeviceArray bl = out.get("best_logprob")) {
-                next = n.toHost().toIntArray();
-                lp = l.toHost().toFloatArray();
-                best = bt.toHost().toIntArray();
-                bestLp = bl.toHost().toFloatArray();
-            }
-            for (int b = 0; b < state.size(); b++) {
-                state.get(b).accept(next[b], lp[b], best[b], bestLp[b]);
+            Token[] picked = tokens(out);
+            int[] next = new int[batchSize];
+            for (int b = 0; b < batchSize; b++) {
+                next[b] = picked[b].id();
+                if (b < state.size()) {
+                    state.get(b).accept(picked[b]);
+                }
             }
             column += input.shape().dim(1);
             input = NdArray.of(next, batchSize, 1);
         }
         List<Result> results = new ArrayList<>();
-        for (Row r : state) {
-            results.add(r.finish(FinishReason.LENGTH));
+        for (Generation r : state) {
+            results.add(r.result(FinishReason.LENGTH));
         }
         return results;
+    }
+
+    /** Reads a step's picked tokens and alternatives back to the host (closing the device arrays). */
+    static Token[] tokens(Tree<DeviceArray> out) {
+        try (DeviceArray n = out.get("next"); DeviceArray l = out.get("logprob"); DeviceArray t = out.get("top");
+             DeviceArray tl = out.get("top_logprob")) {
+            int[] next = n.toHost().toIntArray();
+            float[] lp = l.toHost().toFloatArray();
+            int[] top = t.toHost().toIntArray();
+            float[] topLp = tl.toHost().toFloatArray();
+            int k = top.length / next.length;
+            Token[] r = new Token[next.length];
+            for (int b = 0; b < r.length; b++) {
+                r[b] = new Token(next[b], lp[b], Arrays.copyOfRange(top, b * k, (b + 1) * k), Arrays.copyOfRange(topLp, b * k, (b + 1) * k));
+            }
+            return r;
+        }
     }
 
     private Tree<DeviceArray> call(Tree<Object> inputs) {
@@ -221,98 +266,6 @@ public final class Generator implements AutoCloseable {
             cache.values().forEach(DeviceArray::close);
         }
         step.close();
-    }
-
-    /** The host side of one row: its budget, stop strings, streamed text and result. */
-    private static final class Row {
-        private final Request request;
-        private final int budget;
-        private final Tokenizer.IncrementalDecoder decoder;
-        private final StopMatcher stops;
-        private final int eos;
-        private final List<Integer> tokens = new ArrayList<>();
-        private final List<Float> logprobs = new ArrayList<>();
-        private final List<Integer> best = new ArrayList<>();
-        private final List<Float> bestLogprobs = new ArrayList<>();
-        private FinishReason finish;
-
-        Row(Request request, int budget, Tokenizer tokenizer) {
-            this.request = request;
-            this.budget = budget;
-            this.decoder = tokenizer == null ? null : tokenizer.incrementalDecoder();
-            this.stops = new StopMatcher(request.stop());
-            this.eos = tokenizer == null ? -1 : tokenizer.eosId();
-        }
-
-        boolean active() {
-            return finish == null;
-        }
-
-        void startIfEmpty() {
-            if (budget == 0) {
-                finish = FinishReason.LENGTH;
-            }
-        }
-
-        void accept(int token, float logprob, int bestToken, float bestLogprob) {
-            if (finish != null) {
-                return;
-            }
-            if (token == eos) {
-                end(FinishReason.EOS);
-                return;
-            }
-            tokens.add(token);
-            logprobs.add(logprob);
-            best.add(bestToken);
-            bestLogprobs.add(bestLogprob);
-            if (decoder != null) {
-                String shown = stops.push(decoder.push(token));
-                if (!shown.isEmpty() && !request.sink().accept(shown)) {
-                    finish = FinishReason.CANCELLED;
-                    return;
-                }
-                if (stops.stopped()) {
-                    finish = FinishReason.STOP;
-                    return;
-                }
-            }
-            if (tokens.size() >= budget) {
-                end(FinishReason.LENGTH);
-            }
-        }
-
-        private void end(FinishReason why) {
-            finish = why;
-            if (decoder != null) {
-                String rest = stops.push(decoder.flush());
-                rest += stops.finish();
-                if (!rest.isEmpty() && !request.sink().accept(rest)) {
-                    finish = FinishReason.CANCELLED;
-                }
-                if (stops.stopped() && why != FinishReason.CANCELLED) {
-                    finish = FinishReason.STOP;
-                }
-            }
-        }
-
-        Result finish(FinishReason ifRunning) {
-            if (finish == null) {
-                end(ifRunning);
-            }
-            return new Result(ints(tokens), floats(logprobs), ints(best), floats(bestLogprobs), decoder == null ? "" : stops.text(), finish);
-        }
-
-        private static int[] ints(List<Integer> xs) {
-            return xs.stream().mapToInt(Integer::intValue).toArray();
-        }
-
-        private static float[] floats(List<Float> xs) {
-            float[] r = new float[xs.size()];
-            for (int i = 0; i < r.length; i++) {
-                r[i] = xs.get(i);
-            }
-            return r;
-        }
+        owned.forEach(DeviceArray::close);
     }
 }

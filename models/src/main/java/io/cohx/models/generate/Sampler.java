@@ -29,10 +29,10 @@ public final class Sampler {
 
     /**
      * The picked tokens {@code s32[B]} and their log-probabilities under the unfiltered model
-     * {@code f32[B]}, and the most likely token of each row with its log-probability (OpenAI's
-     * {@code top_logprobs}).
+     * {@code f32[B]}, and each row's K most likely tokens {@code s32[B, K]} with their
+     * log-probabilities {@code f32[B, K]}, most likely first (OpenAI's {@code top_logprobs}).
      */
-    public record Sample(Tensor tokens, Tensor logprobs, Tensor best, Tensor bestLogprobs) {}
+    public record Sample(Tensor tokens, Tensor logprobs, Tensor topTokens, Tensor topLogprobs) {}
 
     private static final double DROPPED = -Float.MAX_VALUE;
 
@@ -42,9 +42,15 @@ public final class Sampler {
      * @param topK        {@code s32[B]}; 0 or less = no top-k
      * @param topP        {@code f32[B]}; 1 or more = no top-p
      * @param keys        {@code u32[B, 2]}: each row's random key
-     * @param index       s32 scalar: which generated token this is (folded into each key)
+     * @param index       which generated token this is (folded into each key): an s32 scalar for
+     *                    every row, or s32[B] when rows are at different tokens
+     * @param alternatives K, how many most likely tokens to report per row (at least 1)
      */
-    public static Sample sample(Tensor logits, Tensor temperature, Tensor topK, Tensor topP, Tensor keys, Tensor index) {
+    public static Sample sample(Tensor logits, Tensor temperature, Tensor topK, Tensor topP, Tensor keys, Tensor index,
+                                int alternatives) {
+        if (alternatives < 1) {
+            throw new IllegalArgumentException("alternatives must be >= 1, got " + alternatives);
+        }
         int b = logits.dim(0);
         int v = logits.dim(1);
         Tensor greedy = logits.argmax(1);
@@ -66,7 +72,7 @@ public final class Sampler {
 
         Tensor[] noise = new Tensor[b];
         for (int r = 0; r < b; r++) {
-            Tensor key = Rng.foldIn(keys.slice(0, r, r + 1).reshape(2), index);
+            Tensor key = Rng.foldIn(keys.slice(0, r, r + 1).reshape(2), index.rank() == 0 ? index : index.slice(0, r, r + 1).reshape());
             Tensor u = Rng.uniform(key, DType.F32, Shape.of(1, v), Float.MIN_NORMAL, 1);
             noise[r] = u.log().neg().log().neg();
         }
@@ -74,8 +80,29 @@ public final class Sampler {
         Tensor tokens = temperature.le(Constants.scalar(0, DType.F32)).select(greedy, drawn);
         Tensor all = logits.logSoftmax(1);
         Tensor lp = Indexing.takeAlongAxis(all, tokens.reshape(b, 1), 1).reshape(b);
-        Tensor bestLp = Indexing.takeAlongAxis(all, greedy.reshape(b, 1), 1).reshape(b);
-        return new Sample(tokens, lp, greedy, bestLp);
+        Tensor top = mostLikely(logits, greedy, alternatives);
+        return new Sample(tokens, lp, top, Indexing.takeAlongAxis(all, top, 1));
+    }
+
+    /**
+     * The k largest logits' ids {@code s32[B, k]}, largest first, starting from the row's
+     * {@code argmax}; each further one is the argmax once the ones before are masked out (k is
+     * small, so k passes over the vocabulary cost less than a sort).
+     */
+    static Tensor mostLikely(Tensor logits, Tensor argmax, int k) {
+        int b = logits.dim(0);
+        Tensor ids = Shapes.iota(DType.S32, Shape.of(1, logits.dim(1)), 1);
+        Tensor[] picked = new Tensor[k];
+        Tensor x = logits;
+        Tensor next = argmax;
+        for (int j = 0; j < k; j++) {
+            picked[j] = next.reshape(b, 1);
+            if (j + 1 < k) {
+                x = ids.eq(picked[j]).select(Constants.scalar(Double.NEGATIVE_INFINITY, DType.F32), x);
+                next = x.argmax(1);
+            }
+        }
+        return Shapes.concatenate(1, picked);
     }
 
     /** An order-preserving map of f32 to u32: a > b as floats iff image(a) > image(b) as unsigned ints. */

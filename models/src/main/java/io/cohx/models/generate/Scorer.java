@@ -6,6 +6,7 @@ import io.cohx.engine.Jit;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Tensor;
 import io.cohx.engine.Tree;
+import io.cohx.engine.mesh.Mesh;
 import io.cohx.models.CausalLm;
 import io.cohx.models.ForwardOptions;
 import io.cohx.pjrt.PjrtClient;
@@ -13,6 +14,7 @@ import io.cohx.pjrt.PjrtClient;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Log-likelihoods of token sequences under the model (the server's {@code /loglikelihood},
@@ -27,6 +29,7 @@ public final class Scorer implements AutoCloseable {
     private final int batchSize;
     private final Buckets lengths;
     private final Jit jit;
+    private final List<DeviceArray> owned = new ArrayList<>();
 
     /**
      * One sequence to score: the model reads {@code inputs} and is scored on predicting
@@ -69,17 +72,23 @@ public final class Scorer implements AutoCloseable {
     public record Scored(double logLikelihood, boolean greedy, float[] tokenLogprobs, int[] argmax, float[] argmaxLogprobs) {}
 
     public Scorer(CausalLm model, Tree<?> params, PjrtClient client, int batchSize, Buckets lengths, DType dtype) {
-        this.params = Generator.upload(client, params);
+        this(model, params, client, batchSize, lengths, dtype, null);
+    }
+
+    /** As above, on {@code mesh} (null: one device) laid out as {@link ServingLayout} says. */
+    public Scorer(CausalLm model, Tree<?> params, PjrtClient client, int batchSize, Buckets lengths, DType dtype, Mesh mesh) {
+        ServingLayout layout = new ServingLayout(mesh, model, batchSize);
+        this.params = layout.place(client, params, owned);
         this.batchSize = batchSize;
         this.lengths = lengths;
         ForwardOptions options = ForwardOptions.EVAL.withDtype(dtype);
-        this.jit = Jit.builder("score", t -> {
+        this.jit = layout.apply(Jit.builder("score", t -> {
             Tensor lp = model.logits(t.subtree("params"), t.get("inputs"), options).logSoftmax(2);
             Tensor target = io.cohx.engine.Indexing.takeAlongAxis(lp, t.get("targets").expandDims(2), 2).squeeze(2);
             Tensor best = lp.argmax(2);
             Tensor bestLp = io.cohx.engine.Indexing.takeAlongAxis(lp, best.expandDims(2), 2).squeeze(2);
             return Tree.of("logprob", target, "argmax", best, "argmax_logprob", bestLp);
-        }).build(client);
+        }), Set.of("inputs", "targets", "logprob", "argmax", "argmax_logprob")).build(client);
     }
 
     /** The longest row this scorer takes. */
@@ -179,5 +188,6 @@ public final class Scorer implements AutoCloseable {
     @Override
     public void close() {
         jit.close();
+        owned.forEach(DeviceArray::close);
     }
 }

@@ -1,8 +1,7 @@
-package io.cohx.coh.serve;
+package io.cohx.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cohx.engine.DeviceArray;
 import io.cohx.models.tokenizer.Tokenizers;
 import io.cohx.pjrt.PjrtClient;
 import io.cohx.pjrt.testing.TestPlugins;
@@ -42,7 +41,7 @@ class ChatPageBrowserTest {
         assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
                 "chromium and chromedriver are not installed; run tools/serve/install_browser.sh to include this test");
         PjrtClient client = TestPlugins.cpuClient(1);
-        ServedModel model = ServedModel.load(null, "llama", "debug",
+        TestModel model = TestModel.random("llama", "debug",
                 "hidden_size=64,intermediate_size=128,num_hidden_layers=2,num_attention_heads=2,vocab_size=50257", 1, client);
         ServeOptions o = ServeOptions.defaults().withLengths(64, 256, 2).withServer(0, 8, List.of("none"));
         int port;
@@ -93,7 +92,7 @@ class ChatPageBrowserTest {
             }
         } finally {
             driver.destroy();
-            model.params().values().forEach(v -> ((DeviceArray) v).close());
+            model.close();
         }
     }
 

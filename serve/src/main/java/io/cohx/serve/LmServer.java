@@ -1,16 +1,11 @@
-package io.cohx.coh.serve;
+package io.cohx.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import io.cohx.engine.DType;
-import io.cohx.engine.DeviceArray;
-import io.cohx.engine.NdArray;
 import io.cohx.engine.Tree;
+import io.cohx.engine.mesh.Mesh;
 import io.cohx.models.CausalLm;
-import io.cohx.models.generate.Buckets;
 import io.cohx.models.generate.Generator;
 import io.cohx.models.generate.Sampling;
 import io.cohx.models.generate.Scorer;
@@ -21,116 +16,84 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code cohx serve}: the original CoH LM server (docs/SERVING.md#endpoints) — {@code /loglikelihood},
  * {@code /loglikelihood-rolling}, {@code /generate}, {@code /greedy-until}, {@code /chat},
  * {@code /ready} with the same JSON — plus the OpenAI-style {@code /v1/completions} and
- * {@code /v1/chat/completions} (with server-sent-event streaming; {@link OpenAiApi}), the
- * tokenizer endpoints lm-evaluation-harness looks for, {@code /health}, {@code /metrics}, and the
- * chat page at {@code /}. HTTP runs on the JDK's server with a virtual thread per request; the
- * model runs on one device thread ({@link Scheduler}) that batches whatever is waiting.
+ * {@code /v1/chat/completions} (with server-sent-event streaming and log-probs; {@link OpenAiApi}),
+ * the tokenizer endpoints lm-evaluation-harness looks for, {@code /health}, {@code /metrics}, and
+ * the chat page at {@code /}. HTTP runs on Jetty with a virtual thread per request
+ * ({@link WebServer}); the model runs on one device thread ({@link Scheduler}): by default
+ * continuous batching over {@code batch_size} KV-cache slots, optionally on a mesh.
+ *
+ * <p>Embedding it (tests, evaluation): {@link #start} with a loaded model, {@link #uri}, and
+ * {@link #close} (drains the requests in flight first). CoH specifics such as the feedback phrase
+ * of the chat endpoints are options, not code.
  */
 public final class LmServer implements AutoCloseable {
+    /** How long {@link #close} lets requests in flight finish. */
+    public static final Duration DRAIN = Duration.ofSeconds(30);
+
     private final ServeOptions options;
     private final Tokenizer tokenizer;
     private final Prompts prompts;
-    private final Generator generator;
-    private final Scorer scorer;
-    private final Scheduler scheduler;
-    private final ServeMetrics metrics = new ServeMetrics();
-    private final HttpServer http;
-    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-    private final Tree<DeviceArray> params;
-    private final List<DeviceArray> uploaded = new ArrayList<>();
-    private final CompletableFuture<Void> ready = new CompletableFuture<>();
+    private final ChatFormat chatFormat;
+    private final ModelWorker worker;
+    private final WebServer http;
     private final AtomicLong seeds;
     private final OpenAiApi openAi;
     private final byte[] chatPage;
 
-    private LmServer(CausalLm model, Tree<?> hostParams, Tokenizer tokenizer, PjrtClient client, ServeOptions o, PrintStream log)
-            throws IOException {
+    private LmServer(CausalLm model, Tree<?> params, Tokenizer tokenizer, PjrtClient client, Mesh mesh, ServeOptions o, PrintStream log) {
         this.options = o;
         this.tokenizer = tokenizer;
         this.prompts = new Prompts(tokenizer, o);
+        this.chatFormat = o.chatTemplate() == null ? new ChatFormat.Coh(o, prompts) : ChatFormat.Template.of(o.chatTemplate(), tokenizer);
         this.seeds = new AtomicLong(o.seed());
-        if (tokenizer.vocabSize() > model.config().vocabSize()) {
-            throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize() + " ids but the model's vocab_size is "
-                    + model.config().vocabSize() + "; use the model's own tokenizer");
-        }
-        if (o.seqLength() > model.config().maxPositions()) {
-            throw new IllegalArgumentException("--seq-length " + o.seqLength() + " exceeds the model's " + model.config().maxPositions()
-                    + " positions");
-        }
-        DType dtype = switch (o.dtype()) {
-            case "fp32", "f32", "float32" -> DType.F32;
-            case "bf16", "bfloat16" -> DType.BF16;
-            case "fp16", "f16", "float16" -> DType.F16;
-            default -> throw new IllegalArgumentException("--dtype " + o.dtype() + ": use fp32, bf16 or fp16");
-        };
-        this.params = hostParams.map(v -> v instanceof NdArray a ? DeviceArray.put(client, a) : (DeviceArray) v);
-        for (String p : params.paths()) {
-            if (hostParams.get(p) instanceof NdArray) {
-                uploaded.add(params.get(p));
-            }
-        }
-        int minBucket = Math.min(16, o.inputLength());
-        this.generator = new Generator(model, params, tokenizer, client, o.batchSize(), o.seqLength(),
-                Buckets.powersOfTwo(minBucket, o.inputLength()), dtype);
-        this.scorer = new Scorer(model, params, client, o.batchSize(), Buckets.powersOfTwo(minBucket, o.seqLength()), dtype);
-        this.scheduler = new Scheduler(generator, scorer, o.maxQueue(), metrics, () -> warmUp(log));
         this.openAi = new OpenAiApi(this);
         try (InputStream in = LmServer.class.getResourceAsStream("chat.html")) {
-            String page = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+            String page = new String(in.readAllBytes(), StandardCharsets.UTF_8)
                     .replace("{{LM_PREFIX}}", escapeHtml(o.chatLmPrefix()))
+                    .replace("{{CHAT_FORMAT}}", chatFormat.describe())
                     .replace("{{MAX_TOKENS}}", Integer.toString(Math.min(128, o.seqLength() - o.inputLength())));
-            this.chatPage = page.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        }
-        this.http = HttpServer.create(new InetSocketAddress(o.host(), o.port()), 64);
-        http.setExecutor(executor);
-        http.createContext("/", this::handle);
-        http.start();
-    }
-
-    /** Starts serving {@code model} with {@code params} (host or device arrays); the functions in pre_compile compile in the background. */
-    public static LmServer start(CausalLm model, Tree<?> params, Tokenizer tokenizer, PjrtClient client, ServeOptions options,
-                                 PrintStream log) {
-        try {
-            return new LmServer(model, params, tokenizer, client, options, log);
+            this.chatPage = page.getBytes(StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage()
-                    + " (is another server on that port? pass --port)", e);
+            throw new UncheckedIOException("cannot read the chat page from the jar: " + e.getMessage(), e);
         }
-    }
-
-    private void warmUp(PrintStream log) {
+        this.worker = new ModelWorker(model, params, tokenizer, client, mesh, o, log);
         try {
-            long t0 = System.nanoTime();
-            if (options.compiles("loglikelihood")) {
-                scorer.warmUp();
-            }
-            if (options.compiles("generate") || options.compiles("greedy_until") || options.compiles("chat")) {
-                generator.warmUp();
-            }
-            if (!options.preCompile().isEmpty() && !options.preCompile().contains("none")) {
-                log.printf("cohx serve: compiled %s in %.1f s%n", String.join(",", options.preCompile()), (System.nanoTime() - t0) / 1e9);
-            }
-            ready.complete(null);
+            this.http = new WebServer(o.host(), o.port(), DRAIN, this::handle);
         } catch (RuntimeException e) {
-            ready.completeExceptionally(e);
+            worker.close();
             throw e;
         }
+    }
+
+    /**
+     * Starts serving {@code model} with {@code params} (host or device arrays; the caller's arrays
+     * stay the caller's) on one device; the functions in pre_compile compile in the background
+     * ({@link #awaitReady}).
+     */
+    public static LmServer start(CausalLm model, Tree<?> params, Tokenizer tokenizer, PjrtClient client, ServeOptions options,
+                                 PrintStream log) {
+        return start(model, params, tokenizer, client, null, options, log);
+    }
+
+    /**
+     * As above on {@code mesh} (null: one device): parameters by the model's partition rules
+     * (tensor parallel over mp), KV-cache slots and batches over dp × fsdp.
+     */
+    public static LmServer start(CausalLm model, Tree<?> params, Tokenizer tokenizer, PjrtClient client, Mesh mesh, ServeOptions options,
+                                 PrintStream log) {
+        return new LmServer(model, params, tokenizer, client, mesh, options, log);
     }
 
     private static String escapeHtml(String s) {
@@ -139,11 +102,11 @@ public final class LmServer implements AutoCloseable {
 
     /** Blocks until the pre-compiled functions are ready. */
     public void awaitReady() {
-        ready.join();
+        worker.awaitReady();
     }
 
     public int port() {
-        return http.getAddress().getPort();
+        return http.port();
     }
 
     public URI uri() {
@@ -158,12 +121,16 @@ public final class LmServer implements AutoCloseable {
         return prompts;
     }
 
+    ChatFormat chatFormat() {
+        return chatFormat;
+    }
+
     Tokenizer tokenizer() {
         return tokenizer;
     }
 
     ServeMetrics metrics() {
-        return metrics;
+        return worker.metrics();
     }
 
     long nextSeed() {
@@ -172,18 +139,24 @@ public final class LmServer implements AutoCloseable {
 
     // ---- routing ---------------------------------------------------------------------------------
 
-    private void handle(HttpExchange ex) {
-        String path = ex.getRequestURI().getPath();
-        String method = ex.getRequestMethod();
+    private void handle(Http ex) {
+        String path = ex.path();
         int status = 200;
         try {
-            status = route(ex, method, path);
+            status = route(ex, ex.method(), path);
         } catch (BadRequest e) {
             status = 400;
             trySend(ex, 400, Http.error(e.getMessage(), "invalid_request_error", e.field()));
+        } catch (Http.TooLarge e) {
+            status = 413;
+            // Answer first, then take in (and drop) the rest of the body, so the client reads the 413
+            // instead of a reset; a body past the drain limit closes the connection.
+            ex.header("Connection", "close");
+            trySend(ex, 413, Http.error(e.getMessage(), "invalid_request_error", null));
+            ex.drainBody();
         } catch (Overloaded e) {
             status = 503;
-            ex.getResponseHeaders().set("Retry-After", "1");
+            ex.header("Retry-After", "1");
             trySend(ex, 503, Http.error(e.getMessage(), "overloaded", null));
         } catch (IOException e) {
             status = 499; // the client went away
@@ -191,44 +164,46 @@ public final class LmServer implements AutoCloseable {
             status = 500;
             trySend(ex, 500, Http.error(e.getClass().getSimpleName() + ": " + e.getMessage(), "server_error", null));
         } finally {
-            metrics.request(path, status);
-            ex.close();
+            worker.metrics().request(path, status);
         }
     }
 
-    private static void trySend(HttpExchange ex, int status, Object body) {
+    private static void trySend(Http ex, int status, Object body) {
+        if (ex.response.isCommitted()) {
+            return; // a stream that failed midway: nothing more can be said to the client
+        }
         try {
-            Http.json(ex, status, body);
+            ex.json(status, body);
         } catch (IOException | RuntimeException ignored) {
-            // Headers may already be out (a failed stream) or the client is gone.
+            // The client is gone.
         }
     }
 
-    private int route(HttpExchange ex, String method, String path) throws IOException {
+    private int route(Http ex, String method, String path) throws IOException {
         boolean get = method.equals("GET") || method.equals("HEAD");
         boolean post = method.equals("POST");
         switch (path) {
             case "/", "/index.html" -> {
                 if (!get) return notAllowed(ex, "GET");
-                Http.send(ex, 200, "text/html; charset=utf-8", chatPage);
+                ex.send(200, "text/html; charset=utf-8", chatPage);
             }
             case "/ready" -> {
                 if (!get) return notAllowed(ex, "GET");
-                if (!ready.isDone() || ready.isCompletedExceptionally()) {
-                    Http.json(ex, 503, Map.of("status", "compiling"));
+                if (!worker.ready()) {
+                    ex.json(503, Map.of("status", "compiling"));
                     return 503;
                 }
-                Http.json(ex, 200, Map.of("status", "ready"));
+                ex.json(200, Map.of("status", "ready"));
             }
             case "/health" -> {
                 if (!get) return notAllowed(ex, "GET");
-                Http.json(ex, 200, Map.of("status", "ok", "ready", ready.isDone() && !ready.isCompletedExceptionally(),
-                        "queue_depth", scheduler.depth(), "model", options.modelName()));
+                ex.json(200, Map.of("status", "ok", "ready", worker.ready(),
+                        "queue_depth", worker.depth(), "model", options.modelName()));
             }
             case "/metrics" -> {
                 if (!get) return notAllowed(ex, "GET");
-                metrics.queueDepth(scheduler.depth());
-                Http.send(ex, 200, "text/plain; version=0.0.4", metrics.text().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                worker.metrics().queueDepth(worker.depth());
+                ex.send(200, "text/plain; version=0.0.4", worker.metrics().text().getBytes(StandardCharsets.UTF_8));
             }
             case "/loglikelihood" -> {
                 if (!post) return notAllowed(ex, "POST");
@@ -257,16 +232,16 @@ public final class LmServer implements AutoCloseable {
         return 200;
     }
 
-    static int notAllowed(HttpExchange ex, String allow) throws IOException {
-        ex.getResponseHeaders().set("Allow", allow);
-        Http.json(ex, 405, Http.error("use " + allow + " for " + ex.getRequestURI().getPath(), "invalid_request_error", null));
+    static int notAllowed(Http ex, String allow) throws IOException {
+        ex.header("Allow", allow);
+        ex.json(405, Http.error("use " + allow + " for " + ex.path(), "invalid_request_error", null));
         return 405;
     }
 
     // ---- the original endpoints -----------------------------------------------------------------
 
-    private void loglikelihood(HttpExchange ex) throws IOException {
-        Fields f = Http.body(ex);
+    private void loglikelihood(Http ex) throws IOException {
+        Fields f = ex.body();
         List<String> prefix = f.strings("prefix_text");
         List<String> text = f.strings("text");
         if (prefix.size() != text.size()) {
@@ -293,11 +268,11 @@ public final class LmServer implements AutoCloseable {
             ll.add(r < 0 ? 0.0 : scored.get(r).logLikelihood());
             greedy.add(r < 0 || scored.get(r).greedy());
         }
-        Http.json(ex, 200, out);
+        ex.json(200, out);
     }
 
-    private void loglikelihoodRolling(HttpExchange ex) throws IOException {
-        Fields f = Http.body(ex);
+    private void loglikelihoodRolling(Http ex) throws IOException {
+        Fields f = ex.body();
         List<String> text = f.strings("text");
         List<Scorer.Row> rows = new ArrayList<>();
         List<int[]> spans = new ArrayList<>();
@@ -323,7 +298,7 @@ public final class LmServer implements AutoCloseable {
             ll.add(sum);
             greedy.add(g);
         }
-        Http.json(ex, 200, out);
+        ex.json(200, out);
     }
 
     private Sampling originalSampling(Fields f) {
@@ -332,8 +307,8 @@ public final class LmServer implements AutoCloseable {
         return options.doSample() && t > 0 ? new Sampling(t, options.topK(), options.topP(), seed) : Sampling.GREEDY;
     }
 
-    private void generate(HttpExchange ex) throws IOException {
-        Fields f = Http.body(ex);
+    private void generate(Http ex) throws IOException {
+        Fields f = ex.body();
         List<String> text = f.strings(f.has("text") || !f.has("prefix_text") ? "text" : "prefix_text");
         Sampling s = originalSampling(f);
         List<Generator.Request> rows = new ArrayList<>();
@@ -344,11 +319,11 @@ public final class LmServer implements AutoCloseable {
         ObjectNode out = Http.JSON.createObjectNode();
         ArrayNode texts = out.putArray("output_text");
         res.forEach(r -> texts.add(r.text()));
-        Http.json(ex, 200, out);
+        ex.json(200, out);
     }
 
-    private void greedyUntil(HttpExchange ex) throws IOException {
-        Fields f = Http.body(ex);
+    private void greedyUntil(Http ex) throws IOException {
+        Fields f = ex.body();
         List<String> prefix = f.strings("prefix_text");
         JsonNode until = f.get("until");
         if (until == null || !until.isArray() || until.size() != prefix.size()) {
@@ -377,11 +352,11 @@ public final class LmServer implements AutoCloseable {
         ObjectNode out = Http.JSON.createObjectNode();
         ArrayNode texts = out.putArray("output_text");
         res.forEach(r -> texts.add(r.text()));
-        Http.json(ex, 200, out);
+        ex.json(200, out);
     }
 
-    private void chat(HttpExchange ex) throws IOException {
-        Fields f = Http.body(ex);
+    private void chat(Http ex) throws IOException {
+        Fields f = ex.body();
         String prompt = f.string("prompt");
         String context = f.string("context", "");
         String turn = prompts.chatTurn(context, prompt, options.chatLmPrefix());
@@ -393,96 +368,31 @@ public final class LmServer implements AutoCloseable {
         ObjectNode out = Http.JSON.createObjectNode();
         out.put("response", response);
         out.put("context", prompts.chatContext(turn, " " + response));
-        Http.json(ex, 200, out);
+        ex.json(200, out);
     }
 
     // ---- running jobs -------------------------------------------------------------------------
 
     List<Scorer.Scored> score(List<Scorer.Row> rows) {
-        if (rows.isEmpty()) {
-            return List.of();
-        }
-        return await(scheduler.submit(new Scheduler.ScoreJob(rows)).done);
+        return worker.score(rows);
     }
 
-    /** Receives streamed text on the request's thread; an IOException means the client left. */
-    interface PieceWriter {
-        void write(int row, String piece) throws IOException;
+    /** Generates {@code rows}; with a writer, their output is streamed to it on this thread (see {@link ModelWorker#stream}). */
+    List<Generator.Result> runGenerate(List<Generator.Request> rows, ModelWorker.PieceWriter writer) throws IOException {
+        return writer == null ? worker.generate(rows) : worker.stream(rows, writer);
     }
-
-    private record Piece(int row, String text) {}
-
-    private static final Object END = new Object();
 
     /**
-     * Generates {@code rows} as one job. With a writer, text is handed to it as it comes, on this
-     * thread; if the writer fails (the client disconnected) the job is cancelled, which frees its
-     * rows at the next token, and null is returned.
+     * Stops listening and drains: new requests get 503 while those in flight (streams included)
+     * finish, for up to {@link #DRAIN}; then stops the device thread and frees programs, the cache
+     * and the parameters placed here (arrays the caller passed stay the caller's).
      */
-    List<Generator.Result> runGenerate(List<Generator.Request> rows, PieceWriter writer) throws IOException {
-        for (Generator.Request r : rows) {
-            metrics.prompt(r.prompt().length);
-        }
-        if (writer == null) {
-            return await(scheduler.submit(new Scheduler.GenerateJob(rows)).done);
-        }
-        var events = new LinkedBlockingQueue<Object>();
-        List<Generator.Request> streamed = new ArrayList<>();
-        for (int i = 0; i < rows.size(); i++) {
-            int row = i;
-            Generator.Request r = rows.get(i);
-            streamed.add(new Generator.Request(r.prompt(), r.maxNewTokens(), r.sampling(), r.stop(), piece -> {
-                events.add(new Piece(row, piece));
-                return true;
-            }));
-        }
-        var job = scheduler.submit(new Scheduler.GenerateJob(streamed));
-        job.done.whenComplete((v, e) -> events.add(END));
-        while (true) {
-            Object e;
-            try {
-                e = events.take();
-            } catch (InterruptedException ie) {
-                job.cancelled.set(true);
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted");
-            }
-            if (e == END) {
-                break;
-            }
-            Piece p = (Piece) e;
-            try {
-                writer.write(p.row(), p.text());
-            } catch (IOException io) {
-                job.cancelled.set(true);
-                throw io;
-            }
-        }
-        return await(job.done);
-    }
-
-    private static <T> T await(CompletableFuture<T> f) {
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for the model", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException(e.getCause());
-        }
-    }
-
-    /** Stops listening, lets the device thread finish, frees programs and parameters. */
     @Override
     public void close() {
-        http.stop(0);
-        scheduler.close();
-        executor.shutdownNow();
-        generator.close();
-        scorer.close();
-        uploaded.forEach(DeviceArray::close); // arrays the caller passed stay the caller's
+        try {
+            http.close();
+        } finally {
+            worker.close();
+        }
     }
 }

@@ -1,4 +1,4 @@
-package io.cohx.coh.serve;
+package io.cohx.serve;
 
 import java.util.Map;
 import java.util.TreeMap;
@@ -6,8 +6,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Counters behind {@code /metrics} (Prometheus text format): requests by endpoint and status,
- * generated and scored tokens, batches, the queue depth, and generation throughput over the last
- * batches (tokens divided by the device time of the batches that made them).
+ * generated and scored tokens, batches (decode steps under continuous batching), prefilled prompt
+ * tokens, the queue depth, busy slots, and generation throughput over the last batches (tokens
+ * divided by the device time of the batches that made them).
  */
 final class ServeMetrics {
     private final Map<String, AtomicLong> requests = new TreeMap<>();
@@ -17,7 +18,9 @@ final class ServeMetrics {
     private final AtomicLong batches = new AtomicLong();
     private final AtomicLong cancelledRows = new AtomicLong();
     private final AtomicLong batchRows = new AtomicLong();
+    private final AtomicLong prefilledTokens = new AtomicLong();
     private volatile int queueDepth;
+    private volatile int activeSlots;
     private double recentTokens;
     private double recentSeconds;
 
@@ -27,6 +30,14 @@ final class ServeMetrics {
 
     void queueDepth(int d) {
         queueDepth = d;
+    }
+
+    void activeSlots(int n) {
+        activeSlots = n;
+    }
+
+    void prefilled(long tokens) {
+        prefilledTokens.addAndGet(tokens);
     }
 
     void batchStarted(int rows) {
@@ -64,7 +75,9 @@ final class ServeMetrics {
         line(sb, "cohx_generated_tokens_total", "counter", "Tokens generated.", generatedTokens.get());
         line(sb, "cohx_prompt_tokens_total", "counter", "Prompt tokens of generation requests.", promptTokens.get());
         line(sb, "cohx_scored_sequences_total", "counter", "Sequences scored (log-likelihood).", scoredRows.get());
-        line(sb, "cohx_batches_total", "counter", "Generation batches run.", batches.get());
+        line(sb, "cohx_batches_total", "counter", "Generation batches (decode steps under continuous batching) run.", batches.get());
+        line(sb, "cohx_prefilled_tokens_total", "counter", "Prompt tokens written into the KV cache by prefill chunks.", prefilledTokens.get());
+        line(sb, "cohx_active_slots", "gauge", "KV-cache slots holding a request (continuous batching).", activeSlots);
         line(sb, "cohx_batch_rows_total", "counter", "Rows in those batches.", batchRows.get());
         line(sb, "cohx_cancelled_rows_total", "counter", "Generation rows stopped because their client went away.", cancelledRows.get());
         line(sb, "cohx_queue_depth", "gauge", "Requests waiting for the device.", queueDepth);

@@ -1,6 +1,5 @@
-package io.cohx.coh.serve;
+package io.cohx.coh.train;
 
-import io.cohx.coh.train.TrainCheckpoint;
 import io.cohx.engine.ArrayType;
 import io.cohx.engine.DeviceArray;
 import io.cohx.engine.Jit;

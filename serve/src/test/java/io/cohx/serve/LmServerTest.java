@@ -1,4 +1,4 @@
-package io.cohx.coh.serve;
+package io.cohx.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -52,7 +52,7 @@ class LmServerTest {
     static final int SEQ = 64;
     static final int MAX_QUEUE = 4;
     static PjrtClient client;
-    static ServedModel model;
+    static TestModel model;
     static Tokenizer tokenizer;
     static LmServer server;
     static HttpClient http;
@@ -60,7 +60,7 @@ class LmServerTest {
     @BeforeAll
     static void start() {
         client = TestPlugins.cpuClient(1);
-        model = ServedModel.load(null, "llama", "debug", "vocab_size=50257", 42, client);
+        model = TestModel.random("llama", "debug", "vocab_size=50257", 42, client);
         tokenizer = Tokenizers.load("gpt2");
         ServeOptions o = ServeOptions.defaults().withLengths(INPUT, SEQ, 2).withServer(0, MAX_QUEUE, List.of("all"));
         server = LmServer.start(model.model(), model.params(), tokenizer, client, o, System.out);
@@ -70,7 +70,7 @@ class LmServerTest {
     @AfterAll
     static void stop() {
         server.close();
-        model.params().values().forEach(v -> ((DeviceArray) v).close());
+        model.close();
     }
 
     record Reply(int status, JsonNode body, HttpResponse<String> raw) {}
@@ -280,6 +280,133 @@ class LmServerTest {
         assertEquals("prompt", post("/v1/completions", "{\"prompt\": [1, -4]}").body().get("error").get("param").asText());
         assertEquals(404, get("/nope").status());
         assertEquals(405, get("/generate").status());
+        // The original endpoints take lists: a lone string is refused, not run as zero rows.
+        Reply lone = post("/generate", "{\"text\": \"hi\"}");
+        assertEquals(400, lone.status(), lone.raw().body());
+        assertEquals("text", lone.body().get("error").get("param").asText());
+        assertTrue(lone.body().get("error").get("message").asText().contains("must be a list of strings"), lone.raw().body());
+        // 2^63 is out of range, said with the number sent (not a wrapped negative one).
+        Reply huge = post("/v1/completions", "{\"prompt\": \"x\", \"max_tokens\": 9223372036854775808}");
+        assertEquals(400, huge.status());
+        assertEquals("max_tokens", huge.body().get("error").get("param").asText());
+        assertEquals("'max_tokens' must be between 0 and " + SEQ + ", got 9223372036854775808", huge.body().get("error").get("message").asText());
+        assertEquals("seed", post("/v1/completions", "{\"prompt\": \"x\", \"seed\": 18446744073709551616}").body().get("error")
+                .get("param").asText());
+        assertEquals("max_tokens", post("/v1/completions", "{\"prompt\": \"x\", \"max_tokens\": 2.5}").body().get("error")
+                .get("param").asText());
+    }
+
+    @Test
+    @Order(9)
+    void aBodyOverTheLimitIs413EvenWhileTheClientIsStillSending() throws Exception {
+        byte[] big = new byte[20 << 20];
+        java.util.Arrays.fill(big, (byte) ' ');
+        var sized = http.send(HttpRequest.newBuilder(server.uri().resolve("/v1/completions")).POST(HttpRequest.BodyPublishers.ofByteArray(big))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(413, sized.statusCode(), "20 MB with a Content-Length: answered, not reset");
+        assertTrue(JSON.readTree(sized.body()).get("error").get("message").asText().contains("16 MiB"), sized.body());
+        // Chunked (no length known up front): refused once 16 MiB have arrived.
+        var chunked = http.send(HttpRequest.newBuilder(server.uri().resolve("/v1/completions"))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(413, chunked.statusCode());
+        assertEquals(200, post("/v1/completions", "{\"prompt\": \"x\", \"max_tokens\": 1}").status(), "and the server goes on");
+    }
+
+    @Test
+    @Order(10)
+    void oneConnectionCarriesSeveralRequests() throws Exception {
+        String body = "{\"prompt\": \"Hi\", \"max_tokens\": 2, \"temperature\": 0}";
+        String req = "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
+                + body.length() + "\r\n\r\n" + body;
+        try (Socket s = new Socket(server.uri().getHost(), server.port())) {
+            var in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            for (int i = 0; i < 3; i++) {
+                s.getOutputStream().write(req.getBytes(StandardCharsets.UTF_8));
+                s.getOutputStream().flush();
+                assertEquals("HTTP/1.1 200 OK", in.readLine(), "request " + i + " on the same connection");
+                int length = -1;
+                for (String h; !(h = in.readLine()).isEmpty(); ) {
+                    assertFalse(h.equalsIgnoreCase("Connection: close"), h);
+                    if (h.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                        length = Integer.parseInt(h.substring(15).strip());
+                    }
+                }
+                char[] payload = new char[length];
+                for (int at = 0; at < length; ) {
+                    at += in.read(payload, at, length - at);
+                }
+                assertTrue(new String(payload).contains("\"text_completion\""));
+            }
+        }
+    }
+
+    @Test
+    @Order(11)
+    void logprobsGiveTheMostLikelyAlternativesPlainAndStreamed() throws Exception {
+        String body = "{\"prompt\": \"The weather today\", \"max_tokens\": 6, \"temperature\": 0, \"logprobs\": 3}";
+        Reply plain = post("/v1/completions", body);
+        assertEquals(200, plain.status(), plain.raw().body());
+        JsonNode lp = plain.body().get("choices").get(0).get("logprobs");
+        int n = plain.body().get("usage").get("completion_tokens").asInt();
+        assertEquals(n, lp.get("tokens").size());
+        for (int i = 0; i < n; i++) {
+            JsonNode top = lp.get("top_logprobs").get(i);
+            double chosen = lp.get("token_logprobs").get(i).asDouble();
+            assertTrue(top.size() >= 2 && top.size() <= 4, top.toString());
+            double prev = 0;
+            var it = top.fields();
+            for (int j = 0; it.hasNext(); j++) {
+                double v = it.next().getValue().asDouble();
+                assertTrue(v <= prev + 1e-6, "most likely first: " + top);
+                prev = v;
+                if (j == 0) {
+                    assertEquals(chosen, v, 1e-6, "greedy picks the most likely");
+                }
+            }
+            assertEquals(chosen, top.get(lp.get("tokens").get(i).asText()).asDouble(), 1e-6, "the chosen token is among them");
+        }
+        // Streamed: one event per token, carrying the same log-probs.
+        List<String> ev = events("/v1/completions", body.replace("}", ", \"stream\": true}"));
+        List<String> tokens = new ArrayList<>();
+        List<Double> values = new ArrayList<>();
+        for (String e : ev.subList(0, ev.size() - 1)) {
+            JsonNode l = JSON.readTree(e).get("choices").get(0).get("logprobs");
+            if (l != null && !l.isNull()) {
+                l.get("tokens").forEach(t -> tokens.add(t.asText()));
+                l.get("token_logprobs").forEach(t -> values.add(t.asDouble()));
+                assertTrue(l.get("top_logprobs").size() == l.get("tokens").size());
+            }
+        }
+        assertEquals(JSON.convertValue(lp.get("tokens"), List.class), tokens);
+        for (int i = 0; i < n; i++) {
+            assertEquals(lp.get("token_logprobs").get(i).asDouble(), values.get(i), 1e-6);
+        }
+        // Chat: logprobs + top_logprobs in the chat shape, plain and streamed.
+        String chat = "{\"messages\": [{\"role\": \"user\", \"content\": \"Name a fruit\"}], \"max_tokens\": 5, \"temperature\": 0,"
+                + " \"logprobs\": true, \"top_logprobs\": 2";
+        JsonNode c = post("/v1/chat/completions", chat + "}").body().get("choices").get(0);
+        JsonNode content = c.get("logprobs").get("content");
+        assertTrue(content.size() >= 1, c.toString());
+        for (JsonNode t : content) {
+            assertEquals(2, t.get("top_logprobs").size(), t.toString());
+            assertEquals(t.get("logprob").asDouble(), t.get("top_logprobs").get(0).get("logprob").asDouble(), 1e-6);
+            assertTrue(t.get("bytes").isArray());
+        }
+        List<String> streamed = new ArrayList<>();
+        for (String e : events("/v1/chat/completions", chat + ", \"stream\": true}")) {
+            if (!e.equals("[DONE]")) {
+                JsonNode l = JSON.readTree(e).get("choices").get(0).get("logprobs");
+                if (l != null && !l.isNull()) {
+                    l.get("content").forEach(t -> streamed.add(t.get("token").asText()));
+                }
+            }
+        }
+        List<String> plainTokens = new ArrayList<>();
+        content.forEach(t -> plainTokens.add(t.get("token").asText()));
+        assertEquals(plainTokens, streamed);
+        assertEquals("top_logprobs", post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}],"
+                + " \"top_logprobs\": 2}").body().get("error").get("param").asText());
     }
 
     @Test

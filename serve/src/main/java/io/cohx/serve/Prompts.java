@@ -1,9 +1,8 @@
-package io.cohx.coh.serve;
+package io.cohx.serve;
 
 import io.cohx.models.tokenizer.Tokenizer;
 
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * Turns request texts into token ids the way the original server does: prefixes get the
@@ -56,24 +55,6 @@ final class Prompts {
     String chatContext(String turn, String response) {
         return turn + response + o.chatLmSuffix();
     }
-
-    /** An OpenAI message list as one CoH prompt. */
-    String chat(List<Message> messages, String lmPrefix) {
-        var sb = new StringBuilder(o.chatPrependText());
-        for (Message m : messages) {
-            switch (m.role()) {
-                case "system", "developer" -> sb.append(m.content()).append('\n');
-                case "user" -> sb.append(o.chatUserPrefix()).append(m.content()).append(o.chatUserSuffix());
-                case "assistant" -> sb.append(lmPrefix).append(m.content().startsWith(" ") ? "" : " ").append(m.content())
-                        .append(o.chatLmSuffix());
-                default -> throw new BadRequest("messages", "unknown role '" + m.role() + "'; use system, user or assistant");
-            }
-        }
-        return sb.append(lmPrefix).toString();
-    }
-
-    /** One chat message. */
-    record Message(String role, String content) {}
 
     int[] encode(String text) {
         return tokenizer.encode(text);

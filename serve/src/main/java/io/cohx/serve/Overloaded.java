@@ -1,4 +1,4 @@
-package io.cohx.coh.serve;
+package io.cohx.serve;
 
 /** The request queue is full: answered 503 with a Retry-After header. */
 public final class Overloaded extends RuntimeException {

@@ -1,4 +1,6 @@
-package io.cohx.coh.serve;
+package io.cohx.serve;
+
+import io.cohx.models.tokenizer.ChatTemplate;
 
 import java.util.List;
 import java.util.Locale;
@@ -32,12 +34,47 @@ import java.util.Set;
  * @param maxQueue              requests waiting beyond this get 503 with Retry-After
  * @param modelName             the name the OpenAI endpoints report
  * @param seed                  base seed of requests that give none
+ * @param batching              how generation rows share the device ({@link Batching})
+ * @param chatTemplate          the model's chat template for {@code /v1/chat/completions} and the chat page; null: the
+ *                              original CoH chat format (the {@code chat*} options)
  */
 public record ServeOptions(String host, int port, int inputLength, int seqLength, int batchSize, String dtype, boolean doSample,
                            double temperature, int topK, double topP, boolean addBosToken, String prependToPrefix,
                            String appendToPrefix, String prependToText, String appendToText, String chatPrependText,
                            String chatUserPrefix, String chatUserSuffix, String chatLmPrefix, String chatLmSuffix,
-                           int greedyUntilMaxLength, List<String> preCompile, int maxQueue, String modelName, long seed) {
+                           int greedyUntilMaxLength, List<String> preCompile, int maxQueue, String modelName, long seed,
+                           Batching batching, ChatTemplate chatTemplate) {
+
+    /**
+     * How generation rows share the device.
+     *
+     * @param scheduler    {@code continuous} (iteration-level batching over {@code --batch-size} KV-cache
+     *                     slots, the default) or {@code static} (a batch runs until its longest row ends)
+     * @param prefillChunk most prompt tokens prefilled per iteration (a power of two): longer prompts
+     *                     come in chunks, between decode steps of the other rows
+     * @param maxLogprobs  most alternatives a request may ask for ({@code logprobs} / {@code top_logprobs})
+     */
+    public record Batching(String scheduler, int prefillChunk, int maxLogprobs) {
+        public static final Batching DEFAULT = new Batching("continuous", 256, 20);
+
+        public Batching {
+            scheduler = scheduler.toLowerCase(Locale.ROOT);
+            if (!scheduler.equals("continuous") && !scheduler.equals("static")) {
+                throw new IllegalArgumentException("--scheduler " + scheduler + ": use continuous or static");
+            }
+            if (prefillChunk < 1 || Integer.bitCount(prefillChunk) != 1) {
+                throw new IllegalArgumentException("--prefill-chunk must be a power of two, got " + prefillChunk);
+            }
+            if (maxLogprobs < 1 || maxLogprobs > 100) {
+                throw new IllegalArgumentException("--max-logprobs must be in 1..100, got " + maxLogprobs);
+            }
+        }
+
+        public boolean continuous() {
+            return scheduler.equals("continuous");
+        }
+    }
+
 
     static final Set<String> COMPILABLE = Set.of("loglikelihood", "generate", "greedy_until", "chat", "all", "none");
 
@@ -64,21 +101,42 @@ public record ServeOptions(String host, int port, int inputLength, int seqLength
     /** The original server's defaults (port 5007, input 1024 / sequence 2048 tokens), on this machine only. */
     public static ServeOptions defaults() {
         return new ServeOptions("127.0.0.1", 5007, 1024, 2048, 1, "fp32", true, 1.0, 50, 1.0, true, "", "", "", "",
-                "", "User: ", " ", "A helpful answer:", " ", 5000, List.of("loglikelihood"), 64, "cohx", 0);
+                "", "User: ", " ", "A helpful answer:", " ", 5000, List.of("loglikelihood"), 64, "cohx", 0, Batching.DEFAULT, null);
     }
 
     /** A copy with other lengths (tests and small models). */
     public ServeOptions withLengths(int input, int seq, int batch) {
         return new ServeOptions(host, port, input, seq, batch, dtype, doSample, temperature, topK, topP, addBosToken, prependToPrefix,
                 appendToPrefix, prependToText, appendToText, chatPrependText, chatUserPrefix, chatUserSuffix, chatLmPrefix, chatLmSuffix,
-                greedyUntilMaxLength, preCompile, maxQueue, modelName, seed);
+                greedyUntilMaxLength, preCompile, maxQueue, modelName, seed, batching, chatTemplate);
+    }
+
+    /** A copy computing in {@code dtype}. */
+    public ServeOptions withDtype(String d) {
+        return new ServeOptions(host, port, inputLength, seqLength, batchSize, d, doSample, temperature, topK, topP, addBosToken,
+                prependToPrefix, appendToPrefix, prependToText, appendToText, chatPrependText, chatUserPrefix, chatUserSuffix,
+                chatLmPrefix, chatLmSuffix, greedyUntilMaxLength, preCompile, maxQueue, modelName, seed, batching, chatTemplate);
+    }
+
+    /** A copy with other batching settings. */
+    public ServeOptions withBatching(Batching b) {
+        return new ServeOptions(host, port, inputLength, seqLength, batchSize, dtype, doSample, temperature, topK, topP, addBosToken,
+                prependToPrefix, appendToPrefix, prependToText, appendToText, chatPrependText, chatUserPrefix, chatUserSuffix,
+                chatLmPrefix, chatLmSuffix, greedyUntilMaxLength, preCompile, maxQueue, modelName, seed, b, chatTemplate);
     }
 
     /** A copy listening on {@code port} with {@code maxQueue} waiting requests and these functions compiled at start. */
     public ServeOptions withServer(int port, int maxQueue, List<String> preCompile) {
         return new ServeOptions(host, port, inputLength, seqLength, batchSize, dtype, doSample, temperature, topK, topP, addBosToken,
                 prependToPrefix, appendToPrefix, prependToText, appendToText, chatPrependText, chatUserPrefix, chatUserSuffix,
-                chatLmPrefix, chatLmSuffix, greedyUntilMaxLength, preCompile, maxQueue, modelName, seed);
+                chatLmPrefix, chatLmSuffix, greedyUntilMaxLength, preCompile, maxQueue, modelName, seed, batching, chatTemplate);
+    }
+
+    /** A copy whose chat endpoints use {@code template} (null: the CoH chat format). */
+    public ServeOptions withChatTemplate(ChatTemplate template) {
+        return new ServeOptions(host, port, inputLength, seqLength, batchSize, dtype, doSample, temperature, topK, topP, addBosToken,
+                prependToPrefix, appendToPrefix, prependToText, appendToText, chatPrependText, chatUserPrefix, chatUserSuffix,
+                chatLmPrefix, chatLmSuffix, greedyUntilMaxLength, preCompile, maxQueue, modelName, seed, batching, template);
     }
 
     boolean compiles(String function) {

@@ -1,4 +1,4 @@
-package io.cohx.coh.serve;
+package io.cohx.serve;
 
 /** A request the server cannot serve as sent: answered 400 with a JSON error naming {@link #field()}. */
 public final class BadRequest extends RuntimeException {

@@ -1,26 +1,29 @@
-package io.cohx.coh.serve;
+package io.cohx.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
 import io.cohx.models.generate.Generator;
 import io.cohx.models.generate.Sampling;
 import io.cohx.models.generate.Scorer;
+import io.cohx.models.generate.Token;
+import io.cohx.models.tokenizer.ChatTemplate;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The OpenAI-style API of {@link LmServer}: {@code /v1/completions} (string or token prompts,
- * {@code echo}, {@code logprobs} — the top-1 alternative is given whatever number is asked for —,
- * {@code stop}, {@code seed}, streaming), {@code /v1/chat/completions} (messages joined into a CoH
- * prompt ending with the feedback phrase; the extension field {@code lm_prefix} replaces that
- * phrase), {@code /v1/models}, and the tokenizer endpoints ({@code /tokenizer_info},
+ * {@code echo}, {@code logprobs} — the N most likely alternatives per generated token, plain and
+ * streamed —, {@code stop}, {@code seed}, streaming), {@code /v1/chat/completions} (messages
+ * turned into a prompt by the server's {@link ChatFormat}: the model's chat template, or for a
+ * model without one the CoH format ending with the feedback phrase, which the extension field
+ * {@code lm_prefix} replaces; {@code logprobs} and
+ * {@code top_logprobs}), {@code /v1/models}, and the tokenizer endpoints ({@code /tokenizer_info},
  * {@code /tokenize}, {@code /detokenize}) that lm-evaluation-harness's {@code local-completions}
  * uses instead of downloading a tokenizer. Extension: {@code top_k}.
  */
@@ -32,7 +35,7 @@ final class OpenAiApi {
         this.server = server;
     }
 
-    int route(HttpExchange ex, String method, String path) throws IOException {
+    int route(Http ex, String method, String path) throws IOException {
         boolean get = method.equals("GET") || method.equals("HEAD");
         boolean post = method.equals("POST");
         switch (path) {
@@ -53,7 +56,7 @@ final class OpenAiApi {
                 m.put("object", "model");
                 m.put("owned_by", "cohx");
                 m.put("max_model_len", server.options().seqLength());
-                Http.json(ex, 200, out);
+                ex.json(200, out);
             }
             case "/tokenizer_info" -> {
                 if (!get) return LmServer.notAllowed(ex, "GET");
@@ -62,24 +65,24 @@ final class OpenAiApi {
                 putPiece(out, "bos_token", server.tokenizer().bosId());
                 putPiece(out, "pad_token", server.tokenizer().padId());
                 out.put("model_max_length", server.options().seqLength());
-                Http.json(ex, 200, out);
+                ex.json(200, out);
             }
             case "/tokenize" -> {
                 if (!post) return LmServer.notAllowed(ex, "POST");
-                Fields f = Http.body(ex);
+                Fields f = ex.body();
                 int[] t = server.prompts().encodeWithSpecials(f.string("prompt"));
                 if (f.bool("add_special_tokens", false) && server.prompts().bos() >= 0) {
                     t = prepend(server.prompts().bos(), t);
                 }
-                Http.json(ex, 200, Map.of("tokens", t, "count", t.length, "max_model_len", server.options().seqLength()));
+                ex.json(200, Map.of("tokens", t, "count", t.length, "max_model_len", server.options().seqLength()));
             }
             case "/detokenize" -> {
                 if (!post) return LmServer.notAllowed(ex, "POST");
-                Fields f = Http.body(ex);
-                Http.json(ex, 200, Map.of("prompt", server.prompts().decode(tokenList(f.get("tokens"), "tokens"))));
+                Fields f = ex.body();
+                ex.json(200, Map.of("prompt", server.prompts().decode(tokenList(f.get("tokens"), "tokens"))));
             }
             default -> {
-                Http.json(ex, 404, Http.error("no endpoint " + path + "; see / (chat), /v1/completions, /v1/chat/completions, "
+                ex.json(404, Http.error("no endpoint " + path + "; see / (chat), /v1/completions, /v1/chat/completions, "
                         + "/loglikelihood, /loglikelihood-rolling, /generate, /greedy-until, /chat, /ready, /health, /metrics",
                         "not_found", null));
                 return 404;
@@ -101,15 +104,15 @@ final class OpenAiApi {
     /** One prompt: its tokens and its text (for echo). */
     private record Prompt(int[] tokens, String text) {}
 
-    private void completions(HttpExchange ex) throws IOException {
-        Fields f = Http.body(ex);
+    private void completions(Http ex) throws IOException {
+        Fields f = ex.body();
         ServeOptions o = server.options();
         List<Prompt> prompts = prompts(f);
         int maxTokens = f.integer("max_tokens", 16, 0, o.seqLength());
         Sampling sampling = sampling(f);
         boolean stream = f.bool("stream", false);
         boolean echo = f.bool("echo", false);
-        Integer logprobs = f.has("logprobs") ? f.integer("logprobs", 0, 0, 20) : null;
+        Integer logprobs = f.has("logprobs") ? f.integer("logprobs", 0, 0, o.batching().maxLogprobs()) : null;
         if (f.integer("n", 1, 1, 1) != 1) {
             throw new BadRequest("n", "only n = 1 is supported");
         }
@@ -128,21 +131,43 @@ final class OpenAiApi {
                 .filter(p -> p.tokens().length > 1).map(p -> Scorer.Row.allButFirst(p.tokens())).toList()) : List.of();
         String id = "cmpl-" + ids.incrementAndGet();
         long created = System.currentTimeMillis() / 1000;
+        int alternatives = logprobs == null ? 0 : logprobs;
         List<Generator.Request> rows = new ArrayList<>();
         for (Prompt p : prompts) {
-            rows.add(new Generator.Request(p.tokens(), maxTokens, sampling, stop, null));
+            rows.add(new Generator.Request(p.tokens(), maxTokens, sampling, stop, null, alternatives));
         }
         if (stream) {
-            var events = new Http.EventStream(ex);
+            var events = ex.events();
+            int[] offsets = new int[prompts.size()];
+            int echoAt = 0;
             if (echo) {
                 for (int i = 0; i < prompts.size(); i++) {
-                    events.send(completionChunk(id, created, i, prompts.get(i).text(), null));
+                    Prompt p = prompts.get(i);
+                    ObjectNode lp = null;
+                    if (logprobs != null) {
+                        lp = logprobsObject();
+                        offsets[i] = addPrompt(lp, p, p.tokens().length > 1 ? echoed.get(echoAt++) : null, logprobs);
+                    } else {
+                        offsets[i] = p.text().length();
+                    }
+                    events.send(completionChunk(id, created, i, p.text(), lp, null));
                 }
             }
-            List<Generator.Result> res = maxTokens == 0 ? null
-                    : server.runGenerate(rows, (row, piece) -> events.send(completionChunk(id, created, row, piece, null)));
+            List<Generator.Result> res = maxTokens == 0 ? null : server.runGenerate(rows, (row, text, token) -> {
+                if (logprobs == null) {
+                    if (!text.isEmpty()) {
+                        events.send(completionChunk(id, created, row, text, null, null));
+                    }
+                    return;
+                }
+                ObjectNode lp = logprobsObject();
+                if (token != null) {
+                    offsets[row] = addToken(lp, token, logprobs, offsets[row]);
+                }
+                events.send(completionChunk(id, created, row, text, lp, null));
+            });
             for (int i = 0; i < prompts.size(); i++) {
-                events.send(completionChunk(id, created, i, "", res == null ? "length" : res.get(i).finish().openAi()));
+                events.send(completionChunk(id, created, i, "", null, res == null ? "length" : res.get(i).finish().openAi()));
             }
             events.sendRaw("[DONE]");
             events.close();
@@ -167,15 +192,24 @@ final class OpenAiApi {
             if (logprobs == null) {
                 c.putNull("logprobs");
             } else {
-                Scorer.Scored s = echo && p.tokens().length > 1 ? echoed.get(echoAt++) : null;
-                c.set("logprobs", logprobs(echo ? p : null, s, r));
+                ObjectNode lp = logprobsObject();
+                int offset = 0;
+                if (echo) {
+                    offset = addPrompt(lp, p, p.tokens().length > 1 ? echoed.get(echoAt++) : null, logprobs);
+                }
+                if (r != null) {
+                    for (int t = 0; t < r.tokens().length; t++) {
+                        offset = addToken(lp, new Token(r.tokens()[t], r.logprobs()[t], r.top()[t], r.topLogprobs()[t]), logprobs, offset);
+                    }
+                }
+                c.set("logprobs", lp);
             }
             c.put("finish_reason", r == null ? "length" : r.finish().openAi());
             promptTokens += p.tokens().length;
             completionTokens += r == null ? 0 : r.tokens().length;
         }
         usage(out, promptTokens, completionTokens);
-        Http.json(ex, 200, out);
+        ex.json(200, out);
     }
 
     private List<Prompt> prompts(Fields f) {
@@ -230,7 +264,7 @@ final class OpenAiApi {
         int[] t = new int[n.size()];
         for (int i = 0; i < t.length; i++) {
             JsonNode e = n.get(i);
-            if (!e.isIntegralNumber() || e.longValue() < 0 || e.longValue() >= vocab) {
+            if (!e.isIntegralNumber() || !e.canConvertToInt() || e.intValue() < 0 || e.intValue() >= vocab) {
                 throw new BadRequest(field, "'" + field + "' holds " + e + ", which is not a token id in 0.." + (vocab - 1));
             }
             t[i] = e.intValue();
@@ -250,55 +284,72 @@ final class OpenAiApi {
         if (!f.has("stop")) {
             return List.of();
         }
-        List<String> s = f.strings("stop");
+        List<String> s = f.stringOrList("stop");
         if (s.size() > 16) {
             throw new BadRequest("stop", "at most 16 stop strings, got " + s.size());
         }
         return s;
     }
 
-    private ObjectNode logprobs(Prompt echoed, Scorer.Scored scored, Generator.Result r) {
+    // ---- log-probs in the completions shape: parallel lists --------------------------------------
+
+    private static ObjectNode logprobsObject() {
         ObjectNode lp = Http.JSON.createObjectNode();
-        ArrayNode tokens = lp.putArray("tokens");
-        ArrayNode values = lp.putArray("token_logprobs");
-        ArrayNode top = lp.putArray("top_logprobs");
-        ArrayNode offsets = lp.putArray("text_offset");
-        int offset = 0;
-        if (echoed != null) {
-            int[] t = echoed.tokens();
-            for (int i = 0; i < t.length; i++) {
-                String s = piece(t[i]);
-                tokens.add(s);
-                offsets.add(offset);
-                offset += s.length();
-                if (i == 0 || scored == null) {
-                    values.addNull();
-                    top.addNull();
-                } else {
-                    values.add(scored.tokenLogprobs()[i - 1]);
-                    top.addObject().put(piece(scored.argmax()[i - 1]), scored.argmaxLogprobs()[i - 1]);
-                }
-            }
-        }
-        if (r != null) {
-            for (int i = 0; i < r.tokens().length; i++) {
-                String s = piece(r.tokens()[i]);
-                tokens.add(s);
-                offsets.add(offset);
-                offset += s.length();
-                values.add(r.logprobs()[i]);
-                ObjectNode alt = top.addObject();
-                alt.put(piece(r.best()[i]), r.bestLogprobs()[i]);
-            }
-        }
+        lp.putArray("tokens");
+        lp.putArray("token_logprobs");
+        lp.putArray("top_logprobs");
+        lp.putArray("text_offset");
         return lp;
+    }
+
+    /** Adds the echoed prompt's tokens (the first has no log-prob); returns the text offset after them. */
+    private int addPrompt(ObjectNode lp, Prompt p, Scorer.Scored scored, int n) {
+        int offset = 0;
+        int[] t = p.tokens();
+        for (int i = 0; i < t.length; i++) {
+            String s = piece(t[i]);
+            ((ArrayNode) lp.get("tokens")).add(s);
+            ((ArrayNode) lp.get("text_offset")).add(offset);
+            offset += s.length();
+            if (i == 0 || scored == null) {
+                ((ArrayNode) lp.get("token_logprobs")).addNull();
+                ((ArrayNode) lp.get("top_logprobs")).addNull();
+            } else {
+                float v = scored.tokenLogprobs()[i - 1];
+                ((ArrayNode) lp.get("token_logprobs")).add(v);
+                // Prompt positions carry the most likely token only (the scoring pass reports one).
+                ObjectNode top = ((ArrayNode) lp.get("top_logprobs")).addObject();
+                if (n > 0) {
+                    top.put(piece(scored.argmax()[i - 1]), scored.argmaxLogprobs()[i - 1]);
+                }
+                top.put(s, v);
+            }
+        }
+        return offset;
+    }
+
+    /**
+     * Adds one generated token: its piece, log-prob, text offset, and the {@code n} most likely
+     * tokens plus the chosen one (as OpenAI's completions API does); returns the next offset.
+     */
+    private int addToken(ObjectNode lp, Token token, int n, int offset) {
+        String s = piece(token.id());
+        ((ArrayNode) lp.get("tokens")).add(s);
+        ((ArrayNode) lp.get("token_logprobs")).add(token.logprob());
+        ((ArrayNode) lp.get("text_offset")).add(offset);
+        ObjectNode top = ((ArrayNode) lp.get("top_logprobs")).addObject();
+        for (int j = 0; j < Math.min(n, token.top().length); j++) {
+            top.put(piece(token.top()[j]), token.topLogprobs()[j]);
+        }
+        top.put(s, token.logprob());
+        return offset + s.length();
     }
 
     private String piece(int id) {
         return server.prompts().decode(new int[] {id});
     }
 
-    private ObjectNode completionChunk(String id, long created, int index, String text, String finish) {
+    private ObjectNode completionChunk(String id, long created, int index, String text, ObjectNode logprobs, String finish) {
         ObjectNode c = Http.JSON.createObjectNode();
         c.put("id", id);
         c.put("object", "text_completion");
@@ -307,7 +358,11 @@ final class OpenAiApi {
         ObjectNode ch = c.putArray("choices").addObject();
         ch.put("index", index);
         ch.put("text", text);
-        ch.putNull("logprobs");
+        if (logprobs == null) {
+            ch.putNull("logprobs");
+        } else {
+            ch.set("logprobs", logprobs);
+        }
         if (finish == null) {
             ch.putNull("finish_reason");
         } else {
@@ -325,15 +380,15 @@ final class OpenAiApi {
 
     // ---- /v1/chat/completions -------------------------------------------------------------------
 
-    private void chatCompletions(HttpExchange ex) throws IOException {
-        Fields f = Http.body(ex);
+    private void chatCompletions(Http ex) throws IOException {
+        Fields f = ex.body();
         ServeOptions o = server.options();
-        List<Prompts.Message> messages = messages(f.get("messages"));
+        List<ChatTemplate.Message> messages = messages(f.get("messages"));
         String lmPrefix = f.string("lm_prefix", o.chatLmPrefix());
-        String text = server.prompts().chat(messages, lmPrefix);
-        int[] tokens = server.prompts().encode(text);
-        if (server.prompts().bos() >= 0) {
-            tokens = prepend(server.prompts().bos(), tokens);
+        ChatFormat format = server.chatFormat();
+        int[] tokens = format.tokens(messages, lmPrefix);
+        if (tokens.length == 0) {
+            throw new BadRequest("messages", "the conversation renders to no tokens");
         }
         if (tokens.length > o.inputLength()) {
             throw new BadRequest("messages", "the conversation is " + tokens.length + " tokens, longer than the server's input length ("
@@ -349,33 +404,40 @@ final class OpenAiApi {
         if (f.integer("n", 1, 1, 1) != 1) {
             throw new BadRequest("n", "only n = 1 is supported");
         }
+        boolean logprobs = f.bool("logprobs", false);
+        int topLogprobs = f.integer("top_logprobs", 0, 0, o.batching().maxLogprobs());
+        if (topLogprobs > 0 && !logprobs) {
+            throw new BadRequest("top_logprobs", "'top_logprobs' needs 'logprobs': true");
+        }
         Sampling sampling = sampling(f);
         List<String> stop = new ArrayList<>(stops(f));
-        // The model's next "User:" turn ends its answer, as in the original chat.
-        if (!o.chatUserPrefix().isBlank()) {
-            stop.add(o.chatUserPrefix().strip());
-        }
-        var row = new Generator.Request(tokens, maxTokens, sampling, stop, null);
+        stop.addAll(format.stops());
+        var row = new Generator.Request(tokens, maxTokens, sampling, stop, null, logprobs ? topLogprobs : 0, format.endTokens());
         String id = "chatcmpl-" + ids.incrementAndGet();
         long created = System.currentTimeMillis() / 1000;
         if (f.bool("stream", false)) {
-            var events = new Http.EventStream(ex);
+            var events = ex.events();
             ObjectNode role = Http.JSON.createObjectNode();
             role.put("role", "assistant");
             role.put("content", "");
-            events.send(chatChunk(id, created, role, null));
+            events.send(chatChunk(id, created, role, null, null));
             boolean[] started = {false};
-            List<Generator.Result> res = server.runGenerate(List.of(row), (r, piece) -> {
+            List<Generator.Result> res = server.runGenerate(List.of(row), (r, piece, token) -> {
                 String shown = started[0] ? piece : piece.stripLeading();
-                if (shown.isEmpty()) {
+                started[0] |= !shown.isEmpty();
+                ArrayNode content = null;
+                if (logprobs && token != null) {
+                    content = Http.JSON.createArrayNode();
+                    content.add(chatLogprob(token, topLogprobs));
+                }
+                if (shown.isEmpty() && content == null) {
                     return;
                 }
-                started[0] = true;
                 ObjectNode d = Http.JSON.createObjectNode();
                 d.put("content", shown);
-                events.send(chatChunk(id, created, d, null));
+                events.send(chatChunk(id, created, d, content, null));
             });
-            events.send(chatChunk(id, created, Http.JSON.createObjectNode(), res.getFirst().finish().openAi()));
+            events.send(chatChunk(id, created, Http.JSON.createObjectNode(), null, res.getFirst().finish().openAi()));
             events.sendRaw("[DONE]");
             events.close();
             return;
@@ -391,16 +453,46 @@ final class OpenAiApi {
         ObjectNode m = c.putObject("message");
         m.put("role", "assistant");
         m.put("content", r.text().strip());
+        if (logprobs) {
+            ArrayNode content = c.putObject("logprobs").putArray("content");
+            for (int t = 0; t < r.tokens().length; t++) {
+                content.add(chatLogprob(new Token(r.tokens()[t], r.logprobs()[t], r.top()[t], r.topLogprobs()[t]), topLogprobs));
+            }
+        } else {
+            c.putNull("logprobs");
+        }
         c.put("finish_reason", r.finish().openAi());
         usage(out, tokens.length, r.tokens().length);
-        Http.json(ex, 200, out);
+        ex.json(200, out);
     }
 
-    private static List<Prompts.Message> messages(JsonNode n) {
+    /** One token in the chat shape: {token, logprob, bytes, top_logprobs: [{token, logprob, bytes}]}. */
+    private ObjectNode chatLogprob(Token token, int n) {
+        ObjectNode e = tokenEntry(token.id(), token.logprob());
+        ArrayNode top = e.putArray("top_logprobs");
+        for (int j = 0; j < Math.min(n, token.top().length); j++) {
+            top.add(tokenEntry(token.top()[j], token.topLogprobs()[j]));
+        }
+        return e;
+    }
+
+    private ObjectNode tokenEntry(int id, float logprob) {
+        String s = piece(id);
+        ObjectNode e = Http.JSON.createObjectNode();
+        e.put("token", s);
+        e.put("logprob", logprob);
+        ArrayNode bytes = e.putArray("bytes");
+        for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+            bytes.add(b & 0xff);
+        }
+        return e;
+    }
+
+    private static List<ChatTemplate.Message> messages(JsonNode n) {
         if (n == null || !n.isArray() || n.isEmpty()) {
             throw new BadRequest("messages", "'messages' is required: a non-empty list of {role, content}");
         }
-        List<Prompts.Message> out = new ArrayList<>();
+        List<ChatTemplate.Message> out = new ArrayList<>();
         for (int i = 0; i < n.size(); i++) {
             JsonNode m = n.get(i);
             String where = "messages[" + i + "]";
@@ -423,12 +515,12 @@ final class OpenAiApi {
             } else {
                 throw new BadRequest("messages", "'" + where + ".content' must be a string");
             }
-            out.add(new Prompts.Message(m.get("role").textValue(), text));
+            out.add(new ChatTemplate.Message(m.get("role").textValue(), text));
         }
         return out;
     }
 
-    private ObjectNode chatChunk(String id, long created, ObjectNode delta, String finish) {
+    private ObjectNode chatChunk(String id, long created, ObjectNode delta, ArrayNode logprobs, String finish) {
         ObjectNode c = Http.JSON.createObjectNode();
         c.put("id", id);
         c.put("object", "chat.completion.chunk");
@@ -437,6 +529,11 @@ final class OpenAiApi {
         ObjectNode ch = c.putArray("choices").addObject();
         ch.put("index", 0);
         ch.set("delta", delta);
+        if (logprobs == null) {
+            ch.putNull("logprobs");
+        } else {
+            ch.putObject("logprobs").set("content", logprobs);
+        }
         if (finish == null) {
             ch.putNull("finish_reason");
         } else {
@@ -451,5 +548,4 @@ final class OpenAiApi {
         System.arraycopy(rest, 0, r, 1, rest.length);
         return r;
     }
-
 }
