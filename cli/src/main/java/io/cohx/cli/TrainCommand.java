@@ -25,15 +25,18 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--model", defaultValue = "llama", description = "llama or gptj (default: ${DEFAULT-VALUE}).")
     String model;
-    @Option(names = "--model-config", defaultValue = "debug", paramLabel = "PRESET|FILE",
-            description = "Preset (llama: debug, 3b, 7b, 13b, 30b, 65b; gptj: debug, 6b) or a config JSON / HF config.json / GGUF file (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model-config", paramLabel = "PRESET|FILE",
+            description = "Preset (llama: debug, 3b, 7b, 13b, 30b, 65b; gptj: debug, 6b) or a config JSON / HF config.json / GGUF file "
+                    + "(default: the config that comes with --load-checkpoint gguf::, hf:: or a cohx checkpoint; else debug).")
     String modelConfig;
     @Option(names = "--update-model-config", paramLabel = "JSON|K=V,...", description = "Changes to the model config, e.g. vocab_size=50257.")
     String updateModelConfig;
     @Option(names = "--load-checkpoint", paramLabel = "KIND::PATH",
-            description = "Start from params::DIR, trainstate::DIR, trainstate_params::DIR (cohx checkpoints), hf::DIR (Hugging Face folder), meta::DIR (Meta .pth), streaming::FILE (original CoH/EasyLM) or gguf::FILE (llama.cpp GGUF; pass the same file as --model-config).")
+            description = "Start from params::DIR, trainstate::DIR, trainstate_params::DIR (cohx checkpoints), hf::DIR (Hugging Face folder), meta::DIR (Meta .pth), streaming::FILE (original CoH/EasyLM) or gguf::FILE (llama.cpp GGUF: config, weights and tokenizer).")
     String loadCheckpoint;
-    @Option(names = "--tokenizer", paramLabel = "FILE|NAME", description = "tokenizer.model / tokenizer.json / folder, or gpt2, gptj (default: gptj for gptj).")
+    @Option(names = "--tokenizer", paramLabel = "FILE|NAME", description = "tokenizer.model / tokenizer.json / folder, or gpt2, gptj "
+            + "(default: the one that comes with --load-checkpoint: a GGUF file's vocabulary, a checkpoint that keeps one, an hf:: "
+            + "folder's tokenizer files; gptj for gptj).")
     String tokenizer;
 
     @Option(names = "--train-data", paramLabel = "FILE", description = "CoH feedback JSONL (from cohx pack); repeatable.")
@@ -126,7 +129,7 @@ final class TrainCommand implements Callable<Integer> {
                 tok = "gptj";
             } else if (dryRun) {
                 tok = "gpt2"; // not read by a dry run
-            } else {
+            } else if (loadCheckpoint == null && !resume) {
                 throw new CohxUserError("--tokenizer is required for llama: the tokenizer.model of your LLaMA weights");
             }
         }

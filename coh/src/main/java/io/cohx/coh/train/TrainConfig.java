@@ -10,10 +10,13 @@ import java.util.Map;
  * (COH_SPEC.md §5). It is saved, resolved, with every checkpoint ({@link #toMap()}).
  *
  * @param model            {@code llama} or {@code gptj}
- * @param modelConfig      a preset name (debug, 7b, ...) or a JSON / Hugging Face config.json path
+ * @param modelConfig      a preset name (debug, 7b, ...), a JSON / Hugging Face config.json / GGUF path, or null: the
+ *                         config that comes with {@code loadCheckpoint} (debug for fresh weights)
  * @param updateModelConfig JSON object or {@code key=value,...} applied on top, or null
- * @param loadCheckpoint   {@code params::DIR}, {@code trainstate::DIR}, {@code trainstate_params::DIR}, {@code hf::DIR}, or null
- * @param tokenizer        a tokenizer file/folder or a built-in name ({@code gpt2}, {@code gptj})
+ * @param loadCheckpoint   {@code params::DIR}, {@code trainstate::DIR}, {@code trainstate_params::DIR}, {@code hf::DIR},
+ *                         {@code gguf::FILE}, ..., or null
+ * @param tokenizer        a tokenizer file/folder or a built-in name ({@code gpt2}, {@code gptj}), or null: the one
+ *                         that comes with {@code loadCheckpoint}
  * @param trainData        CoH feedback JSONL files (from {@code cohx pack})
  * @param evalData         feedback eval files (may be empty)
  * @param ptTrainData      pretraining text JSONL files (may be empty: no pretraining loss)

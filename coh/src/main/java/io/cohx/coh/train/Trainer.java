@@ -24,7 +24,6 @@ import io.cohx.models.checkpoint.AtomicFiles;
 import io.cohx.models.config.ModelConfig;
 import io.cohx.models.config.ModelConfigs;
 import io.cohx.models.tokenizer.Tokenizer;
-import io.cohx.models.tokenizer.Tokenizers;
 import io.cohx.pjrt.PjrtClient;
 
 import java.io.IOException;
@@ -71,8 +70,8 @@ public final class Trainer {
         }
         ModelConfig modelConfig = resumed != null ? resumed.config() : ModelSetup.modelConfig(cfg);
         bundledTokenizer = ModelSetup.bundledTokenizer(cfg, resumed);
-        Tokenizer tokenizer = Tokenizers.load(cfg.tokenizer());
-        ModelSetup.checkVocab(tokenizer, modelConfig, cfg.tokenizer());
+        Tokenizer tokenizer = ModelSetup.tokenizer(cfg, bundledTokenizer);
+        ModelSetup.checkVocab(tokenizer, modelConfig, cfg.tokenizer() != null ? cfg.tokenizer() : "of " + cfg.loadCheckpoint());
         CausalLm model = CausalLm.of(modelConfig);
         Optimizer optimizer = ModelSetup.optimizer(cfg, model);
         LrSchedule schedule = ModelSetup.schedule(cfg);
