@@ -10,7 +10,7 @@
 #   usage: tools/eval/smollm2_coh_experiment.sh WORK HH.jsonl[.gz] SMOLLM2.gguf [PRETRAIN.jsonl[.gz]]
 #   e.g.:  tools/eval/smollm2_coh_experiment.sh runs/coh-smollm2 /data/hh-rlhf/harmless-base-test.jsonl.gz \
 #              ~/.cache/cohx/test-data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
-#   a tiny run (a few minutes): HELD_OUT=8 EVAL_LIMIT=8 STEPS=2 SEQ=256 BATCH=1 tools/eval/smollm2_coh_experiment.sh ...
+#   a tiny run (~20 min on a busy 2-core machine): HELD_OUT=8 EVAL_LIMIT=8 STEPS=2 SEQ=256 BATCH=1 tools/eval/smollm2_coh_experiment.sh ...
 #   knobs (environment): those of coh_experiment.sh (HELD_OUT 300, SEED 0, STEPS 200, SEQ 512, BATCH 4, LR 1e-5,
 #     EVAL_LIMIT 0 = all held-out pairs, TRAIN_ARGS, COHX)
 set -euo pipefail
