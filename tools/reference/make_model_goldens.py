@@ -8,7 +8,7 @@ per model, into models/src/test/resources/golden/<llama|gptj>/:
   config.json         the Hugging Face config the model was built from
   model.safetensors   the weights under Hugging Face (PyTorch layout) names, float32
   golden.safetensors  tokens, input_ids, loss_masks, logits (f32) and logits_bf16
-  golden.json         loss/accuracy as COH_SPEC.md section 5, ids, seed, versions, command
+  golden.json         loss/accuracy as docs/COH.md#loss, ids, seed, versions, command
 
 The weights are drawn with numpy (PCG64) from the seed and written first; the reference model
 then loads that folder with `from_pretrained`, so the Hugging Face name mapping and the
@@ -395,7 +395,7 @@ def make_batch(model_name, cfg, fwd, params, rng):
 
 
 def coh_loss(logits, tokens, masks):
-    """COH_SPEC.md section 5: per row sum(-log_softmax(logits)[target] * mask) /
+    """docs/COH.md#loss: per row sum(-log_softmax(logits)[target] * mask) /
     max(sum(mask), 1e-10), then the batch mean; accuracy likewise with argmax == target.
     Computed in float64 from the float32 logits."""
     import numpy as np
@@ -566,7 +566,7 @@ def generate(model_name, out_root, seed):
             f"1: mid-sequence prompt, mask 0 at positions {MID_PROMPT[0]}..{MID_PROMPT[1] - 1}",
             f"2: eos at {PAD_FROM - 1}, then pad tokens with mask 0 from position {PAD_FROM}",
         ],
-        "loss_rule": "COH_SPEC.md 5: per row sum(-log_softmax(float32(logits))[target] * mask) / "
+        "loss_rule": "docs/COH.md#loss: per row sum(-log_softmax(float32(logits))[target] * mask) / "
         "max(sum(mask), 1e-10), then the batch mean; accuracy likewise with argmax == target; "
         "evaluated in float64 from the float32 logits",
         "f32": summary(logits, tokens, masks),

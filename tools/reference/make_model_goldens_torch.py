@@ -295,7 +295,7 @@ def generate(name, out_root, seed):
             f"1: mid-sequence prompt, mask 0 at positions {common.MID_PROMPT[0]}..{common.MID_PROMPT[1] - 1}",
             f"2: eos at {common.PAD_FROM - 1}, then pad tokens with mask 0 from position {common.PAD_FROM}",
         ],
-        "loss_rule": "COH_SPEC.md 5, evaluated in float64 from the float32 logits (as make_model_goldens.py)",
+        "loss_rule": "docs/COH.md#loss, evaluated in float64 from the float32 logits (as make_model_goldens.py)",
         "f32": common.summary(logits, tokens, masks),
         "bf16": common.summary(logits_bf16, tokens, masks),
         "tolerances": {"logits_max_abs_f32": common.LOGIT_TOL, "loss_abs_f32": common.LOSS_TOL},

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reimplementation of the Chain of Hindsight reference packer's rules (COH_SPEC.md section 2),
+"""Reimplementation of the Chain of Hindsight reference packer's rules (docs/COH.md#templates),
 used to make the golden files of `cohx pack` and as the Python baseline of bench/.
 
 It follows the reference's algorithm step by step (each record is processed once for the
@@ -28,7 +28,7 @@ import re
 import shutil
 import sys
 
-# ---- the reference's phrase tables (COH_SPEC.md section 2) ---------------------------------------
+# ---- the reference's phrase tables (docs/COH.md#feedback-types) ---------------------------------------
 DIALOGUE = {
     'good': ['The following is a better response.', 'The following is a more helpful response.',
              'The following is a more harmless response.', 'The following is a better chat.',

@@ -1,7 +1,7 @@
 package io.cohx.bench;
 
+import io.cohx.engine.DType;
 import io.cohx.models.checkpoint.AtomicFiles;
-import io.cohx.models.checkpoint.DType;
 import io.cohx.models.checkpoint.HostTensor;
 import io.cohx.models.checkpoint.SafetensorsReader;
 import io.cohx.models.checkpoint.SafetensorsWriter;

@@ -1,8 +1,9 @@
 package io.cohx.bench;
 
+import io.cohx.engine.DType;
 import io.cohx.models.GgufWeights;
 import io.cohx.models.checkpoint.AtomicFiles;
-import io.cohx.models.checkpoint.DType;
+import io.cohx.models.checkpoint.DTypeNames;
 import io.cohx.models.convert.Conversions;
 import io.cohx.models.gguf.GgufReader;
 
@@ -44,7 +45,7 @@ public final class GgufBench {
             for (int i = 0; i < repeats; i++) {
                 long t0 = System.nanoTime();
                 dequantizeAll(file, out);
-                report("gguf_dequantize_" + out.numpyName(), fileBytes, values, System.nanoTime() - t0);
+                report("gguf_dequantize_" + DTypeNames.of(out).numpy(), fileBytes, values, System.nanoTime() - t0);
             }
         }
         long t0 = System.nanoTime();

@@ -25,7 +25,7 @@ import java.util.Random;
 
 /**
  * Training-step speed and memory of the real LLaMA model (io.cohx.models) on the CPU plugin: one
- * step is forward, backward (loss of COH_SPEC.md §5) and an SGD update of the donated parameters.
+ * step is forward, backward (loss of docs/COH.md#loss) and an SGD update of the donated parameters.
  * Prints one JSON line per model: compile time (first call), median and best warm step time,
  * tokens per second, parameter count and the process's peak RSS.
  * Usage: {@code bench/run ModelBench [debug|125m|all] [batch] [seq] [steps] [f32|bf16] [remat]}.

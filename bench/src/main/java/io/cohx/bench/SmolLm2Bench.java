@@ -1,5 +1,6 @@
 package io.cohx.bench;
 
+import io.cohx.coh.train.StepIo;
 import io.cohx.coh.train.TrainStep;
 import io.cohx.engine.DType;
 import io.cohx.engine.DeviceArray;
@@ -90,29 +91,34 @@ public final class SmolLm2Bench {
     private static void train(CausalLm model, Tree<NdArray> params, Tokenizer tok, PjrtClient client, String platform, int seq,
                               int steps, DType dtype) {
         AdamW opt = AdamW.defaults().withDecayMask(model::decays);
-        var ts = new TrainStep(model, opt, tok.bosId() >= 0 ? tok.bosId() : model.config().bosTokenId(), 0.01, true, 1, dtype,
-                0, 0, false, 42, false);
+        var ts = TrainStep.of(model, opt, s -> {
+            if (tok.bosId() >= 0) {
+                s.bos = tok.bosId();
+            }
+            s.ptLossWeight = 0.01;
+            s.dtype = dtype;
+            s.seed = 42;
+        });
         int[] text = tok.encode(TEXT.repeat(1 + 4 * seq / Math.max(1, tok.encode(TEXT).length)));
-        int[] tokens = Arrays.copyOf(text, seq);
         float[] masks = new float[seq];
         Arrays.fill(masks, 1);
-        NdArray t = NdArray.of(tokens, 1, 1, seq);
-        NdArray m = NdArray.of(masks, 1, 1, seq);
+        var data = new StepIo.Batch<Object>(NdArray.of(Arrays.copyOf(text, seq), 1, 1, seq), NdArray.of(masks, 1, 1, seq));
         long t0 = System.nanoTime();
-        try (Jit step = Jit.builder("train_step", ts.function()).donate("params", "opt").build(client)) {
-            Tree<Object> state = Tree.<Object>empty().nest("params", params).nest("opt", opt.init(model.paramTypes()));
+        try (Jit step = ts.jit("train_step").build(client)) {
+            Tree<Object> p = params.map(x -> x);
+            Tree<Object> o = opt.init(model.paramTypes()).map(x -> x);
             double firstStep = 0;
             double steady = 0;
             double firstLoss = 0;
             double loss = 0;
             for (int i = 0; i <= steps; i++) {
                 long s0 = System.nanoTime();
-                Tree<Object> in = state.with("hf.tokens", t).with("hf.masks", m).with("pt.tokens", t).with("pt.masks", m)
-                        .with("lr", NdArray.scalar(DType.F32, 1e-5)).with("step", NdArray.scalar(DType.S32, i));
-                Tree<DeviceArray> out = step.call(in);
-                loss = out.get("metrics.hf_loss").toHost().get(0);
-                out.subtree("metrics").values().forEach(DeviceArray::close);
-                state = Tree.<Object>empty().nest("params", out.subtree("params")).nest("opt", out.subtree("opt"));
+                var in = new StepIo.Inputs<Object>(p, o, data, data, NdArray.scalar(DType.F32, 1e-5), NdArray.scalar(DType.S32, i));
+                StepIo.Outputs<DeviceArray> out = StepIo.Outputs.from(step.call(in.toTree()));
+                loss = out.metrics().hfLoss().toHost().get(0);
+                out.metrics().toTree().values().forEach(DeviceArray::close);
+                p = out.params().map(x -> x);
+                o = out.opt().map(x -> x);
                 double secs = (System.nanoTime() - s0) / 1e9;
                 if (i == 0) {
                     firstStep = (System.nanoTime() - t0) / 1e9;
@@ -121,17 +127,15 @@ public final class SmolLm2Bench {
                     steady += secs;
                 }
             }
-            double perStep = steps > 0 ? steady / steps : Double.NaN;
+            double perStep = steady / steps;
             long tokensPerStep = 2L * seq; // feedback + pretraining batches
             System.out.printf(Locale.ROOT, "{\"bench\":\"smollm2_train_step\",\"platform\":\"%s\",\"dtype\":\"%s\",\"seq\":%d,\"batch\":1,"
                             + "\"time_to_first_step_s\":%.1f,\"step_s\":%.2f,\"tokens_per_s\":%.0f,\"loss_first\":%.4f,\"loss_last\":%.4f,"
                             + "\"steps\":%d,\"peak_rss_mib\":%.0f}%n", platform, dtype.name().toLowerCase(Locale.ROOT), seq, firstStep,
                     perStep, tokensPerStep / perStep, firstLoss, loss, steps, PeakRss.processPeakMiB());
-            state.values().forEach(x -> {
-                if (x instanceof DeviceArray d) {
-                    d.close();
-                }
-            });
+            for (Tree<Object> t : List.of(p, o)) {
+                t.values().forEach(x -> ((DeviceArray) x).close()); // device arrays after the first step
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package io.cohx.bench;
 
+import io.cohx.coh.train.StepIo;
 import io.cohx.coh.train.TrainStep;
 import io.cohx.engine.DType;
 import io.cohx.engine.DeviceArray;
@@ -17,6 +18,7 @@ import io.cohx.pjrt.plugins.Plugins;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -50,7 +52,12 @@ public final class TrainBench {
         CausalLm model = CausalLm.of(mc);
         long nParams = model.paramTypes().values().stream().mapToLong(t -> t.shape().size()).sum();
         AdamW opt = AdamW.defaults().withDecayMask(model::decays);
-        var ts = new TrainStep(model, opt, 1, 0.01, true, 1, dtype, 0, 0, false, 42, false);
+        var ts = TrainStep.of(model, opt, s -> {
+            s.bos = 1;
+            s.ptLossWeight = 0.01;
+            s.dtype = dtype;
+            s.seed = 42;
+        });
         var rnd = new Random(1);
         int[] tokens = new int[batch * seq];
         float[] masks = new float[batch * seq];
@@ -58,25 +65,26 @@ public final class TrainBench {
             tokens[i] = rnd.nextInt(mc.vocabSize());
             masks[i] = 1;
         }
-        NdArray t = NdArray.of(tokens, 1, batch, seq), m = NdArray.of(masks, 1, batch, seq);
+        var data = new StepIo.Batch<Object>(NdArray.of(tokens, 1, batch, seq), NdArray.of(masks, 1, batch, seq));
         long t0 = System.nanoTime();
         Tree<DeviceArray> params;
         try (Jit init = Jit.builder("init", ts.initFunction()).build(client)) {
             params = init.call(Tree.empty());
         }
-        try (Jit step = Jit.builder("train_step", ts.function()).donate("params", "opt").build(client)) {
-            Tree<Object> state = Tree.<Object>empty().nest("params", params).nest("opt", opt.init(model.paramTypes()));
+        try (Jit step = ts.jit("train_step").build(client)) {
+            Tree<Object> p = params.map(x -> x);
+            Tree<Object> o = opt.init(model.paramTypes()).map(x -> x);
             double firstStep = 0;
             double steady = 0;
             double loss = 0;
             for (int i = 0; i <= steps; i++) {
                 long s0 = System.nanoTime();
-                Tree<Object> in = state.with("hf.tokens", t).with("hf.masks", m).with("pt.tokens", t).with("pt.masks", m)
-                        .with("lr", NdArray.scalar(DType.F32, 1e-4)).with("step", NdArray.scalar(DType.S32, i));
-                Tree<DeviceArray> out = step.call(in);
-                loss = out.get("metrics.hf_loss").toHost().get(0);
-                out.subtree("metrics").values().forEach(DeviceArray::close);
-                state = Tree.<Object>empty().nest("params", out.subtree("params")).nest("opt", out.subtree("opt"));
+                var in = new StepIo.Inputs<Object>(p, o, data, data, NdArray.scalar(DType.F32, 1e-4), NdArray.scalar(DType.S32, i));
+                StepIo.Outputs<DeviceArray> out = StepIo.Outputs.from(step.call(in.toTree()));
+                loss = out.metrics().hfLoss().toHost().get(0);
+                out.metrics().toTree().values().forEach(DeviceArray::close);
+                p = out.params().map(x -> x);
+                o = out.opt().map(x -> x);
                 double secs = (System.nanoTime() - s0) / 1e9;
                 if (i == 0) {
                     firstStep = (System.nanoTime() - t0) / 1e9;
@@ -89,11 +97,9 @@ public final class TrainBench {
             System.out.printf("{\"bench\":\"train_step\",\"model\":\"%s\",\"params\":%d,\"dtype\":\"%s\",\"seq\":%d,\"batch\":%d,"
                             + "\"time_to_first_step_s\":%.2f,\"step_s\":%.3f,\"tokens_per_s\":%.0f,\"peak_rss_mib\":%.0f,\"loss\":%.4f}%n",
                     name, nParams, dtype.name().toLowerCase(), seq, batch, firstStep, perStep, tokensPerStep / perStep, peakRssMiB(), loss);
-            state.values().forEach(x -> {
-                if (x instanceof DeviceArray d) {
-                    d.close();
-                }
-            });
+            for (Tree<Object> t : List.of(p, o)) {
+                t.values().forEach(x -> ((DeviceArray) x).close());
+            }
         }
     }
 

@@ -1,8 +1,8 @@
 package io.cohx.cli;
 
+import io.cohx.engine.DType;
 import io.cohx.models.checkpoint.CheckpointException;
 import io.cohx.models.checkpoint.CohxCheckpoint;
-import io.cohx.models.checkpoint.DType;
 import io.cohx.models.checkpoint.TensorInfo;
 import io.cohx.models.checkpoint.WriteProgress;
 import io.cohx.models.config.ConfigException;
@@ -240,7 +240,7 @@ final class ConvertCommand implements Runnable {
                 throw new IllegalArgumentException("'" + value + "' is not a float type");
             }
             return d;
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | io.cohx.engine.EngineException e) {
             throw new CohxUserError(flag + ": " + e.getMessage() + " (use f32, bf16 or f16)");
         }
     }

@@ -52,11 +52,25 @@ final class DemoCommand implements Callable<Integer> {
         Path pretrain = out.resolve("samples").resolve(SampleData.PRETRAIN);
 
         System.out.println("cohx demo: 2/2 training the debug LLaMA (GPT-2 tokenizer) with CoH on CPU for " + steps + " steps");
-        var cfg = new TrainConfig("llama", "debug", "vocab_size=50257", null, "gpt2",
-                List.of(train), List.of(eval), List.of(pretrain), List.of(pretrain), "text",
-                128, 8, 0.01, "adamw", 3e-3, 0.0, 3e-4, Math.max(1, steps / 10), Math.max(steps + 1, 2 * steps),
-                0.9, 0.95, 1e-4, 1.0, false, 1, "fp32", steps, Math.max(1, steps / 15), 2, 0, 0,
-                "1,-1,1", 42, 0, 0, false, out.resolve("run"), false);
+        // The debug LLaMA with GPT-2's vocabulary, short sequences, a higher learning rate and a
+        // schedule scaled to the run; everything else is cohx train's defaults.
+        var cfg = TrainConfig.of(c -> {
+            c.updateModelConfig = "vocab_size=50257";
+            c.tokenizer = "gpt2";
+            c.trainData = List.of(train);
+            c.evalData = List.of(eval);
+            c.ptTrainData = List.of(pretrain);
+            c.ptEvalData = List.of(pretrain);
+            c.seqLength = 128;
+            c.lr = 3e-3;
+            c.endLr = 3e-4;
+            c.lrWarmupSteps = Math.max(1, steps / 10);
+            c.lrDecaySteps = Math.max(steps + 1, 2 * steps);
+            c.totalSteps = steps;
+            c.logFreq = Math.max(1, steps / 15);
+            c.evalSteps = 2;
+            c.outputDir = out.resolve("run");
+        });
         Trainer.Result r;
         try (PjrtClient client = platform.client(1)) {
             r = new Trainer(cfg, client, System.out).run();

@@ -1,12 +1,26 @@
 package io.cohx.cli;
 
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
-/** Entry point of {@code cohx}: parses the command line and hands over to a subcommand. */
+/**
+ * Entry point of {@code cohx}: parses the command line and hands over to a subcommand.
+ *
+ * <p>Only the subcommand a command line names is built in full: picocli builds a command's model
+ * by reflection over every option, mixin and nested command, which for all of them together was
+ * most of the time {@code cohx --help} and a small {@code cohx pack} spent before doing anything.
+ * The others are registered by name and description only, enough for the command list of
+ * {@code cohx --help} and for suggesting a command (docs/STARTUP.md).
+ */
 @Command(name = "cohx", mixinStandardHelpOptions = true, version = "cohx 0.1.0",
-        description = "Chain of Hindsight alignment of language models, on OpenXLA PJRT.",
-        subcommands = {
+        description = "Chain of Hindsight alignment of language models, on OpenXLA PJRT.")
+public final class Main implements Runnable {
+
+    /** The subcommands, in the order {@code cohx --help} lists them ({@code help} comes last). */
+    static final List<Class<?>> SUBCOMMANDS = List.of(
             PluginsCommand.class,
             PlotCommand.class,
             TrainCommand.class,
@@ -15,18 +29,18 @@ import picocli.CommandLine.Command;
             ConvertCommand.class,
             ServeCommand.class,
             GenerateCommand.class,
-            EvalCommand.class,
-            CommandLine.HelpCommand.class,
-        })
-public final class Main implements Runnable {
+            EvalCommand.class);
+
+    @Spec
+    CommandSpec spec;
 
     @Override
     public void run() {
-        new CommandLine(this).usage(System.out);
+        spec.commandLine().usage(System.out); // this command line's, which lists the subcommands
     }
 
     public static void main(String[] args) {
-        System.exit(run(commandLine(), args));
+        System.exit(run(commandLine(args), args));
     }
 
     /** Runs one command line (config files expanded); returns the exit code. */
@@ -57,9 +71,31 @@ public final class Main implements Runnable {
         return out;
     }
 
-    /** The configured command line; user errors print one clear message, not a stack trace. */
+    /** The command line with every subcommand built in full (tests and the AOT training run). */
     static CommandLine commandLine() {
-        var cl = new CommandLine(new Main()).setOverwrittenOptionsAllowed(true);
+        return commandLine(null);
+    }
+
+    /**
+     * The configured command line for {@code request}: the subcommand it names is built in full, the
+     * others only by name and description ({@code null} builds all). User errors print one clear
+     * message, not a stack trace.
+     */
+    static CommandLine commandLine(String[] request) {
+        String wanted = request == null ? null : named(request);
+        var cl = new CommandLine(new Main());
+        for (Class<?> type : SUBCOMMANDS) {
+            Command c = type.getAnnotation(Command.class);
+            if (wanted == null || wanted.equals(c.name())) {
+                cl.addSubcommand(new CommandLine(type));
+            } else {
+                CommandSpec outline = CommandSpec.create().name(c.name());
+                outline.usageMessage().description(c.description());
+                cl.addSubcommand(c.name(), outline);
+            }
+        }
+        cl.addSubcommand(new CommandLine(CommandLine.HelpCommand.class));
+        cl.setOverwrittenOptionsAllowed(true);
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine bad = ex.getCommandLine();
             var err = bad.getErr();
@@ -88,5 +124,20 @@ public final class Main implements Runnable {
             throw ex;
         });
         return cl;
+    }
+
+    /**
+     * The subcommand a command line runs, or for {@code help NAME} shows: its first word that is
+     * not a flag ({@code cohx} itself has only {@code -h} and {@code -V}, which take no value).
+     */
+    private static String named(String[] args) {
+        int i = 0;
+        while (i < args.length && args[i].startsWith("-")) {
+            i++;
+        }
+        if (i < args.length && args[i].equals("help")) {
+            i++;
+        }
+        return i < args.length ? args[i] : "";
     }
 }

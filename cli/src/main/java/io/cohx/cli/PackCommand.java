@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code cohx pack}: turns the human-feedback datasets into Chain of Hindsight JSONL files, with
- * the reference packer's options and output names (COH_SPEC.md §2). Datasets come from local
+ * the reference packer's options and output names (docs/COH.md#output-files). Datasets come from local
  * files ({@code --input}) or, for those without, from the Hugging Face Hub.
  */
 @Command(name = "pack", mixinStandardHelpOptions = true,

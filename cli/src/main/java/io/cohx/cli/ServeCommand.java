@@ -13,8 +13,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code cohx serve}: the LM server of the original (its JSON endpoints and options, COH_SPEC.md
- * §8) with a chat page at {@code /} and an OpenAI-compatible API; runs until interrupted.
+ * {@code cohx serve}: the LM server of the original (its JSON endpoints and options, docs/SERVING.md)
+ * with a chat page at {@code /} and an OpenAI-compatible API; runs until interrupted.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Serve a model over HTTP: a chat page at /, the original CoH endpoints (/loglikelihood, /loglikelihood-rolling,"

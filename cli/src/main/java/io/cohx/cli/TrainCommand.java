@@ -4,26 +4,32 @@ import io.cohx.coh.train.TrainConfig;
 import io.cohx.coh.train.Trainer;
 import io.cohx.pjrt.PjrtClient;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.IDefaultValueProvider;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
  * {@code cohx train}: Chain of Hindsight fine-tuning with the original trainer's flags and
- * defaults (COH_SPEC.md §5). Any option can also come from {@code --config FILE.json}; flags win.
+ * defaults (docs/COH.md#optimizers). Any option can also come from {@code --config FILE.json}; flags win.
+ * The defaults are {@link TrainConfig}'s own ({@link Defaults}), so help and runs cannot disagree.
  */
-@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false, defaultValueProvider = TrainCommand.Defaults.class,
         description = {"Fine-tune LLaMA or GPT-J with Chain of Hindsight on packed feedback data (cohx pack), optionally mixed with"
                 + " pretraining text.", "Options can also come from --config FILE.json (keys = option names); flags override it."})
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "JSON file of option names and values.")
     Path config;
 
-    @Option(names = "--model", defaultValue = "llama", description = "llama or gptj (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", description = "llama or gptj (default: ${DEFAULT-VALUE}).")
     String model;
     @Option(names = "--model-config", paramLabel = "PRESET|FILE",
             description = "Preset (llama: debug, 3b, 7b, 13b, 30b, 65b; gptj: debug, 6b) or a config JSON / HF config.json / GGUF file "
@@ -47,61 +53,61 @@ final class TrainCommand implements Callable<Integer> {
     List<Path> ptTrainData = new ArrayList<>();
     @Option(names = "--pt-eval-data", paramLabel = "FILE", description = "Pretraining eval JSONL; repeatable.")
     List<Path> ptEvalData = new ArrayList<>();
-    @Option(names = "--pt-text-field", defaultValue = "text", description = "Key of the text in pretraining records (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--pt-text-field", description = "Key of the text in pretraining records (default: ${DEFAULT-VALUE}).")
     String ptTextField;
 
-    @Option(names = "--seq-length", defaultValue = "1024", description = "Tokens per sequence (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seq-length", description = "Tokens per sequence (default: ${DEFAULT-VALUE}).")
     int seqLength;
-    @Option(names = "--batch-size", defaultValue = "8", description = "Sequences per (micro-)batch (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch-size", description = "Sequences per (micro-)batch (default: ${DEFAULT-VALUE}).")
     int batchSize;
-    @Option(names = "--pt-loss-weight", defaultValue = "0.01", description = "Weight of the pretraining loss (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--pt-loss-weight", description = "Weight of the pretraining loss (default: ${DEFAULT-VALUE}).")
     double ptLossWeight;
 
-    @Option(names = "--optimizer", defaultValue = "adamw",
+    @Option(names = "--optimizer",
             description = "adamw (warmup + cosine decay) or palm (Adafactor-like, lr/sqrt(max(step, warmup)), scheduled decay) (default: ${DEFAULT-VALUE}).")
     String optimizer;
-    @Option(names = "--lr", defaultValue = "0.01", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
     double lr;
-    @Option(names = "--init-lr", defaultValue = "0.0", description = "Learning rate at step 0 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--init-lr", description = "Learning rate at step 0 (default: ${DEFAULT-VALUE}).")
     double initLr;
-    @Option(names = "--end-lr", defaultValue = "0.001", description = "Learning rate after the decay (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--end-lr", description = "Learning rate after the decay (default: ${DEFAULT-VALUE}).")
     double endLr;
-    @Option(names = "--lr-warmup-steps", defaultValue = "2000", description = "Linear warmup steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr-warmup-steps", description = "Linear warmup steps (default: ${DEFAULT-VALUE}).")
     long lrWarmupSteps;
-    @Option(names = "--lr-decay-steps", defaultValue = "500000", description = "Step where the cosine decay ends (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr-decay-steps", description = "Step where the cosine decay ends (default: ${DEFAULT-VALUE}).")
     long lrDecaySteps;
-    @Option(names = "--b1", defaultValue = "0.9", description = "Adam beta1 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--b1", description = "Adam beta1 (default: ${DEFAULT-VALUE}).")
     double b1;
-    @Option(names = "--b2", defaultValue = "0.95", description = "Adam beta2 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--b2", description = "Adam beta2 (default: ${DEFAULT-VALUE}).")
     double b2;
-    @Option(names = "--weight-decay", defaultValue = "1e-4", description = "Decoupled weight decay (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--weight-decay", description = "Decoupled weight decay (default: ${DEFAULT-VALUE}).")
     double weightDecay;
-    @Option(names = "--clip-gradient", defaultValue = "1.0", description = "Global-norm gradient clipping (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--clip-gradient", description = "Global-norm gradient clipping (default: ${DEFAULT-VALUE}).")
     double clipGradient;
     @Option(names = "--bf16-momentum", description = "Keep Adam's first moment in bf16.")
     boolean bf16Momentum;
-    @Option(names = "--accumulate-gradient-steps", defaultValue = "1", description = "Micro-batches per update (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--accumulate-gradient-steps", description = "Micro-batches per update (default: ${DEFAULT-VALUE}).")
     int accumulateGradientSteps;
 
-    @Option(names = "--dtype", defaultValue = "fp32", description = "Compute dtype: fp32, bf16, fp16; params stay fp32 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--dtype", description = "Compute dtype: fp32, bf16, fp16; params stay fp32 (default: ${DEFAULT-VALUE}).")
     String dtype;
-    @Option(names = "--total-steps", defaultValue = "10000", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--total-steps", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
     long totalSteps;
-    @Option(names = "--log-freq", defaultValue = "50", description = "Log (and evaluate) every N steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--log-freq", description = "Log (and evaluate) every N steps (default: ${DEFAULT-VALUE}).")
     long logFreq;
-    @Option(names = "--eval-steps", defaultValue = "0", description = "Eval batches per evaluation; 0 = no eval (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--eval-steps", description = "Eval batches per evaluation; 0 = no eval (default: ${DEFAULT-VALUE}).")
     long evalSteps;
-    @Option(names = "--save-model-freq", defaultValue = "0", description = "Checkpoint every N steps (rolling); 0 = only at the end (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--save-model-freq", description = "Checkpoint every N steps (rolling); 0 = only at the end (default: ${DEFAULT-VALUE}).")
     long saveModelFreq;
-    @Option(names = "--save-milestone-freq", defaultValue = "0", description = "Keep a milestone checkpoint every N steps; 0 = none (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--save-milestone-freq", description = "Keep a milestone checkpoint every N steps; 0 = none (default: ${DEFAULT-VALUE}).")
     long saveMilestoneFreq;
-    @Option(names = "--mesh-dim", defaultValue = "1,-1,1", description = "Device mesh dp,fsdp,mp; one -1 is inferred (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--mesh-dim", description = "Device mesh dp,fsdp,mp; one -1 is inferred (default: ${DEFAULT-VALUE}).")
     String meshDim;
-    @Option(names = "--seed", defaultValue = "42", description = "Seed of initialization, dropout and FCM (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", description = "Seed of initialization, dropout and FCM (default: ${DEFAULT-VALUE}).")
     long seed;
-    @Option(names = "--fcm-min-ratio", defaultValue = "0", description = "Forgetful causal mask, minimum ratio (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--fcm-min-ratio", description = "Forgetful causal mask, minimum ratio (default: ${DEFAULT-VALUE}).")
     double fcmMinRatio;
-    @Option(names = "--fcm-max-ratio", defaultValue = "0", description = "Forgetful causal mask, maximum ratio; 0 = off (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--fcm-max-ratio", description = "Forgetful causal mask, maximum ratio; 0 = off (default: ${DEFAULT-VALUE}).")
     double fcmMaxRatio;
     @Option(names = "--remat", description = "Recompute each block in the backward pass (less memory, more compute).")
     boolean remat;
@@ -109,7 +115,7 @@ final class TrainCommand implements Callable<Integer> {
             + " positions restarting at each (a block-diagonal causal mask from the packer's segment ids). Default: the original"
             + " trainer's causal mask over the whole row."})
     boolean noCrossExampleAttention;
-    @Option(names = "--output-dir", defaultValue = "runs/train", description = "Where metrics, TensorBoard files, checkpoints and the plot go (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--output-dir", description = "Where metrics, TensorBoard files, checkpoints and the plot go (default: ${DEFAULT-VALUE}).")
     Path outputDir;
     @Option(names = "--resume", description = "Continue the run in --output-dir from its latest checkpoint.")
     boolean resume;
@@ -123,20 +129,76 @@ final class TrainCommand implements Callable<Integer> {
         if (trainData.isEmpty()) {
             throw new CohxUserError("--train-data is required: a CoH feedback JSONL made by cohx pack (or run cohx demo)");
         }
-        String tok = tokenizer;
-        if (tok == null) {
-            if (model.equals("gptj")) {
-                tok = "gptj";
-            } else if (dryRun) {
-                tok = "gpt2"; // not read by a dry run
-            } else if (loadCheckpoint == null && !resume) {
-                throw new CohxUserError("--tokenizer is required for llama: the tokenizer.model of your LLaMA weights");
-            }
+        // A dry run without one takes bos from the model config; --load-checkpoint and --resume bring their tokenizer
+        // (a GGUF file's vocabulary, an hf:: folder's files, a checkpoint that keeps one; ModelSetup.tokenizer says when not).
+        if (tokenizer == null && !model.equals("gptj") && !dryRun && loadCheckpoint == null && !resume) {
+            throw new CohxUserError("--tokenizer is required for llama: the tokenizer.model of your LLaMA weights");
         }
-        return new TrainConfig(model, modelConfig, updateModelConfig, loadCheckpoint, tok, trainData, evalData, ptTrainData, ptEvalData,
-                ptTextField, seqLength, batchSize, ptLossWeight, optimizer, lr, initLr, endLr, lrWarmupSteps, lrDecaySteps, b1, b2,
-                weightDecay, clipGradient, bf16Momentum, accumulateGradientSteps, dtype, totalSteps, logFreq, evalSteps, saveModelFreq,
-                saveMilestoneFreq, meshDim, seed, fcmMinRatio, fcmMaxRatio, remat, outputDir, resume, noCrossExampleAttention);
+        String tok = tokenizer == null && model.equals("gptj") ? "gptj" : tokenizer;
+        return TrainConfig.of(c -> {
+            c.model = model;
+            c.modelConfig = modelConfig;
+            c.updateModelConfig = updateModelConfig;
+            c.loadCheckpoint = loadCheckpoint;
+            c.tokenizer = tok;
+            c.trainData = trainData;
+            c.evalData = evalData;
+            c.ptTrainData = ptTrainData;
+            c.ptEvalData = ptEvalData;
+            c.ptTextField = ptTextField;
+            c.seqLength = seqLength;
+            c.batchSize = batchSize;
+            c.ptLossWeight = ptLossWeight;
+            c.optimizer = optimizer;
+            c.lr = lr;
+            c.initLr = initLr;
+            c.endLr = endLr;
+            c.lrWarmupSteps = lrWarmupSteps;
+            c.lrDecaySteps = lrDecaySteps;
+            c.b1 = b1;
+            c.b2 = b2;
+            c.weightDecay = weightDecay;
+            c.clipGradient = clipGradient;
+            c.bf16Momentum = bf16Momentum;
+            c.accumulateGradientSteps = accumulateGradientSteps;
+            c.dtype = dtype;
+            c.totalSteps = totalSteps;
+            c.logFreq = logFreq;
+            c.evalSteps = evalSteps;
+            c.saveModelFreq = saveModelFreq;
+            c.saveMilestoneFreq = saveMilestoneFreq;
+            c.meshDim = meshDim;
+            c.seed = seed;
+            c.fcmMinRatio = fcmMinRatio;
+            c.fcmMaxRatio = fcmMaxRatio;
+            c.remat = remat;
+            c.outputDir = outputDir;
+            c.resume = resume;
+            c.noCrossExampleAttention = noCrossExampleAttention;
+        });
+    }
+
+    /**
+     * Option defaults from {@link TrainConfig#defaults()}: option {@code --total-steps} takes the
+     * default of key {@code total_steps}. Options that are not TrainConfig keys (--config,
+     * --dry-run, the platform's) keep their own.
+     */
+    static final class Defaults implements IDefaultValueProvider {
+        private static final Map<String, Object> DEFAULTS = TrainConfig.defaults().toMap();
+
+        @Override
+        public String defaultValue(ArgSpec arg) {
+            if (!(arg instanceof OptionSpec o)) {
+                return null;
+            }
+            Object v = DEFAULTS.get(o.longestName().replaceFirst("^--", "").replace('-', '_'));
+            return switch (v) {
+                case null -> null;
+                case List<?> l -> null; // repeatable options start empty
+                case Double d -> new BigDecimal(d.toString()).stripTrailingZeros().toPlainString(); // 0.0001, not 1.0E-4
+                default -> v.toString();
+            };
+        }
     }
 
     @Override

@@ -3,7 +3,7 @@ package io.cohx.cli;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cohx.models.checkpoint.DType;
+import io.cohx.engine.DType;
 import io.cohx.models.checkpoint.HostTensor;
 import io.cohx.models.checkpoint.SafetensorsReader;
 import io.cohx.models.gguf.GgufReader;

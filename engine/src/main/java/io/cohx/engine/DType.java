@@ -3,9 +3,11 @@ package io.cohx.engine;
 import io.cohx.pjrt.ElementType;
 
 /**
- * Element types the engine computes with. Each knows its MLIR spelling, its size on the host and
- * the PJRT buffer type it maps to. There is no implicit promotion: ops that combine arrays require
- * equal dtypes and say which they got; use {@link Tensor#convert(DType)} to change one.
+ * The element types of cohx: what the engine computes with and what checkpoint tensors hold on
+ * the host. Each knows its MLIR spelling, its size on the host and the PJRT buffer type it maps
+ * to; the names checkpoint formats give it live with those formats
+ * ({@code io.cohx.models.checkpoint.DTypeNames}). There is no implicit promotion: ops that combine
+ * arrays require equal dtypes and say which they got; use {@link Tensor#convert(DType)} to change one.
  */
 public enum DType {
     F32("f32", "f32", 4, Kind.FLOAT, ElementType.F32),
@@ -80,6 +82,27 @@ public enum DType {
         }
         throw new EngineException("PJRT element type " + t + " has no engine dtype; the engine supports "
                 + java.util.Arrays.toString(values()));
+    }
+
+    /**
+     * Parses a user's spelling: {@code f32}, {@code fp32}, {@code float32}, {@code bf16},
+     * {@code bfloat16}, {@code f16}, {@code fp16}, {@code half}, {@code f64}, {@code s32} /
+     * {@code i32} / {@code int32}, {@code s64} / {@code i64}, {@code u32}, {@code u8},
+     * {@code bool} / {@code pred}; the error lists the spellings.
+     */
+    public static DType parse(String s) {
+        return switch (s.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "f32", "fp32", "float32", "float" -> F32;
+            case "bf16", "bfloat16" -> BF16;
+            case "f16", "fp16", "float16", "half" -> F16;
+            case "f64", "fp64", "float64", "double" -> F64;
+            case "s32", "i32", "int32" -> S32;
+            case "s64", "i64", "int64" -> S64;
+            case "u32", "uint32" -> U32;
+            case "u8", "uint8" -> U8;
+            case "bool", "pred" -> PRED;
+            default -> throw new EngineException("unknown dtype '" + s + "'; use one of f32, bf16, f16, f64, i32, i64, u32, u8, bool");
+        };
     }
 
     @Override

@@ -1,8 +1,8 @@
 package io.cohx.models;
 
+import io.cohx.engine.DType;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Tree;
-import io.cohx.models.checkpoint.DType;
 import io.cohx.models.config.ModelConfig;
 import io.cohx.models.convert.GgufLlama;
 import io.cohx.models.gguf.GgufNaming;

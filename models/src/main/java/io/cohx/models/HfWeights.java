@@ -1,11 +1,11 @@
 package io.cohx.models;
 
 import io.cohx.engine.ArrayType;
+import io.cohx.engine.DType;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Shape;
 import io.cohx.engine.Tree;
 import io.cohx.models.checkpoint.CheckpointException;
-import io.cohx.models.checkpoint.DType;
 import io.cohx.models.checkpoint.HostTensor;
 import io.cohx.models.checkpoint.SafetensorsReader;
 import io.cohx.models.checkpoint.TensorInfo;
@@ -74,7 +74,7 @@ public final class HfWeights {
         if (t.dtype() != DType.F32) {
             throw new IllegalArgumentException("tensor " + t.describe() + ": expected f32; cast it first");
         }
-        NdArray a = NdArray.zeros(new ArrayType(io.cohx.engine.DType.F32, Shape.of(t.shape())));
+        NdArray a = NdArray.zeros(new ArrayType(DType.F32, Shape.of(t.shape())));
         MemorySegment.copy(t.data(), 0, a.segment(), 0, t.byteSize());
         return a;
     }

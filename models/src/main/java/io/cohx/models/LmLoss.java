@@ -7,7 +7,7 @@ import io.cohx.engine.Shapes;
 import io.cohx.engine.Tensor;
 
 /**
- * The loss of the original trainer (COH_SPEC.md §5): teacher forcing with inputs
+ * The loss of the original trainer (docs/COH.md#loss): teacher forcing with inputs
  * {@code [bos] + tokens[:, :-1]}, targets {@code tokens}; per row the masked sum of
  * {@code -log p(target)} divided by {@code max(sum(mask), 1e-10)}, then the batch mean; accuracy
  * likewise with {@code argmax == target}. Logits are cast to f32 before the log-softmax.

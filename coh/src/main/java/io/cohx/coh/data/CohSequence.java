@@ -7,7 +7,7 @@ import java.util.SequencedMap;
 /**
  * One packed Chain of Hindsight training sequence: the text pieces under their keys, in the order
  * the reference writes them, ending with the {@code fields} string that tells the TextProcessor
- * how to assemble them (COH_SPEC.md §2-3). {@code type} says which feedback type made it.
+ * how to assemble them (docs/COH.md#templates). {@code type} says which feedback type made it.
  */
 public record CohSequence(FeedbackType type, SequencedMap<String, String> entries) {
 

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The three feedback datasets of Chain of Hindsight (COH_SPEC.md §2) as a table: the name used on
+ * The three feedback datasets of Chain of Hindsight (docs/COH.md#datasets) as a table: the name used on
  * the command line, the prefix of the per-dataset output files, the Hugging Face Hub repository,
  * the phrases, and the order in which the reference emits the feedback types (it differs between
  * dialogue and the other two, and output order is part of parity).

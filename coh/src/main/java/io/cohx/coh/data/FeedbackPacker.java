@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * Turns one input record of a feedback dataset into its Chain of Hindsight sequences, with the
- * keys, key order and {@code fields} strings of the reference packer (COH_SPEC.md §2). Without
+ * keys, key order and {@code fields} strings of the reference packer (docs/COH.md#templates). Without
  * {@code aux} there is one marker pair (the options' markers); with it, every feedback type is
  * emitted once per phrase pair of the dataset.
  */

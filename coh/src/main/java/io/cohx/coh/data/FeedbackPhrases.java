@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * The natural-language feedback of the {@code aux} feedback type and the task phrases, per
- * dataset, as the Chain of Hindsight reference uses them (COH_SPEC.md §2). A table, not code:
+ * dataset, as the Chain of Hindsight reference uses them (docs/COH.md#feedback-types). A table, not code:
  * {@code good.get(i)} pairs with {@code bad.get(i)}; {@code tasks} is what one random choice picks
  * from before a summary post or a WebGPT quote list (empty for dialogue).
  */

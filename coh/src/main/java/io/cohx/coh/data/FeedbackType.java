@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * One way of turning a preference pair into a training sequence (COH_SPEC.md §2): the preferred
+ * One way of turning a preference pair into a training sequence (docs/COH.md#feedback-types): the preferred
  * answer alone ({@code p}), the dispreferred alone ({@code n}), or both chained ({@code pn},
  * {@code np}). {@code aux} is not a type but a switch (see {@link Selection}).
  */

@@ -1,5 +1,7 @@
 package io.cohx.coh.data;
 
+import io.cohx.coh.observe.ProgressLine;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -17,7 +19,7 @@ import java.util.concurrent.Executors;
 
 /**
  * {@code cohx pack}: reads the feedback datasets, turns every record into Chain of Hindsight
- * sequences (COH_SPEC.md §2) and writes, for feedback selection {@code T} (the option string):
+ * sequences (docs/COH.md#templates) and writes, for feedback selection {@code T} (the option string):
  * {@code <prefix>_train_T.jsonl} / {@code <prefix>_eval_T.jsonl} per dataset, the combined
  * {@code train_T.jsonl} / {@code eval_T.jsonl} with every dataset appended in order (the
  * reference kept only the last dataset), and {@code train_T_shuffled.jsonl} /
@@ -74,7 +76,7 @@ public final class PackJob {
     public PackReport run() {
         String types = request.options().feedback().text();
         var problems = new InputProblems(request.strict(), log);
-        var progress = new ProgressLine(log);
+        var progress = new ProgressLine(log, ProgressLine.isTerminal(log));
         ExecutorService pool = Executors.newFixedThreadPool(THREADS, r -> {
             Thread t = new Thread(r, "cohx-pack");
             t.setDaemon(true);
@@ -95,7 +97,7 @@ public final class PackJob {
                 }
                 packDataset(dataset, files, types, out, problems, progress, pool);
             }
-            progress.done();
+            progress.finish();
             for (Split split : Split.values()) {
                 String all = combinedFile(split, types);
                 if (out.has(all)) {

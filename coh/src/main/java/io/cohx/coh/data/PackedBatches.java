@@ -12,7 +12,7 @@ import java.util.Iterator;
 import java.util.List;
 
 /**
- * Endless training batches from JSON-lines files (COH_SPEC.md §4): examples are read in order,
+ * Endless training batches from JSON-lines files (docs/COH.md#packing): examples are read in order,
  * epoch after epoch, turned into tokens and loss masks by a {@link TextProcessor}, appended to a
  * buffer, and whenever the buffer holds more than {@code batch*seq} tokens that many are cut off
  * the front as one {@link PackedBatch}; examples run across row and batch boundaries, with no

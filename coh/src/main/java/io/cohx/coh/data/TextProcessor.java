@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * Turns one JSON example into tokens and loss masks, exactly as the reference TextProcessor
- * (COH_SPEC.md §3). The field list comes from {@code fields} or, per example, from the key named
+ * (docs/COH.md#textprocessor). The field list comes from {@code fields} or, per example, from the key named
  * by {@code fieldsFromExample}; for each comma-separated field: {@code [...]} means loss mask 0
  * (else 1); {@code <|bos|>}/{@code <|eos|>} emit the tokenizer's bos/eos id; anything else is
  * {@code a+b+c}, the texts of those keys joined by {@code subfieldSeparator}, with

@@ -34,7 +34,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * {@code cohx serve}: the original CoH LM server (COH_SPEC.md §8) — {@code /loglikelihood},
+ * {@code cohx serve}: the original CoH LM server (docs/SERVING.md#endpoints) — {@code /loglikelihood},
  * {@code /loglikelihood-rolling}, {@code /generate}, {@code /greedy-until}, {@code /chat},
  * {@code /ready} with the same JSON — plus the OpenAI-style {@code /v1/completions} and
  * {@code /v1/chat/completions} (with server-sent-event streaming; {@link OpenAiApi}), the

@@ -5,7 +5,7 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * The LM server's settings, named after the original server's flags (COH_SPEC.md §8).
+ * The LM server's settings, named after the original server's flags (docs/SERVING.md).
  *
  * @param host                  address to listen on (127.0.0.1: this machine only)
  * @param port                  TCP port (0 = any free port)

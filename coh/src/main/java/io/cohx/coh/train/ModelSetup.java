@@ -3,6 +3,7 @@ package io.cohx.coh.train;
 import io.cohx.engine.ArrayType;
 import io.cohx.engine.DType;
 import io.cohx.engine.DeviceArray;
+import io.cohx.engine.EngineException;
 import io.cohx.engine.Jit;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Tree;
@@ -126,14 +127,6 @@ final class ModelSetup {
         };
     }
 
-    static double number(ModelConfig mc, String key) {
-        return mc.toMap().get(key) instanceof Number n ? n.doubleValue() : 0;
-    }
-
-    static boolean hasDropout(ModelConfig mc) {
-        return number(mc, "resid_pdrop") > 0 || number(mc, "embd_pdrop") > 0 || number(mc, "attn_pdrop") > 0;
-    }
-
     static void checkVocab(Tokenizer tokenizer, ModelConfig mc, String spec) {
         if (tokenizer.vocabSize() > mc.vocabSize()) {
             throw new TrainingException("tokenizer " + spec + " has " + tokenizer.vocabSize() + " ids but the model's vocab_size is "
@@ -141,13 +134,17 @@ final class ModelSetup {
         }
     }
 
+    /** The compute dtype of {@code --dtype}: f32, bf16 or f16 in any of {@link DType#parse}'s spellings. */
     static DType dtype(String name) {
-        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
-            case "fp32", "f32", "float32" -> DType.F32;
-            case "bf16", "bfloat16" -> DType.BF16;
-            case "fp16", "f16", "float16" -> DType.F16;
-            default -> throw new TrainingException("--dtype " + name + ": use fp32, bf16 or fp16");
-        };
+        try {
+            DType d = DType.parse(name);
+            if (d == DType.F32 || d == DType.BF16 || d == DType.F16) {
+                return d;
+            }
+        } catch (EngineException e) {
+            // named below, with the choices that fit this flag
+        }
+        throw new TrainingException("--dtype " + name + ": use fp32, bf16 or fp16");
     }
 
     static LrSchedule schedule(TrainConfig cfg) {

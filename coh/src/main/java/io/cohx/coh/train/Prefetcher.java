@@ -16,9 +16,11 @@ import java.util.concurrent.TimeUnit;
  * <em>after</em> them, which is what a checkpoint taken after that step must store.
  */
 final class Prefetcher implements AutoCloseable {
-    /** One step's inputs. {@code pt*} are null without a pretraining set, {@code *Segments} without segment ids. */
-    record Item(NdArray hfTokens, NdArray hfMasks, NdArray hfSegments, NdArray ptTokens, NdArray ptMasks, NdArray ptSegments,
-                DataPosition hfPosition, DataPosition ptPosition, long epoch) {}
+    /**
+     * One step's batches (host arrays, as the step's inputs take them); {@code pt*} are null without
+     * a pretraining set, the batches' segment ids null unless the packer makes them.
+     */
+    record Item(StepIo.Batch<Object> hf, StepIo.Batch<Object> pt, DataPosition hfPosition, DataPosition ptPosition, long epoch) {}
 
     private record Failure(RuntimeException error) {}
 
@@ -30,10 +32,9 @@ final class Prefetcher implements AutoCloseable {
         thread = Thread.ofPlatform().daemon().name("cohx-prefetch").start(() -> {
             try {
                 while (!closed) {
-                    NdArray[] h = stack(hf, accumulate);
-                    NdArray[] p = pt == null ? new NdArray[3] : stack(pt, accumulate);
-                    Item item = new Item(h[0], h[1], h[2], p[0], p[1], p[2], hf.position(), pt == null ? null : pt.position(),
-                            hf.epoch());
+                    var h = stack(hf, accumulate);
+                    var p = pt == null ? null : stack(pt, accumulate);
+                    Item item = new Item(h, p, hf.position(), pt == null ? null : pt.position(), hf.epoch());
                     while (!closed && !queue.offer(item, 100, TimeUnit.MILLISECONDS)) {
                         // wait for the trainer to take one
                     }
@@ -47,7 +48,7 @@ final class Prefetcher implements AutoCloseable {
         });
     }
 
-    private static NdArray[] stack(PackedBatches it, int k) {
+    private static StepIo.Batch<Object> stack(PackedBatches it, int k) {
         int[] tokens = null;
         float[] masks = null;
         int[] segments = null;
@@ -67,8 +68,8 @@ final class Prefetcher implements AutoCloseable {
                 System.arraycopy(batch.segmentIds(), 0, segments, i * b * s, b * s);
             }
         }
-        return new NdArray[] {NdArray.of(tokens, k, b, s), NdArray.of(masks, k, b, s),
-                segments == null ? null : NdArray.of(segments, k, b, s)};
+        return new StepIo.Batch<>(NdArray.of(tokens, k, b, s), NdArray.of(masks, k, b, s),
+                segments == null ? null : NdArray.of(segments, k, b, s));
     }
 
     /** The next step's batches (blocks until ready); rethrows a data error from the reader. */

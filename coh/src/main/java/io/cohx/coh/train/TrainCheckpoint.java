@@ -1,6 +1,7 @@
 package io.cohx.coh.train;
 
 import io.cohx.engine.ArrayType;
+import io.cohx.engine.DType;
 import io.cohx.engine.DeviceArray;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Shape;
@@ -8,7 +9,6 @@ import io.cohx.engine.Tree;
 import io.cohx.models.checkpoint.AtomicFiles;
 import io.cohx.models.checkpoint.CheckpointException;
 import io.cohx.models.checkpoint.CohxCheckpoint;
-import io.cohx.models.checkpoint.DType;
 import io.cohx.models.checkpoint.HostTensor;
 import io.cohx.models.checkpoint.SafetensorsReader;
 import io.cohx.models.checkpoint.SafetensorsWriter;
@@ -110,7 +110,7 @@ public final class TrainCheckpoint {
         var infos = new ArrayList<TensorInfo>();
         for (String p : tree.paths()) {
             ArrayType t = typeOf(tree.get(p));
-            infos.add(new TensorInfo(p, DType.of(t.dtype()), t.shape().longDims()));
+            infos.add(new TensorInfo(p, t.dtype(), t.shape().longDims()));
         }
         return SafetensorsWriter.writeSharded(dir, base, infos, Map.of("format", "cohx"), CohxCheckpoint.DEFAULT_SHARD_BYTES,
                 (info, arena) -> {
@@ -171,7 +171,7 @@ public final class TrainCheckpoint {
         var values = new ArrayList<NdArray>();
         for (TensorInfo info : r.tensors()) {
             HostTensor t = r.read(info.name(), null);
-            NdArray a = NdArray.zeros(new ArrayType(t.dtype().engineType(), Shape.of(t.shape())));
+            NdArray a = NdArray.zeros(new ArrayType(t.dtype(), Shape.of(t.shape())));
             MemorySegment.copy(t.data(), 0, a.segment(), 0, t.byteSize());
             paths.add(info.name());
             values.add(a);

@@ -4,10 +4,12 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
- * Everything one {@code cohx train} run is told, with the original trainer's defaults
- * (COH_SPEC.md §5). It is saved, resolved, with every checkpoint ({@link #toMap()}).
+ * Everything one {@code cohx train} run is told. The original trainer's defaults (docs/COH.md#optimizers)
+ * are written once, in {@link Builder}: {@link #of} starts from them and names what differs. It is
+ * saved, resolved, with every checkpoint ({@link #toMap()}, keyed by the option names in snake_case).
  *
  * @param model            {@code llama} or {@code gptj}
  * @param modelConfig      a preset name (debug, 7b, ...), a JSON / Hugging Face config.json / GGUF path, or null: the
@@ -16,7 +18,7 @@ import java.util.Map;
  * @param loadCheckpoint   {@code params::DIR}, {@code trainstate::DIR}, {@code trainstate_params::DIR}, {@code hf::DIR},
  *                         {@code gguf::FILE}, ..., or null
  * @param tokenizer        a tokenizer file/folder or a built-in name ({@code gpt2}, {@code gptj}), or null: the one
- *                         that comes with {@code loadCheckpoint}
+ *                         that comes with {@code loadCheckpoint}; in a dry run without either, bos comes from the model config
  * @param trainData        CoH feedback JSONL files (from {@code cohx pack})
  * @param evalData         feedback eval files (may be empty)
  * @param ptTrainData      pretraining text JSONL files (may be empty: no pretraining loss)
@@ -36,22 +38,6 @@ public record TrainConfig(
         String dtype, long totalSteps, long logFreq, long evalSteps, long saveModelFreq, long saveMilestoneFreq,
         String meshDim, long seed, double fcmMinRatio, double fcmMaxRatio, boolean remat,
         Path outputDir, boolean resume, boolean noCrossExampleAttention) {
-
-    /** A configuration with the original trainer's packing (examples of a row attend to each other). */
-    public TrainConfig(
-            String model, String modelConfig, String updateModelConfig, String loadCheckpoint, String tokenizer,
-            List<Path> trainData, List<Path> evalData, List<Path> ptTrainData, List<Path> ptEvalData, String ptTextField,
-            int seqLength, int batchSize, double ptLossWeight,
-            String optimizer, double lr, double initLr, double endLr, long lrWarmupSteps, long lrDecaySteps,
-            double b1, double b2, double weightDecay, double clipGradient, boolean bf16Momentum, int accumulateGradientSteps,
-            String dtype, long totalSteps, long logFreq, long evalSteps, long saveModelFreq, long saveMilestoneFreq,
-            String meshDim, long seed, double fcmMinRatio, double fcmMaxRatio, boolean remat,
-            Path outputDir, boolean resume) {
-        this(model, modelConfig, updateModelConfig, loadCheckpoint, tokenizer, trainData, evalData, ptTrainData, ptEvalData,
-                ptTextField, seqLength, batchSize, ptLossWeight, optimizer, lr, initLr, endLr, lrWarmupSteps, lrDecaySteps,
-                b1, b2, weightDecay, clipGradient, bf16Momentum, accumulateGradientSteps, dtype, totalSteps, logFreq, evalSteps,
-                saveModelFreq, saveMilestoneFreq, meshDim, seed, fcmMinRatio, fcmMaxRatio, remat, outputDir, resume, false);
-    }
 
     public TrainConfig {
         trainData = List.copyOf(trainData);
@@ -107,5 +93,122 @@ public record TrainConfig(
     /** Tokens one optimizer step consumes (both datasets' token slots). */
     public long tokensPerStep() {
         return (long) batchSize * seqLength * accumulateGradientSteps * (ptTrainData.isEmpty() ? 1 : 2);
+    }
+
+    /** A configuration from the defaults with {@code changes} applied, e.g. {@code TrainConfig.of(c -> c.totalSteps = 10)}. */
+    public static TrainConfig of(Consumer<Builder> changes) {
+        var b = new Builder();
+        changes.accept(b);
+        return b.build();
+    }
+
+    /** The defaults: what {@code cohx train} uses for every option it is not given. */
+    public static TrainConfig defaults() {
+        return of(c -> {});
+    }
+
+    /** This configuration with {@code changes} applied. */
+    public TrainConfig with(Consumer<Builder> changes) {
+        var b = new Builder();
+        b.model = model;
+        b.modelConfig = modelConfig;
+        b.updateModelConfig = updateModelConfig;
+        b.loadCheckpoint = loadCheckpoint;
+        b.tokenizer = tokenizer;
+        b.trainData = trainData;
+        b.evalData = evalData;
+        b.ptTrainData = ptTrainData;
+        b.ptEvalData = ptEvalData;
+        b.ptTextField = ptTextField;
+        b.seqLength = seqLength;
+        b.batchSize = batchSize;
+        b.ptLossWeight = ptLossWeight;
+        b.optimizer = optimizer;
+        b.lr = lr;
+        b.initLr = initLr;
+        b.endLr = endLr;
+        b.lrWarmupSteps = lrWarmupSteps;
+        b.lrDecaySteps = lrDecaySteps;
+        b.b1 = b1;
+        b.b2 = b2;
+        b.weightDecay = weightDecay;
+        b.clipGradient = clipGradient;
+        b.bf16Momentum = bf16Momentum;
+        b.accumulateGradientSteps = accumulateGradientSteps;
+        b.dtype = dtype;
+        b.totalSteps = totalSteps;
+        b.logFreq = logFreq;
+        b.evalSteps = evalSteps;
+        b.saveModelFreq = saveModelFreq;
+        b.saveMilestoneFreq = saveMilestoneFreq;
+        b.meshDim = meshDim;
+        b.seed = seed;
+        b.fcmMinRatio = fcmMinRatio;
+        b.fcmMaxRatio = fcmMaxRatio;
+        b.remat = remat;
+        b.outputDir = outputDir;
+        b.resume = resume;
+        b.noCrossExampleAttention = noCrossExampleAttention;
+        changes.accept(b);
+        return b.build();
+    }
+
+    /**
+     * The one place the defaults are written (the original trainer's): a mutable, one-use form of
+     * {@link TrainConfig} whose fields are named after the options. {@link #of} and {@link #with}
+     * hand it to the caller, which sets what differs.
+     */
+    public static final class Builder {
+        public String model = "llama";
+        /** null: the config that comes with {@link #loadCheckpoint} (a GGUF file, hf:: folder, cohx checkpoint), else debug. */
+        public String modelConfig = null;
+        public String updateModelConfig = null;
+        public String loadCheckpoint = null;
+        public String tokenizer = null;
+        public List<Path> trainData = List.of();
+        public List<Path> evalData = List.of();
+        public List<Path> ptTrainData = List.of();
+        public List<Path> ptEvalData = List.of();
+        public String ptTextField = "text";
+        public int seqLength = 1024;
+        public int batchSize = 8;
+        public double ptLossWeight = 0.01;
+        public String optimizer = "adamw";
+        public double lr = 0.01;
+        public double initLr = 0.0;
+        public double endLr = 0.001;
+        public long lrWarmupSteps = 2000;
+        public long lrDecaySteps = 500000;
+        public double b1 = 0.9;
+        public double b2 = 0.95;
+        public double weightDecay = 1e-4;
+        public double clipGradient = 1.0;
+        public boolean bf16Momentum = false;
+        public int accumulateGradientSteps = 1;
+        public String dtype = "fp32";
+        public long totalSteps = 10000;
+        public long logFreq = 50;
+        public long evalSteps = 0;
+        public long saveModelFreq = 0;
+        public long saveMilestoneFreq = 0;
+        public String meshDim = "1,-1,1";
+        public long seed = 42;
+        public double fcmMinRatio = 0;
+        public double fcmMaxRatio = 0;
+        public boolean remat = false;
+        public Path outputDir = Path.of("runs/train");
+        public boolean resume = false;
+        public boolean noCrossExampleAttention = false;
+
+        private Builder() {}
+
+        private TrainConfig build() {
+            return new TrainConfig(
+                    model, modelConfig, updateModelConfig, loadCheckpoint, tokenizer, trainData, evalData, ptTrainData,
+                    ptEvalData, ptTextField, seqLength, batchSize, ptLossWeight, optimizer, lr, initLr, endLr, lrWarmupSteps,
+                    lrDecaySteps, b1, b2, weightDecay, clipGradient, bf16Momentum, accumulateGradientSteps, dtype, totalSteps,
+                    logFreq, evalSteps, saveModelFreq, saveMilestoneFreq, meshDim, seed, fcmMinRatio, fcmMaxRatio, remat,
+                    outputDir, resume, noCrossExampleAttention);
+        }
     }
 }

@@ -15,15 +15,15 @@ import io.cohx.engine.Jit;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Tree;
 import io.cohx.engine.mesh.Mesh;
-import io.cohx.engine.mesh.PartitionRules;
-import io.cohx.engine.mesh.PartitionSpec;
 import io.cohx.engine.optim.Optimizer;
 import io.cohx.engine.optim.LrSchedule;
 import io.cohx.models.CausalLm;
 import io.cohx.models.checkpoint.AtomicFiles;
 import io.cohx.models.config.ModelConfig;
 import io.cohx.models.config.ModelConfigs;
+import io.cohx.models.tokenizer.BundledTokenizer;
 import io.cohx.models.tokenizer.Tokenizer;
+import io.cohx.models.tokenizer.Tokenizers;
 import io.cohx.pjrt.PjrtClient;
 
 import java.io.IOException;
@@ -35,7 +35,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The Chain of Hindsight training loop (COH_SPEC.md §5): read the CoH feedback batches (and the
+ * The Chain of Hindsight training loop (docs/COH.md#train-step): read the CoH feedback batches (and the
  * pretraining batches), run one compiled step per optimizer update, log, evaluate, checkpoint,
  * resume. {@link #run()} reads top to bottom; everything else hangs off it.
  */
@@ -44,7 +44,7 @@ public final class Trainer {
     private final PjrtClient client;
     private final PrintStream out;
     /** The vocabulary and chat template the starting weights came with, kept in every checkpoint (null: none). */
-    private io.cohx.models.tokenizer.BundledTokenizer bundledTokenizer;
+    private BundledTokenizer bundledTokenizer;
 
     /** What a finished run leaves. */
     public record Result(long step, Path checkpoint, Map<String, Double> lastMetrics, boolean stoppedBySignal) {}
@@ -70,43 +70,39 @@ public final class Trainer {
         }
         ModelConfig modelConfig = resumed != null ? resumed.config() : ModelSetup.modelConfig(cfg);
         bundledTokenizer = ModelSetup.bundledTokenizer(cfg, resumed);
+        // --tokenizer, else the one that came with the starting weights (ModelSetup.tokenizer names what to pass when none did).
         Tokenizer tokenizer = ModelSetup.tokenizer(cfg, bundledTokenizer);
-        ModelSetup.checkVocab(tokenizer, modelConfig, cfg.tokenizer() != null ? cfg.tokenizer() : "of " + cfg.loadCheckpoint());
-        CausalLm model = CausalLm.of(modelConfig);
-        Optimizer optimizer = ModelSetup.optimizer(cfg, model);
+        Setup setup = setup(modelConfig, tokenizer);
+        CausalLm model = setup.model();
+        Optimizer optimizer = setup.optimizer();
+        TrainStep program = setup.step();
         LrSchedule schedule = ModelSetup.schedule(cfg);
-        boolean pretraining = !cfg.ptTrainData().isEmpty();
-        int bos = tokenizer.bosId() >= 0 ? tokenizer.bosId() : modelConfig.bosTokenId();
-        TrainStep program = new TrainStep(model, optimizer, bos, cfg.ptLossWeight(), pretraining, cfg.accumulateGradientSteps(),
-                ModelSetup.dtype(cfg.dtype()), ModelSetup.number(modelConfig, "fcm_min_ratio"), ModelSetup.number(modelConfig, "fcm_max_ratio"),
-                cfg.remat() || Boolean.TRUE.equals(modelConfig.toMap().get("gradient_checkpointing")), cfg.seed(), ModelSetup.hasDropout(modelConfig));
-        if (cfg.noCrossExampleAttention()) {
-            program = program.withSegmentIds();
-        }
+        boolean pretraining = setup.pretraining();
         AtomicFiles.writeString(cfg.outputDir().resolve("config.json"), ModelConfigs.toJson(resolvedConfig(modelConfig)));
 
         long start = 0;
-        Tree<Object> state;
+        Tree<Object> params;
+        Tree<Object> opt;
         DataPosition hfPos = null, ptPos = null;
         if (resumed != null) {
             start = resumed.step();
-            state = Tree.<Object>empty().nest("params", resumed.params()).nest("opt", resumed.optState());
+            params = resumed.params().map(x -> x);
+            opt = resumed.optState().map(x -> x);
             if (cfg.resume()) { // a trainstate:: load keeps the step but starts the (new) data from the top
-                hfPos = position(resumed.extra(), "hf");
-                ptPos = position(resumed.extra(), "pt");
+                hfPos = position(resumed.extra(), StepIo.Dataset.FEEDBACK);
+                ptPos = position(resumed.extra(), StepIo.Dataset.PRETRAINING);
             }
             ModelSetup.checkShapes(model.paramTypes(), resumed.params(), resumed.dir());
             out.println((cfg.resume() ? "resuming from " : "loaded train state ") + resumed.dir() + " at step " + start);
         } else {
-            Tree<Object> params = ModelSetup.initialParams(cfg, model, program, client, out,
+            params = ModelSetup.initialParams(cfg, model, program, client, out,
                     b -> onMesh(b, Mesh.parse(cfg.meshDim(), client.addressableDevices()), model));
-            Tree<ArrayType> types = model.paramTypes();
-            state = Tree.<Object>empty().nest("params", params).nest("opt", optimizer.init(types));
+            opt = optimizer.init(model.paramTypes()).map(x -> x);
         }
 
         Mesh mesh = Mesh.parse(cfg.meshDim(), client.addressableDevices());
         checkBatchFits(mesh);
-        try (Jit step = onMesh(Jit.builder("train_step", program.function()).donate("params", "opt"), mesh, model).build(client);
+        try (Jit step = compileStep(setup, mesh);
              Jit eval = onMesh(Jit.builder("eval_step", program.evalFunction()), mesh, model).build(client);
              PackedBatches hf = batches(cfg.trainData(), tokenizer, false, hfPos);
              PackedBatches pt = pretraining ? batches(cfg.ptTrainData(), tokenizer, true, ptPos) : null;
@@ -114,7 +110,7 @@ public final class Trainer {
              MetricsLog metrics = new MetricsLog(cfg.outputDir(), cfg.resume() ? start : 0);
              TensorBoardWriter tb = new TensorBoardWriter(cfg.outputDir().resolve("tensorboard"));
              StopSignal stop = new StopSignal()) {
-            var progress = new ProgressLine(out, ProgressLine.stdoutIsTerminal(), start, cfg.totalSteps());
+            var progress = new ProgressLine(out, ProgressLine.isTerminal(out), start, cfg.totalSteps());
             Map<String, Double> last = Map.of();
             Path checkpoint = resumed != null ? resumed.dir() : null;
             long tokens = 0;
@@ -126,18 +122,12 @@ public final class Trainer {
             while (stepNo < cfg.totalSteps() && !stop.requested()) {
                 Prefetcher.Item batch = data.next();
                 double lr = schedule.at(stepNo);
-                Tree<Object> in = state.with("hf.tokens", batch.hfTokens()).with("hf.masks", batch.hfMasks())
-                        .with("lr", NdArray.scalar(DType.F32, lr)).with("step", NdArray.scalar(DType.S32, stepNo));
-                if (pretraining) {
-                    in = in.with("pt.tokens", batch.ptTokens()).with("pt.masks", batch.ptMasks());
-                }
-                if (program.segmentIds()) {
-                    in = in.with("hf.segments", batch.hfSegments());
-                    in = pretraining ? in.with("pt.segments", batch.ptSegments()) : in;
-                }
-                Tree<DeviceArray> result = step.call(in);
-                state = Tree.<Object>empty().nest("params", result.subtree("params")).nest("opt", result.subtree("opt"));
-                last = readMetrics(result.subtree("metrics"), lr, stepNo + 1, checkpoint);
+                var in = new StepIo.Inputs<Object>(params, opt, batch.hf(), batch.pt(), NdArray.scalar(DType.F32, lr),
+                        NdArray.scalar(DType.S32, stepNo));
+                StepIo.Outputs<DeviceArray> result = StepIo.Outputs.from(step.call(in.toTree()));
+                params = result.params().map(x -> x);
+                opt = result.opt().map(x -> x);
+                last = readMetrics(result.metrics(), lr, stepNo + 1, checkpoint);
                 stepNo++;
                 tokens += cfg.tokensPerStep();
                 lastHf = batch.hfPosition();
@@ -148,16 +138,16 @@ public final class Trainer {
                     tb.scalars(stepNo, last);
                     progress.report(stepNo, shown(last, pretraining), tokens);
                     if (cfg.evalSteps() > 0) {
-                        Map<String, Double> ev = evaluate(eval, state.subtree("params"), tokenizer);
+                        Map<String, Double> ev = evaluate(eval, params, tokenizer);
                         metrics.log(stepNo, "eval", ev);
                         tb.scalars(stepNo, prefixed("eval_", ev));
                     }
                 }
                 if (cfg.saveMilestoneFreq() > 0 && stepNo % cfg.saveMilestoneFreq() == 0) {
-                    checkpoint = save("milestone_" + stepNo, modelConfig, stepNo, state, lastHf, lastPt);
+                    checkpoint = save("milestone_" + stepNo, modelConfig, stepNo, params, opt, lastHf, lastPt);
                 }
                 if (cfg.saveModelFreq() > 0 && stepNo % cfg.saveModelFreq() == 0) {
-                    checkpoint = save("step_" + stepNo, modelConfig, stepNo, state, lastHf, lastPt);
+                    checkpoint = save("step_" + stepNo, modelConfig, stepNo, params, opt, lastHf, lastPt);
                 }
                 if (stopAfterStep != null && stepNo >= stopAfterStep) {
                     stop.request();
@@ -166,39 +156,61 @@ public final class Trainer {
             progress.finish();
             boolean signalled = stop.requested() && stepNo < cfg.totalSteps();
             if (checkpoint == null || !checkpoint.getFileName().toString().endsWith("_" + stepNo)) {
-                checkpoint = save("step_" + stepNo, modelConfig, stepNo, state, lastHf, lastPt);
+                checkpoint = save("step_" + stepNo, modelConfig, stepNo, params, opt, lastHf, lastPt);
             }
             out.println((signalled ? "stopped at step " : "finished at step ") + stepNo + "; checkpoint " + checkpoint);
             writePlot();
             stop.finished();
-            closeAll(state);
+            closeAll(params);
+            closeAll(opt);
             return new Result(stepNo, checkpoint, last, signalled);
         }
     }
 
-    /**
-     * The run's layout over the mesh: parameters and optimizer state by the model's partition
-     * rules, {@code [k, B, S]} feedback/pretraining batches split on B over (dp, fsdp), eval
-     * batches {@code [B, S]} likewise, scalars and metrics whole. One device: no annotations.
-     */
+    /** The run's layout over the mesh ({@link StepIo#layout}); one device: no annotations. */
     static Jit.Builder onMesh(Jit.Builder b, Mesh mesh, CausalLm model) {
         if (mesh.size() == 1) {
             return b;
         }
         model.checkMesh(mesh);
-        java.util.function.Function<String, PartitionSpec> spec = path -> {
-            if (path.startsWith("hf.") || path.startsWith("pt.")) {
-                return PartitionSpec.ofGroups(List.of(List.of(), List.of("dp", "fsdp")));
+        return b.mesh(mesh, path -> StepIo.layout(path, model), path -> StepIo.layout(path, model));
+    }
+
+    /**
+     * What a run compiles, made by {@link #setup} the same way for a run and a dry run.
+     *
+     * @param pretraining whether the step gets a pretraining batch
+     */
+    record Setup(ModelConfig config, CausalLm model, Optimizer optimizer, TrainStep step, boolean pretraining) {}
+
+    /**
+     * The model, optimizer and train step of this configuration. {@code tokenizer} (null in a dry
+     * run that names none) must fit the model's vocabulary and gives the sequences' bos token;
+     * without one, the model config's bos_token_id. Remat is on when --remat or the model config's
+     * gradient_checkpointing asks for it.
+     */
+    Setup setup(ModelConfig mc, Tokenizer tokenizer) {
+        CausalLm model = CausalLm.of(mc);
+        Optimizer optimizer = ModelSetup.optimizer(cfg, model);
+        if (tokenizer != null) {
+            ModelSetup.checkVocab(tokenizer, mc, cfg.tokenizer() != null ? cfg.tokenizer() : "of " + cfg.loadCheckpoint());
+        }
+        TrainStep step = TrainStep.of(model, optimizer, s -> {
+            if (tokenizer != null && tokenizer.bosId() >= 0) {
+                s.bos = tokenizer.bosId(); // else the model config's
             }
-            if (path.equals("tokens") || path.equals("masks") || path.equals("segments")) {
-                return PartitionRules.BATCH;
-            }
-            if (path.startsWith("params.") || path.startsWith("opt.") || model.paramTypes().has(path)) { // has(): init's outputs
-                return model.partitionRules().specFor(path);
-            }
-            return PartitionSpec.REPLICATED;
-        };
-        return b.mesh(mesh, spec, spec);
+            s.ptLossWeight = cfg.ptLossWeight();
+            s.accumulate = cfg.accumulateGradientSteps();
+            s.dtype = ModelSetup.dtype(cfg.dtype());
+            s.remat = cfg.remat() || mc.gradientCheckpointing();
+            s.seed = cfg.seed();
+        });
+        return new Setup(mc, model, optimizer, step, !cfg.ptTrainData().isEmpty());
+    }
+
+    /** The compiled train step on {@code mesh}, parameters and optimizer state donated. */
+    private Jit compileStep(Setup setup, Mesh mesh) {
+        return onMesh(setup.step().jit("train_step"), mesh, setup.model()).build(client);
     }
 
     /** Batches are split over dp × fsdp: say so by flag before anything compiles. */
@@ -215,39 +227,22 @@ public final class Trainer {
      * and returns the per-device memory report (parameters, optimizer state, batch, activations, peak).
      */
     public String dryRun() {
-        ModelConfig modelConfig = ModelSetup.modelConfig(cfg);
-        CausalLm model = CausalLm.of(modelConfig);
-        Optimizer optimizer = ModelSetup.optimizer(cfg, model);
-        boolean pretraining = !cfg.ptTrainData().isEmpty();
-        TrainStep program = new TrainStep(model, optimizer, modelConfig.bosTokenId(), cfg.ptLossWeight(), pretraining,
-                cfg.accumulateGradientSteps(), ModelSetup.dtype(cfg.dtype()), ModelSetup.number(modelConfig, "fcm_min_ratio"),
-                ModelSetup.number(modelConfig, "fcm_max_ratio"), cfg.remat(), cfg.seed(), ModelSetup.hasDropout(modelConfig));
-        if (cfg.noCrossExampleAttention()) {
-            program = program.withSegmentIds();
-        }
+        Setup setup = setup(ModelSetup.modelConfig(cfg), cfg.tokenizer() == null ? null : Tokenizers.load(cfg.tokenizer()));
         Mesh mesh = Mesh.parse(cfg.meshDim(), client.addressableDevices());
         checkBatchFits(mesh);
-        Tree<ArrayType> types = Tree.<ArrayType>empty().nest("params", model.paramTypes())
-                .nest("opt", optimizer.init(model.paramTypes()).map(NdArray::type))
-                .with("lr", ArrayType.of(DType.F32)).with("step", ArrayType.of(DType.S32));
-        int k = cfg.accumulateGradientSteps();
-        for (String d : pretraining ? List.of("hf", "pt") : List.of("hf")) {
-            types = types.with(d + ".tokens", ArrayType.of(DType.S32, k, cfg.batchSize(), cfg.seqLength()))
-                    .with(d + ".masks", ArrayType.of(DType.F32, k, cfg.batchSize(), cfg.seqLength()));
-            if (program.segmentIds()) {
-                types = types.with(d + ".segments", ArrayType.of(DType.S32, k, cfg.batchSize(), cfg.seqLength()));
-            }
-        }
-        try (Jit step = onMesh(Jit.builder("train_step", program.function()).donate("params", "opt"), mesh, model).build(client)) {
-            var report = step.memoryReport(types);
+        Tree<ArrayType> params = setup.model().paramTypes();
+        var inputs = StepIo.Inputs.types(params, setup.optimizer().init(params).map(NdArray::type), cfg.accumulateGradientSteps(),
+                cfg.batchSize(), cfg.seqLength(), setup.pretraining(), cfg.noCrossExampleAttention());
+        try (Jit step = compileStep(setup, mesh)) {
+            var report = step.memoryReport(inputs.toTree());
             var groups = new LinkedHashMap<String, String>();
-            groups.put("parameters", "params");
-            groups.put("optimizer state", "opt");
-            groups.put("feedback batch", "hf");
-            if (pretraining) {
-                groups.put("pretraining batch", "pt");
+            groups.put("parameters", StepIo.PARAMS);
+            groups.put("optimizer state", StepIo.OPT);
+            groups.put("feedback batch", StepIo.Dataset.FEEDBACK.key());
+            if (setup.pretraining()) {
+                groups.put("pretraining batch", StepIo.Dataset.PRETRAINING.key());
             }
-            return modelConfig.modelType() + " " + ModelSetup.parameterCount(model) + " parameters on mesh " + mesh + " ("
+            return setup.config().modelType() + " " + ModelSetup.parameterCount(setup.model()) + " parameters on mesh " + mesh + " ("
                     + mesh.size() + " " + client.platformName() + " devices)\n" + report.format(groups);
         }
     }
@@ -258,72 +253,71 @@ public final class Trainer {
         return new PackedBatches(files, tp, options, at, System.err);
     }
 
-    /** Reads the step's metrics (a few scalars) and stops on a non-finite loss. */
-    private Map<String, Double> readMetrics(Tree<DeviceArray> m, double lr, long step, Path lastCheckpoint) {
-        var values = new LinkedHashMap<String, Double>();
-        for (String name : TrainStep.metricNames()) {
-            try (DeviceArray a = m.get(name)) {
-                values.put(name, a.toHost().get(0));
-            }
-        }
-        values.put("learning_rate", lr);
+    /** Reads the step's metrics (a few scalars) and stops on a non-finite one. */
+    private Map<String, Double> readMetrics(StepIo.Metrics<DeviceArray> m, double lr, long step, Path lastCheckpoint) {
+        var values = new LinkedHashMap<>(m.map(Trainer::scalar).toMap());
         // param_norm covers the updated parameters, which the next checkpoint would hold.
-        for (String loss : List.of("hf_loss", "pt_loss", "gradient_norm", "param_norm")) {
-            double v = values.get(loss);
+        values.forEach((name, v) -> {
             if (!Double.isFinite(v)) {
-                throw new TrainingException("step " + step + ": " + loss + " is " + v + "; training stopped. The last good checkpoint "
+                throw new TrainingException("step " + step + ": " + name + " is " + v + "; training stopped. The last good checkpoint "
                         + (lastCheckpoint != null ? lastCheckpoint + " is untouched" : "does not exist yet (none was saved)")
                         + ". Lower --lr, raise --lr-warmup-steps, use --dtype fp32, or check the data.");
             }
-        }
+        });
+        values.put(LEARNING_RATE, lr);
         return values;
+    }
+
+    /** The metric name of the step's learning rate in metrics.jsonl and TensorBoard. */
+    static final String LEARNING_RATE = "learning_rate";
+
+    /** The value of a device scalar, which is closed. */
+    private static double scalar(DeviceArray a) {
+        try (a) {
+            return a.toHost().get(0);
+        }
     }
 
     private Map<String, Double> evaluate(Jit eval, Tree<Object> params, Tokenizer tokenizer) {
         var result = new LinkedHashMap<String, Double>();
-        evaluateSet(eval, params, tokenizer, cfg.evalData(), false, "hf", result);
-        evaluateSet(eval, params, tokenizer, cfg.ptEvalData(), true, "pt", result);
+        evaluateSet(eval, params, tokenizer, cfg.evalData(), StepIo.Dataset.FEEDBACK, result);
+        evaluateSet(eval, params, tokenizer, cfg.ptEvalData(), StepIo.Dataset.PRETRAINING, result);
         return result;
     }
 
-    private void evaluateSet(Jit eval, Tree<Object> params, Tokenizer tokenizer, List<Path> files, boolean pretraining, String prefix,
+    private void evaluateSet(Jit eval, Tree<Object> params, Tokenizer tokenizer, List<Path> files, StepIo.Dataset dataset,
                              Map<String, Double> result) {
         if (files.isEmpty()) {
             return;
         }
         double loss = 0, acc = 0;
-        try (PackedBatches it = batches(files, tokenizer, pretraining, null)) {
+        try (PackedBatches it = batches(files, tokenizer, dataset == StepIo.Dataset.PRETRAINING, null)) {
             for (long i = 0; i < cfg.evalSteps(); i++) {
                 PackedBatch b = it.next();
-                Tree<Object> in = Tree.<Object>empty().nest("params", params)
-                        .with("tokens", NdArray.of(b.tokens(), b.batch(), b.seq())).with("masks", NdArray.of(b.lossMasks(), b.batch(), b.seq()));
-                if (b.segmentIds() != null) {
-                    in = in.with("segments", NdArray.of(b.segmentIds(), b.batch(), b.seq()));
-                }
-                Tree<DeviceArray> r = eval.call(in);
-                try (DeviceArray l = r.get("loss"); DeviceArray a = r.get("accuracy")) {
-                    loss += l.toHost().get(0);
-                    acc += a.toHost().get(0);
-                }
+                var in = new StepIo.EvalInputs<Object>(params, NdArray.of(b.tokens(), b.batch(), b.seq()),
+                        NdArray.of(b.lossMasks(), b.batch(), b.seq()), b.segmentIds() == null ? null : NdArray.of(b.segmentIds(), b.batch(), b.seq()));
+                StepIo.EvalOutputs<DeviceArray> r = StepIo.EvalOutputs.from(eval.call(in.toTree()));
+                loss += scalar(r.loss());
+                acc += scalar(r.accuracy());
             }
         }
-        result.put(prefix + "_loss", loss / cfg.evalSteps());
-        result.put(prefix + "_accuracy", acc / cfg.evalSteps());
+        result.put(dataset.lossName(), loss / cfg.evalSteps());
+        result.put(dataset.accuracyName(), acc / cfg.evalSteps());
     }
 
-    private Path save(String name, ModelConfig config, long step, Tree<Object> state, DataPosition hf, DataPosition pt) {
+    private Path save(String name, ModelConfig config, long step, Tree<Object> params, Tree<Object> opt, DataPosition hf,
+                      DataPosition pt) {
         var extra = new LinkedHashMap<String, Object>();
         var data = new LinkedHashMap<String, Object>();
         if (hf != null) {
-            data.put("hf", hf.toJson());
+            data.put(StepIo.Dataset.FEEDBACK.key(), hf.toJson());
         }
         if (pt != null) {
-            data.put("pt", pt.toJson());
+            data.put(StepIo.Dataset.PRETRAINING.key(), pt.toJson());
         }
         extra.put("data_positions", data);
         extra.put("train_config", cfg.toMap());
-        return TrainCheckpoint.save(cfg.outputDir(), name, config, step, state.subtree("params"), state.subtree("opt"), extra,
-                bundledTokenizer);
+        return TrainCheckpoint.save(cfg.outputDir(), name, config, step, params, opt, extra, bundledTokenizer);
     }
 
     private TrainCheckpoint.Loaded resumeState() {
@@ -343,8 +337,8 @@ public final class Trainer {
         return TrainCheckpoint.load(Path.of(spec.substring("trainstate::".length())), true);
     }
 
-    private static DataPosition position(Map<String, Object> extra, String key) {
-        if (extra.get("data_positions") instanceof Map<?, ?> m && m.get(key) instanceof String json) {
+    private static DataPosition position(Map<String, Object> extra, StepIo.Dataset dataset) {
+        if (extra.get("data_positions") instanceof Map<?, ?> m && m.get(dataset.key()) instanceof String json) {
             return DataPosition.fromJson(json);
         }
         return null;
@@ -356,13 +350,14 @@ public final class Trainer {
         return m;
     }
 
+    /** What the progress line shows of a step's metrics: the losses trained on and the learning rate. */
     private static Map<String, Double> shown(Map<String, Double> m, boolean pretraining) {
         var s = new LinkedHashMap<String, Double>();
-        s.put("hf_loss", m.get("hf_loss"));
+        s.put(StepIo.Dataset.FEEDBACK.lossName(), m.get(StepIo.Dataset.FEEDBACK.lossName()));
         if (pretraining) {
-            s.put("pt_loss", m.get("pt_loss"));
+            s.put(StepIo.Dataset.PRETRAINING.lossName(), m.get(StepIo.Dataset.PRETRAINING.lossName()));
         }
-        s.put("lr", m.get("learning_rate"));
+        s.put("lr", m.get(LEARNING_RATE));
         return s;
     }
 
@@ -381,8 +376,8 @@ public final class Trainer {
         }
     }
 
-    private static void closeAll(Tree<Object> state) {
-        for (Object v : state.values()) {
+    private static void closeAll(Tree<Object> tree) {
+        for (Object v : tree.values()) {
             if (v instanceof DeviceArray d) {
                 d.close();
             }

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Batches of COH_SPEC.md §4 on packed sample data and the GPT-2 tokenizer, and resuming them. */
+/** Batches of docs/COH.md#packing on packed sample data and the GPT-2 tokenizer, and resuming them. */
 class PackedBatchesTest {
 
     @TempDir

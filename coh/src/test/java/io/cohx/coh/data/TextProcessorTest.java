@@ -12,7 +12,7 @@ import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /**
- * Each TextProcessor rule of COH_SPEC.md §3 on the real GPT-2 tokenizer: expected sequences are
+ * Each TextProcessor rule of docs/COH.md#textprocessor on the real GPT-2 tokenizer: expected sequences are
  * assembled from the tokenizer's encodings of the pieces the rule names.
  */
 class TextProcessorTest {

@@ -6,7 +6,6 @@ import io.cohx.engine.Jit;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Tree;
 import io.cohx.engine.mesh.Mesh;
-import io.cohx.engine.mesh.PartitionSpec;
 import io.cohx.engine.optim.AdamW;
 import io.cohx.models.CausalLm;
 import io.cohx.models.config.GptjConfig;
@@ -18,7 +17,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -50,17 +48,6 @@ class MeshTrainStepTest {
         };
     }
 
-    /** The trainer's layout: params and optimizer state by the model's rules, [k, B, S] batches split on B, scalars whole. */
-    static PartitionSpec spec(CausalLm model, String path) {
-        if (path.startsWith("hf.") || path.startsWith("pt.")) {
-            return PartitionSpec.ofGroups(List.of(List.of(), List.of("dp", "fsdp")));
-        }
-        if (path.startsWith("params.") || path.startsWith("opt.")) {
-            return model.partitionRules().specFor(path);
-        }
-        return PartitionSpec.REPLICATED;
-    }
-
     /**
      * AdamW with eps 1e-3: at eps 1e-8 the first update is lr * sign(g), so an element whose
      * gradient is float noise flips by 2 lr between summation orders and the comparison says
@@ -75,11 +62,14 @@ class MeshTrainStepTest {
     static Trained train(String model, String layout) {
         CausalLm lm = CausalLm.of(config(model));
         AdamW opt = OPT.withDecayMask(lm::decays);
-        TrainStep program = new TrainStep(lm, opt, 1, 0, false, 1, DType.F32, 0, 0, false, 5, false);
+        TrainStep program = TrainStep.of(lm, opt, s -> {
+            s.bos = 1;
+            s.seed = 5;
+        });
         Tree<NdArray> params = initialParams(model, program);
-        var b = Jit.builder("step_" + model + "_" + layout.replace(',', '_'), program.function()).donate("params", "opt");
-        if (!layout.equals("1")) {
-            b.mesh(Mesh.parse(layout, client().addressableDevices()), p -> spec(lm, p), p -> spec(lm, p));
+        var b = program.jit("step_" + model + "_" + layout.replace(',', '_'));
+        if (!layout.equals("1")) { // the trainer's layout: params and optimizer state by the model's rules, batches split on B
+            Trainer.onMesh(b, Mesh.parse(layout, client().addressableDevices()), lm);
         }
         Random r = new Random(9);
         NdArray tokens = NdArray.zeros(DType.S32, 1, B, S);
@@ -88,31 +78,31 @@ class MeshTrainStepTest {
             tokens.set(i, 3 + r.nextInt(250));
             masks.set(i, (i % S) >= S / 4 ? 1 : 0);
         }
-        Tree<Object> state = Tree.<Object>empty().nest("params", params).nest("opt", opt.init(lm.paramTypes()))
-                .with("hf.tokens", tokens).with("hf.masks", masks).with("lr", NdArray.scalar(DType.F32, 1e-2));
+        Tree<Object> p = params.map(x -> x);
+        Tree<Object> o = opt.init(lm.paramTypes()).map(x -> x);
+        var batch = new StepIo.Batch<Object>(tokens, masks);
         double[] losses = new double[K];
         double[] norms = new double[K];
         long perDevice = 0;
         long total = 0;
         try (Jit step = b.build(client())) {
             for (int k = 0; k < K; k++) {
-                Tree<DeviceArray> out = step.call(state.with("step", NdArray.scalar(DType.S32, k)));
-                losses[k] = out.get("metrics.hf_loss").toHost().get(0);
-                norms[k] = out.get("metrics.gradient_norm").toHost().get(0);
-                out.subtree("metrics").values().forEach(DeviceArray::close);
-                state = state.nest("params", out.subtree("params")).nest("opt", out.subtree("opt"));
+                var in = new StepIo.Inputs<Object>(p, o, batch, null, NdArray.scalar(DType.F32, 1e-2), NdArray.scalar(DType.S32, k));
+                StepIo.Outputs<DeviceArray> out = StepIo.Outputs.from(step.call(in.toTree()));
+                losses[k] = out.metrics().hfLoss().toHost().get(0);
+                norms[k] = out.metrics().gradientNorm().toHost().get(0);
+                out.metrics().toTree().values().forEach(DeviceArray::close);
+                p = out.params().map(x -> x);
+                o = out.opt().map(x -> x);
             }
-            Tree<DeviceArray> finalParams = state.subtree("params").map(o -> (DeviceArray) o);
+            Tree<DeviceArray> finalParams = p.map(x -> (DeviceArray) x);
             for (DeviceArray d : finalParams.values()) {
                 perDevice += d.bytesPerDevice();
                 total += d.type().shape().size() * 4;
             }
             Tree<NdArray> host = finalParams.map(DeviceArray::toHost);
-            state.values().forEach(o -> {
-                if (o instanceof DeviceArray d) {
-                    d.close();
-                }
-            });
+            finalParams.values().forEach(DeviceArray::close);
+            o.values().forEach(x -> ((DeviceArray) x).close());
             assertTrue(step.compileCount() == 1, "one compile for " + layout);
             return new Trained(losses, norms, host, perDevice, total);
         }

@@ -9,7 +9,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -20,8 +19,22 @@ class ModelSetupTest {
     static final Path GOLDEN_LLAMA = Path.of("../models/src/test/resources/golden/llama");
 
     static TrainConfig cfg(Path out, String modelConfig, String load) {
-        return new TrainConfig("llama", modelConfig, null, load, "gpt2", List.of(), List.of(), List.of(), List.of(), "text", 16, 1, 0.01,
-                "adamw", 1e-3, 0, 1e-4, 1, 10, 0.9, 0.95, 0, 1, false, 1, "fp32", 1, 1, 0, 0, 0, "1,-1,1", 1, 0, 0, false, out, false);
+        return TrainConfig.of(c -> {
+            c.modelConfig = modelConfig;
+            c.loadCheckpoint = load;
+            c.tokenizer = "gpt2";
+            c.seqLength = 16;
+            c.batchSize = 1;
+            c.lr = 1e-3;
+            c.endLr = 1e-4;
+            c.lrWarmupSteps = 1;
+            c.lrDecaySteps = 10;
+            c.weightDecay = 0;
+            c.totalSteps = 1;
+            c.logFreq = 1;
+            c.seed = 1;
+            c.outputDir = out;
+        });
     }
 
     @Test

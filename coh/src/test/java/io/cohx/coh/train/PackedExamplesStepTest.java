@@ -49,41 +49,41 @@ class PackedExamplesStepTest {
             at += LENGTHS[e];
         }
         AdamW opt = AdamW.defaults().withDecayMask(model::decays);
-        var plain = new TrainStep(model, opt, 1, 0, false, 1, DType.F32, 0, 0, false, 3, false);
-        TrainStep packed = plain.withSegmentIds();
-        Tree<DeviceArray> params;
-        try (Jit init = Jit.builder("init", plain.initFunction()).build(client)) {
-            params = init.call(Tree.empty());
+        var program = TrainStep.of(model, opt, s -> {
+            s.bos = 1;
+            s.seed = 3;
+        });
+        Tree<Object> params;
+        try (Jit init = Jit.builder("init", program.initFunction()).build(client)) {
+            params = init.call(Tree.empty()).map(x -> x);
         }
         double sum = 0;
         double count = 0;
-        try (Jit eval = Jit.builder("eval", plain.evalFunction()).build(client);
-             Jit evalPacked = Jit.builder("eval_packed", packed.evalFunction()).build(client);
-             Jit step = Jit.builder("step_packed", packed.function()).donate("params", "opt").build(client)) {
+        try (Jit eval = Jit.builder("eval", program.evalFunction()).build(client);
+             Jit evalPacked = Jit.builder("eval_packed", program.evalFunction()).build(client);
+             Jit step = program.jit("step_packed").build(client)) {
             at = 0;
             for (int len : LENGTHS) {
                 float[] m = Arrays.copyOfRange(masks, at, at + len);
-                Tree<Object> in = Tree.<Object>empty().nest("params", params)
-                        .with("tokens", NdArray.of(Arrays.copyOfRange(tokens, at, at + len), 1, len)).with("masks", NdArray.of(m, 1, len));
+                var in = new StepIo.EvalInputs<Object>(params, NdArray.of(Arrays.copyOfRange(tokens, at, at + len), 1, len),
+                        NdArray.of(m, 1, len));
                 double n = 0;
                 for (float x : m) {
                     n += x;
                 }
-                sum += eval.call(in).get("loss").toHost().get(0) * n;
+                sum += loss(eval, in) * n;
                 count += n;
                 at += len;
             }
             double alone = sum / count;
-            Tree<Object> row = Tree.<Object>empty().nest("params", params)
-                    .with("tokens", NdArray.of(tokens, 1, S)).with("masks", NdArray.of(masks, 1, S));
-            double packedEval = evalPacked.call(row.with("segments", NdArray.of(segments, 1, S))).get("loss").toHost().get(0);
-            double crossEval = eval.call(row).get("loss").toHost().get(0);
-            Tree<Object> in = Tree.<Object>empty().nest("params", params).nest("opt", opt.init(model.paramTypes()))
-                    .with("hf.tokens", NdArray.of(tokens, 1, 1, S)).with("hf.masks", NdArray.of(masks, 1, 1, S))
-                    .with("hf.segments", NdArray.of(segments, 1, 1, S))
-                    .with("lr", NdArray.scalar(DType.F32, 1e-3)).with("step", NdArray.scalar(DType.S32, 0));
-            Tree<DeviceArray> out = step.call(in);
-            double stepLoss = out.get("metrics.hf_loss").toHost().get(0);
+            NdArray rowTokens = NdArray.of(tokens, 1, S), rowMasks = NdArray.of(masks, 1, S);
+            double packedEval = loss(evalPacked, new StepIo.EvalInputs<Object>(params, rowTokens, rowMasks, NdArray.of(segments, 1, S)));
+            double crossEval = loss(eval, new StepIo.EvalInputs<Object>(params, rowTokens, rowMasks));
+            var batch = new StepIo.Batch<Object>(NdArray.of(tokens, 1, 1, S), NdArray.of(masks, 1, 1, S), NdArray.of(segments, 1, 1, S));
+            var in = new StepIo.Inputs<Object>(params, opt.init(model.paramTypes()).map(x -> x), batch, null,
+                    NdArray.scalar(DType.F32, 1e-3), NdArray.scalar(DType.S32, 0));
+            Tree<DeviceArray> out = step.call(in.toTree());
+            double stepLoss = StepIo.Outputs.from(out).metrics().hfLoss().toHost().get(0);
             out.values().forEach(DeviceArray::close);
             System.out.printf("{\"test\":\"packed_step\",\"alone\":%.7f,\"packed_eval\":%.7f,\"packed_step\":%.7f,\"cross_attention\":%.7f}%n",
                     alone, packedEval, stepLoss, crossEval);
@@ -91,5 +91,9 @@ class PackedExamplesStepTest {
             assertEquals(alone, stepLoss, 1e-5, "train step with segment ids = the examples alone");
             assertTrue(Math.abs(crossEval - alone) > 1e-4, "with cross-example attention the loss differs");
         }
+    }
+
+    private static double loss(Jit eval, StepIo.EvalInputs<Object> in) {
+        return StepIo.EvalOutputs.from(eval.call(in.toTree())).loss().toHost().get(0);
     }
 }

@@ -68,7 +68,7 @@ class SmolLm2ShapeTest {
                 lm.paramTypes().get("transformer.h.0.attention.wk.kernel").shape().dims()[1]));
         PjrtClient client = TestPlugins.cpuClient(1);
         AdamW opt = AdamW.defaults().withDecayMask(lm::decays);
-        var program = new TrainStep(lm, opt, c.bosTokenId(), 0, false, 1, DType.F32, 0, 0, false, 11, false);
+        var program = TrainStep.of(lm, opt, s -> s.seed = 11);
         var rnd = new Random(2);
         int[] tokens = new int[B * S];
         float[] masks = new float[B * S];
@@ -76,27 +76,28 @@ class SmolLm2ShapeTest {
             tokens[i] = 3 + rnd.nextInt(c.vocabSize() - 3);
             masks[i] = i % S < 8 ? 0 : 1;
         }
-        Tree<DeviceArray> params;
+        Tree<Object> params;
         try (Jit init = Jit.builder("smol_init", program.initFunction()).build(client)) {
-            params = init.call(Tree.empty());
+            params = init.call(Tree.empty()).map(x -> x);
         }
         double[] losses = new double[2];
-        Tree<Object> state = Tree.<Object>empty().nest("params", params).nest("opt", opt.init(lm.paramTypes()))
-                .with("hf.tokens", NdArray.of(tokens, 1, B, S)).with("hf.masks", NdArray.of(masks, 1, B, S))
-                .with("lr", NdArray.scalar(DType.F32, 3e-3));
-        try (Jit step = Jit.builder("smol_step", program.function()).donate("params", "opt").build(client)) {
+        Tree<Object> optState = opt.init(lm.paramTypes()).map(x -> x);
+        var batch = new StepIo.Batch<Object>(NdArray.of(tokens, 1, B, S), NdArray.of(masks, 1, B, S));
+        try (Jit step = program.jit("smol_step").build(client)) {
             for (int k = 0; k < 2; k++) {
-                Tree<DeviceArray> out = step.call(state.with("step", NdArray.scalar(DType.S32, k)));
-                losses[k] = out.get("metrics.hf_loss").toHost().get(0);
-                out.subtree("metrics").values().forEach(DeviceArray::close);
-                state = state.nest("params", out.subtree("params")).nest("opt", out.subtree("opt"));
+                var in = new StepIo.Inputs<Object>(params, optState, batch, null, NdArray.scalar(DType.F32, 3e-3), NdArray.scalar(DType.S32, k));
+                StepIo.Outputs<DeviceArray> out = StepIo.Outputs.from(step.call(in.toTree()));
+                losses[k] = out.metrics().hfLoss().toHost().get(0);
+                out.metrics().toTree().values().forEach(DeviceArray::close);
+                params = out.params().map(x -> x);
+                optState = out.opt().map(x -> x);
             }
         }
         System.out.printf("{\"test\":\"smollm2_shape\",\"loss_step_0\":%.4f,\"loss_step_1\":%.4f}%n", losses[0], losses[1]);
         assertEquals(Math.log(c.vocabSize()), losses[0], 0.5, "random weights predict nearly uniformly");
         assertTrue(losses[1] < losses[0] - 0.1, "the step lowers the loss on its batch: " + Arrays.toString(losses));
 
-        Tree<DeviceArray> trained = state.subtree("params").map(o -> (DeviceArray) o);
+        Tree<DeviceArray> trained = params.map(o -> (DeviceArray) o);
         int[] prompt = Arrays.copyOf(tokens, 7);
         int[] greedy;
         try (var gen = new Generator(lm, trained, null, client, 1, CACHE, new Buckets(List.of(8)), DType.F32)) {
@@ -114,10 +115,8 @@ class SmolLm2ShapeTest {
         }
         assertArrayEquals(Arrays.copyOfRange(seq, prompt.length, prompt.length + NEW), greedy,
                 "greedy generation with the KV cache = argmax of full forward passes");
-        state.values().forEach(o -> {
-            if (o instanceof DeviceArray d) {
-                d.close();
-            }
-        });
+        for (Tree<Object> t : List.of(params, optState)) {
+            t.values().forEach(o -> ((DeviceArray) o).close());
+        }
     }
 }

@@ -38,24 +38,30 @@ class TrainStepTest {
         double stepLoss = 0, refLoss = 0;
         for (int w = 0; w <= 1; w++) {
             // Identical feedback and pretraining batches: combined gradient = (1 + w) * feedback gradient.
-            var ts = new TrainStep(model, opt, 0, w, true, 1, DType.F32, 0, 0, false, 3, false);
+            double weight = w;
+            var ts = TrainStep.of(model, opt, settings -> {
+                settings.bos = 0;
+                settings.ptLossWeight = weight;
+                settings.seed = 3;
+            });
             Tree<DeviceArray> params;
             try (Jit init = Jit.builder("init", ts.initFunction()).build(client)) {
                 params = init.call(Tree.empty());
             }
             try (Jit eval = Jit.builder("eval", ts.evalFunction()).build(client);
-                 Jit step = Jit.builder("step", ts.function()).donate("params", "opt").build(client)) {
-                Tree<Object> evalIn = Tree.<Object>empty().nest("params", params)
-                        .with("tokens", NdArray.of(tokens, b, s)).with("masks", NdArray.of(masks, b, s));
-                refLoss = eval.call(evalIn).get("loss").toHost().get(0);
-                Tree<Object> in = Tree.<Object>empty().nest("params", params).nest("opt", opt.init(model.paramTypes()))
-                        .with("hf.tokens", t3).with("hf.masks", m3).with("pt.tokens", t3).with("pt.masks", m3)
-                        .with("lr", NdArray.scalar(DType.F32, 1e-3)).with("step", NdArray.scalar(DType.S32, 0));
-                Tree<DeviceArray> out = step.call(in);
-                stepLoss = out.get("metrics.hf_loss").toHost().get(0);
-                assertEquals(stepLoss, out.get("metrics.pt_loss").toHost().get(0), 1e-7);
-                norms[w] = out.get("metrics.gradient_norm").toHost().get(0);
-                out.values().forEach(DeviceArray::close);
+                 Jit step = ts.jit("step").build(client)) {
+                Tree<Object> p = params.map(x -> x);
+                var evalIn = new StepIo.EvalInputs<Object>(p, NdArray.of(tokens, b, s), NdArray.of(masks, b, s));
+                refLoss = StepIo.EvalOutputs.from(eval.call(evalIn.toTree())).loss().toHost().get(0);
+                var batch = new StepIo.Batch<Object>(t3, m3);
+                var in = new StepIo.Inputs<Object>(p, opt.init(model.paramTypes()).map(x -> x), batch, batch,
+                        NdArray.scalar(DType.F32, 1e-3), NdArray.scalar(DType.S32, 0));
+                Tree<DeviceArray> outTree = step.call(in.toTree());
+                StepIo.Metrics<DeviceArray> out = StepIo.Outputs.from(outTree).metrics();
+                stepLoss = out.hfLoss().toHost().get(0);
+                assertEquals(stepLoss, out.ptLoss().toHost().get(0), 1e-7);
+                norms[w] = out.gradientNorm().toHost().get(0);
+                outTree.values().forEach(DeviceArray::close);
             }
             assertEquals(refLoss, stepLoss, 1e-6, "the train step's hf_loss is the model's loss on the batch");
         }

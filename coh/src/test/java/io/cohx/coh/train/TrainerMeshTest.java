@@ -33,12 +33,7 @@ class TrainerMeshTest {
     }
 
     static TrainConfig cfg(Path out, String mesh, long steps, boolean resume, int batch) {
-        var base = TrainerTest.config("llama", TINY, "gpt2", out, steps, batch, 1, "fp32", 3e-3, 0.01, resume, 0);
-        return new TrainConfig(base.model(), base.modelConfig(), base.updateModelConfig(), null, base.tokenizer(), base.trainData(),
-                base.evalData(), base.ptTrainData(), base.ptEvalData(), base.ptTextField(), base.seqLength(), base.batchSize(),
-                base.ptLossWeight(), base.optimizer(), base.lr(), base.initLr(), base.endLr(), base.lrWarmupSteps(), base.lrDecaySteps(),
-                base.b1(), base.b2(), base.weightDecay(), base.clipGradient(), base.bf16Momentum(), base.accumulateGradientSteps(),
-                base.dtype(), steps, 1, 0, 0, 0, mesh, base.seed(), 0, 0, false, out, resume);
+        return TrainerTest.config("llama", TINY, "gpt2", out, steps, batch, 1, "fp32", 3e-3, 0.01, resume, 0).with(c -> c.meshDim = mesh);
     }
 
     static Trainer.Result run(TrainConfig c, int devices, Long stopAfter) throws IOException {

@@ -56,9 +56,28 @@ class TrainerTest {
 
     static TrainConfig config(String model, String update, String tokenizer, Path out, long steps, int batch, int accumulate,
                               String dtype, double lr, double ptWeight, boolean resume, long saveFreq) {
-        return new TrainConfig(model, "debug", update, null, tokenizer, List.of(train), List.of(), List.of(pretrain), List.of(),
-                "text", 32, batch, ptWeight, "adamw", lr, 0.0, lr / 10, 2, 200, 0.9, 0.95, 1e-4, 1.0, false, accumulate,
-                dtype, steps, 1, 0, saveFreq, 0, "1,-1,1", 7, 0, 0, false, out, resume);
+        return TrainConfig.of(c -> {
+            c.model = model;
+            c.updateModelConfig = update;
+            c.tokenizer = tokenizer;
+            c.trainData = List.of(train);
+            c.ptTrainData = List.of(pretrain);
+            c.seqLength = 32;
+            c.batchSize = batch;
+            c.ptLossWeight = ptWeight;
+            c.lr = lr;
+            c.endLr = lr / 10;
+            c.lrWarmupSteps = 2;
+            c.lrDecaySteps = 200;
+            c.accumulateGradientSteps = accumulate;
+            c.dtype = dtype;
+            c.totalSteps = steps;
+            c.logFreq = 1;
+            c.saveModelFreq = saveFreq;
+            c.seed = 7;
+            c.outputDir = out;
+            c.resume = resume;
+        });
     }
 
     static TrainConfig llama(Path out, long steps, boolean resume) {
@@ -187,10 +206,13 @@ class TrainerTest {
     @Test
     void noCrossExampleAttentionFeedsSegmentIdsThroughTheSteps(@TempDir Path dir) throws IOException {
         String gqa = TINY_LLAMA.replace("num_attention_heads=2", "num_attention_heads=4,num_key_value_heads=2");
-        java.util.function.BiFunction<Path, Boolean, TrainConfig> cfg = (out, isolated) -> new TrainConfig("llama", "debug", gqa,
-                null, "gpt2", List.of(train), List.of(train), List.of(pretrain), List.of(pretrain), "text", 32, 2, 0.01, "adamw",
-                3e-3, 0.0, 3e-4, 2, 200, 0.9, 0.95, 1e-4, 1.0, false, 1, "fp32", 2, 1, 1, 0, 0, "1,-1,1", 7, 0, 0, false, out,
-                false, isolated);
+        java.util.function.BiFunction<Path, Boolean, TrainConfig> cfg = (out, isolated) ->
+                config("llama", gqa, "gpt2", out, 2, 2, 1, "fp32", 3e-3, 0.01, false, 0).with(c -> {
+                    c.evalData = List.of(train);
+                    c.ptEvalData = List.of(pretrain);
+                    c.evalSteps = 1;
+                    c.noCrossExampleAttention = isolated;
+                });
         run(cfg.apply(dir.resolve("cross"), false), null);
         var isolated = run(cfg.apply(dir.resolve("isolated"), true), null);
         var cross = metrics(dir.resolve("cross"));
@@ -206,9 +228,8 @@ class TrainerTest {
                     + " pt_loss of step 1 changes when examples stop attending to each other");
         }
         assertTrue(Files.readString(dir.resolve("isolated/config.json")).contains("\"no_cross_example_attention\" : true"));
-        var e = assertThrows(io.cohx.coh.data.DataException.class, () -> run(new TrainConfig("llama", "debug", gqa, null, "gpt2",
-                List.of(train), List.of(), List.of(pretrain), List.of(), "text", 32, 2, 0.01, "adamw", 3e-3, 0.0, 3e-4, 2, 200, 0.9, 0.95,
-                1e-4, 1.0, false, 1, "fp32", 3, 1, 0, 0, 0, "1,-1,1", 7, 0, 0, false, dir.resolve("isolated"), true, false), null));
+        var e = assertThrows(io.cohx.coh.data.DataException.class,
+                () -> run(config("llama", gqa, "gpt2", dir.resolve("isolated"), 3, 2, 1, "fp32", 3e-3, 0.01, true, 0), null));
         assertTrue(e.getMessage().contains("segment ids on; resume with the same setting"), e.getMessage());
         assertEquals(2, isolated.step());
     }

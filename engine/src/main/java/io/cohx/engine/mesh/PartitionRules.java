@@ -22,7 +22,7 @@ public record PartitionRules(List<Rule> rules) {
 
     private static final String S = "[./]";
 
-    /** LLaMA, as COH_SPEC.md §6: embedding (mp, fsdp); q/k/v, w1, w3, lm_head (fsdp, mp); wo, w2 (mp, fsdp); norms replicated. */
+    /** LLaMA, as docs/COH.md#partition-rules: embedding (mp, fsdp); q/k/v, w1, w3, lm_head (fsdp, mp); wo, w2 (mp, fsdp); norms replicated. */
     public static final PartitionRules LLAMA = new PartitionRules(List.of(
             rule("wte" + S + "embedding", "mp", "fsdp"),
             rule("attention" + S + "(wq|wk|wv)" + S + "kernel", "fsdp", "mp"),
@@ -33,7 +33,7 @@ public record PartitionRules(List<Rule> rules) {
             rule("lm_head" + S + "kernel", "fsdp", "mp"),
             rule(".*")));
 
-    /** GPT-J, as COH_SPEC.md §6: wte (mp, fsdp); q/k/v (fsdp, mp); out_proj (mp, fsdp); fc_in (fsdp, mp) + bias (mp); fc_out (mp, fsdp); lm_head (fsdp, mp) + bias (mp). */
+    /** GPT-J, as docs/COH.md#partition-rules: wte (mp, fsdp); q/k/v (fsdp, mp); out_proj (mp, fsdp); fc_in (fsdp, mp) + bias (mp); fc_out (mp, fsdp); lm_head (fsdp, mp) + bias (mp). */
     public static final PartitionRules GPTJ = new PartitionRules(List.of(
             rule("wte" + S + "embedding", "mp", "fsdp"),
             rule("attn" + S + "(q_proj|k_proj|v_proj)" + S + "kernel", "fsdp", "mp"),

@@ -69,7 +69,7 @@ public final class CohxCheckpoint {
             params.put("files", files.stream().map(p -> p.getFileName().toString()).toList());
             params.put("tensors", tensors.size());
             params.put("bytes", tensors.stream().mapToLong(TensorInfo::byteSize).sum());
-            params.put("dtypes", tensors.stream().map(t -> t.dtype().numpyName()).distinct().toList());
+            params.put("dtypes", tensors.stream().map(t -> DTypeNames.of(t.dtype()).numpy()).distinct().toList());
             m.put("params", params);
             if (tokenizer != null) {
                 tokenizer.writeTo(tmp);

@@ -1,5 +1,7 @@
 package io.cohx.models.checkpoint;
 
+import io.cohx.engine.DType;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -43,14 +45,14 @@ public record HostTensor(String name, DType dtype, long[] shape, MemorySegment d
 
     /** A copy of this tensor as the engine's host array (GC-managed memory). */
     public io.cohx.engine.NdArray toNdArray() {
-        var a = io.cohx.engine.NdArray.zeros(new io.cohx.engine.ArrayType(dtype.engineType(), io.cohx.engine.Shape.of(shape)));
+        var a = io.cohx.engine.NdArray.zeros(new io.cohx.engine.ArrayType(dtype, io.cohx.engine.Shape.of(shape)));
         MemorySegment.copy(data, 0, a.segment(), 0, data.byteSize());
         return a;
     }
 
     /** A view of the engine's host array {@code a} as a tensor named {@code name} (no copy). */
     public static HostTensor of(String name, io.cohx.engine.NdArray a) {
-        return new HostTensor(name, DType.of(a.dtype()), a.shape().longDims(), a.segment());
+        return new HostTensor(name, a.dtype(), a.shape().longDims(), a.segment());
     }
 
     /** Element count of {@code shape} (1 for a scalar). */
@@ -104,10 +106,11 @@ public record HostTensor(String name, DType dtype, long[] shape, MemorySegment d
             case BF16 -> io.cohx.engine.HalfFloats.bf16ToFloat(data.getAtIndex(I16, i));
             case F16 -> io.cohx.engine.HalfFloats.f16ToFloat(data.getAtIndex(I16, i));
             case F64 -> data.getAtIndex(F64, i);
-            case I32 -> data.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i);
-            case I64 -> data.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i);
+            case S32 -> data.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i);
+            case U32 -> Integer.toUnsignedLong(data.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i));
+            case S64 -> data.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i);
             case U8 -> Byte.toUnsignedInt(data.get(ValueLayout.JAVA_BYTE, i));
-            case BOOL -> data.get(ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
+            case PRED -> data.get(ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
         };
     }
 

@@ -1,5 +1,7 @@
 package io.cohx.models.checkpoint;
 
+import io.cohx.engine.DType;
+
 import net.razorvine.pickle.IObjectConstructor;
 import net.razorvine.pickle.PickleException;
 import net.razorvine.pickle.Unpickler;
@@ -47,8 +49,8 @@ public final class PthReader implements TensorReader {
     }
 
     static {
-        for (DType d : DType.values()) {
-            Unpickler.registerConstructor("torch", d.torchStorage(), new StorageType(d));
+        for (DTypeNames d : DTypeNames.all()) {
+            Unpickler.registerConstructor("torch", d.torchStorage(), new StorageType(d.dtype()));
         }
         Unpickler.registerConstructor("torch._utils", "_rebuild_tensor_v2", args -> {
             if (args.length < 4 || !(args[0] instanceof StorageRef s)) {

@@ -1,5 +1,7 @@
 package io.cohx.models.checkpoint;
 
+import io.cohx.engine.DType;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -195,7 +197,7 @@ public final class SafetensorsReader implements TensorReader {
         if (!v.isObject() || !v.has("dtype") || !v.has("shape") || !v.has("data_offsets")) {
             throw new CheckpointException(where + ": header entry needs dtype, shape and data_offsets");
         }
-        DType dtype = DType.fromSafetensors(v.get("dtype").asText());
+        DType dtype = DTypeNames.fromSafetensors(v.get("dtype").asText());
         if (dtype == null) {
             throw new CheckpointException(where + ": unsupported dtype " + v.get("dtype").asText()
                     + " (cohx reads F32, BF16, F16, F64, I32, I64, U8, BOOL)");

@@ -82,7 +82,7 @@ public final class SafetensorsWriter {
                 throw new CheckpointException("tensor '" + t.name() + "' is listed twice");
             }
             ObjectNode e = root.putObject(t.name());
-            e.put("dtype", t.dtype().safetensorsName());
+            e.put("dtype", DTypeNames.of(t.dtype()).safetensors());
             ArrayNode shape = e.putArray("shape");
             for (long d : t.shape()) {
                 shape.add(d);

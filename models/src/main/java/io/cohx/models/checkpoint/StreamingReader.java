@@ -1,5 +1,7 @@
 package io.cohx.models.checkpoint;
 
+import io.cohx.engine.DType;
+
 import org.msgpack.core.MessageFormat;
 import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessagePackException;
@@ -22,7 +24,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads the original CoH/EasyLM "streaming" checkpoint (COH_SPEC.md §7): a msgpack stream of
+ * Reads the original CoH/EasyLM "streaming" checkpoint
+ * (docs/CHECKPOINTS.md#reference-streaming-format): a msgpack stream of
  * {@code [key-path tuple, flax to_bytes(value)]} pairs, where an array value is a msgpack ext
  * (type 1 ndarray, 3 numpy scalar) holding the msgpack triple {@code [shape, dtype name, raw
  * bytes]}; arrays over 1 GiB are flax's chunked dicts. The file is memory-mapped and indexed in
@@ -176,7 +179,7 @@ public final class StreamingReader implements TensorReader {
             shape[i] = u.unpackLong();
         }
         String dtypeName = unpackText(u);
-        DType dtype = DType.fromNumpy(dtypeName);
+        DType dtype = DTypeNames.fromNumpy(dtypeName);
         if (dtype == null) {
             throw new CheckpointException(file + ": tensor '" + name + "' has dtype '" + dtypeName
                     + "', which cohx does not read (float32, bfloat16, float16, float64, int32, int64, uint8, bool)");
@@ -187,7 +190,7 @@ public final class StreamingReader implements TensorReader {
         long need = HostTensor.numel(shape) * dtype.byteSize();
         if (dataLen != need) {
             throw new CheckpointException(file + ": tensor '" + name + "' holds " + dataLen + " bytes but "
-                    + dtype.numpyName() + java.util.Arrays.toString(shape) + " needs " + need + " (corrupt record)");
+                    + dtypeName + java.util.Arrays.toString(shape) + " needs " + need + " (corrupt record)");
         }
         if (dataStart + dataLen > extEnd || extEnd > limit) {
             throw new CheckpointException(file + ": tensor '" + name + "' is cut short (corrupt or truncated file)");

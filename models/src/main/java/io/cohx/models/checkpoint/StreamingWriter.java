@@ -1,5 +1,7 @@
 package io.cohx.models.checkpoint;
 
+import io.cohx.engine.DType;
+
 import org.msgpack.core.MessageBufferPacker;
 import org.msgpack.core.MessagePack;
 
@@ -109,7 +111,7 @@ public final class StreamingWriter implements AutoCloseable {
             for (long d : v.shape()) {
                 p.packLong(d);
             }
-            p.packString(v.dtype().numpyName());
+            p.packString(DTypeNames.of(v.dtype()).numpy());
             p.packBinaryHeader((int) v.byteSize());
             inner = p.toByteArray();
         }

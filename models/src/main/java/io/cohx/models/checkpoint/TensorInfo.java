@@ -1,5 +1,7 @@
 package io.cohx.models.checkpoint;
 
+import io.cohx.engine.DType;
+
 import java.util.Arrays;
 
 /**

@@ -144,25 +144,6 @@ record ConfigField(String key, Kind kind) {
         }
     }
 
-    /**
-     * The values of a config of {@code modelType} with {@code updates} applied (see
-     * {@link #apply}); an update naming another model_type is refused.
-     */
-    static Map<String, Object> updated(Map<String, Object> values, List<ConfigField> fields, Map<String, ?> updates,
-                                       String source, Collection<String> ignored, String modelType, String modelName) {
-        Object type = updates.get("model_type");
-        if (type != null && !modelType.equals(type)) {
-            throw new ConfigException(source + " has model_type '" + type + "', not '" + modelType + "'");
-        }
-        apply(fields, values, updates, source, ignored, modelName);
-        return values;
-    }
-
-    /** The number at {@code key} of a map of coerced values. */
-    static double number(Map<String, Object> values, String key) {
-        return ((Number) values.get(key)).doubleValue();
-    }
-
     /** {@code "; did you mean 'x'?"} when a known key is within a small edit distance, else "". */
     static String closest(String key, Collection<String> known) {
         return Suggestions.closest(key, known);

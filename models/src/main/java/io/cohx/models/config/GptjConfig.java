@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * GPT-J hyper-parameters with the reference trainer's defaults (the 6b model, COH_SPEC.md §6):
+ * GPT-J hyper-parameters with the reference trainer's defaults (the 6b model, docs/COH.md#presets):
  * attention and MLP in parallel from one LayerNorm (with bias), rotary embeddings on the first
  * {@code rotaryDim} dims of each head (interleaved pairs), MLP of {@code nInner} (null: 4 x
  * hidden) with gelu_new, head with bias; 50400 embedding rows of which {@code nRealTokens} are
@@ -37,17 +37,8 @@ public record GptjConfig(
         double fcmMinRatio,
         double fcmMaxRatio) implements ModelConfig {
 
-    static final List<ConfigField> FIELDS = List.of(
-            ConfigField.i("vocab_size"), ConfigField.i("n_positions"), ConfigField.i("n_embd"),
-            ConfigField.i("n_layer"), ConfigField.i("n_head"), ConfigField.i("rotary_dim"), ConfigField.ni("n_inner"),
-            ConfigField.s("activation_function"), ConfigField.d("resid_pdrop"), ConfigField.d("embd_pdrop"),
-            ConfigField.d("attn_pdrop"), ConfigField.d("layer_norm_epsilon"), ConfigField.d("initializer_range"),
-            ConfigField.b("scale_attn_weights"), ConfigField.i("bos_token_id"), ConfigField.i("eos_token_id"),
-            ConfigField.b("tie_word_embeddings"), ConfigField.b("gradient_checkpointing"),
-            ConfigField.s("remat_policy"), ConfigField.i("n_real_tokens"), ConfigField.d("fcm_min_ratio"),
-            ConfigField.d("fcm_max_ratio"));
-
-    static final Set<String> IGNORED = Set.of("model_type", "use_cache");
+    private static final ConfigRecord<GptjConfig> FORM =
+            new ConfigRecord<>(GptjConfig.class, "gptj", "GPT-J", Set.of("model_type", "use_cache"));
 
     public static final List<String> PRESETS = List.of("debug", "6b");
 
@@ -133,48 +124,16 @@ public record GptjConfig(
 
     @Override
     public Map<String, Object> toMap() {
-        var m = new LinkedHashMap<String, Object>();
-        m.put("model_type", "gptj");
-        m.put("vocab_size", vocabSize);
-        m.put("n_positions", nPositions);
-        m.put("n_embd", nEmbd);
-        m.put("n_layer", nLayer);
-        m.put("n_head", nHead);
-        m.put("rotary_dim", rotaryDim);
-        m.put("n_inner", nInner);
-        m.put("activation_function", activationFunction);
-        m.put("resid_pdrop", residPdrop);
-        m.put("embd_pdrop", embdPdrop);
-        m.put("attn_pdrop", attnPdrop);
-        m.put("layer_norm_epsilon", layerNormEpsilon);
-        m.put("initializer_range", initializerRange);
-        m.put("scale_attn_weights", scaleAttnWeights);
-        m.put("bos_token_id", bosTokenId);
-        m.put("eos_token_id", eosTokenId);
-        m.put("tie_word_embeddings", tieWordEmbeddings);
-        m.put("gradient_checkpointing", gradientCheckpointing);
-        m.put("remat_policy", rematPolicy);
-        m.put("n_real_tokens", nRealTokens);
-        m.put("fcm_min_ratio", fcmMinRatio);
-        m.put("fcm_max_ratio", fcmMaxRatio);
-        return m;
+        return FORM.toMap(this);
     }
 
-    static GptjConfig fromMap(Map<String, Object> m) {
-        return new GptjConfig(
-                (Integer) m.get("vocab_size"), (Integer) m.get("n_positions"), (Integer) m.get("n_embd"),
-                (Integer) m.get("n_layer"), (Integer) m.get("n_head"), (Integer) m.get("rotary_dim"),
-                (Integer) m.get("n_inner"), (String) m.get("activation_function"), ConfigField.number(m, "resid_pdrop"),
-                ConfigField.number(m, "embd_pdrop"), ConfigField.number(m, "attn_pdrop"), ConfigField.number(m, "layer_norm_epsilon"),
-                ConfigField.number(m, "initializer_range"), (Boolean) m.get("scale_attn_weights"), (Integer) m.get("bos_token_id"),
-                (Integer) m.get("eos_token_id"), (Boolean) m.get("tie_word_embeddings"),
-                (Boolean) m.get("gradient_checkpointing"), (String) m.get("remat_policy"),
-                (Integer) m.get("n_real_tokens"), ConfigField.number(m, "fcm_min_ratio"), ConfigField.number(m, "fcm_max_ratio"));
+    static GptjConfig fromMap(Map<String, Object> m, String source) {
+        return FORM.fromMap(m, source);
     }
 
     @Override
     public GptjConfig withUpdates(Map<String, ?> updates, String source) {
-        return fromMap(ConfigField.updated(toMap(), FIELDS, updates, source, IGNORED, "gptj", "GPT-J"));
+        return FORM.updated(this, updates, source);
     }
 
     @Override
@@ -227,6 +186,6 @@ public record GptjConfig(
         m.put("eos_token_id", k.integer("eos_token_id", 50256));
         m.put("tie_word_embeddings", k.bool("tie_word_embeddings", false));
         m.put("n_real_tokens", Math.min(50257, (Integer) m.get("vocab_size")));
-        return fromMap(m);
+        return fromMap(m, source);
     }
 }

@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * LLaMA-family hyper-parameters with the reference trainer's defaults and presets (COH_SPEC.md §6):
+ * LLaMA-family hyper-parameters with the reference trainer's defaults and presets (docs/COH.md#presets):
  * RMSNorm, rotary embeddings (base {@code ropeTheta}, optionally stretched by {@code ropeScaling},
  * interleaved pairs), SwiGLU MLP, untied head unless {@code tieWordEmbeddings}. The same record
  * describes Llama 2/3, Mistral, TinyLlama and SmolLM: {@code numKeyValueHeads} below
@@ -23,7 +23,7 @@ public record LlamaConfig(
         int numHiddenLayers,
         int numAttentionHeads,
         Integer numKeyValueHeads,
-        Integer explicitHeadDim,
+        @ConfigKey("head_dim") Integer explicitHeadDim,
         int maxSequenceLength,
         double rmsNormEps,
         double ropeTheta,
@@ -43,19 +43,13 @@ public record LlamaConfig(
     /** Remat policies the trainer knows (names as in jax.checkpoint_policies). */
     public static final List<String> REMAT_POLICIES = List.of("nothing_saveable", "dots_saveable", "everything_saveable");
 
-    static final List<ConfigField> FIELDS = List.of(
-            ConfigField.i("vocab_size"), ConfigField.i("hidden_size"), ConfigField.i("intermediate_size"),
-            ConfigField.i("num_hidden_layers"), ConfigField.i("num_attention_heads"),
-            ConfigField.ni("num_key_value_heads"), ConfigField.ni("head_dim"),
-            ConfigField.i("max_sequence_length"), ConfigField.d("rms_norm_eps"), ConfigField.d("rope_theta"),
-            ConfigField.o("rope_scaling"),
-            ConfigField.d("initializer_range"), ConfigField.i("bos_token_id"), ConfigField.i("eos_token_id"),
-            ConfigField.d("resid_pdrop"), ConfigField.d("embd_pdrop"), ConfigField.d("attn_pdrop"),
-            ConfigField.b("tie_word_embeddings"), ConfigField.b("gradient_checkpointing"),
-            ConfigField.s("remat_policy"), ConfigField.d("fcm_min_ratio"), ConfigField.d("fcm_max_ratio"));
-
-    /** Keys of the reference's config that do not affect cohx and are accepted silently. */
-    static final Set<String> IGNORED = Set.of("model_type", "use_cache");
+    /**
+     * The map form: one key per component ({@code explicitHeadDim} is {@code head_dim}, {@code rope_scaling}
+     * a JSON object or null); "model_type" and "use_cache" of the reference's files are accepted and dropped.
+     */
+    private static final ConfigRecord<LlamaConfig> FORM = new ConfigRecord<>(LlamaConfig.class, "llama", "LLaMA",
+            Set.of("model_type", "use_cache"), Map.of("rope_scaling", new ConfigRecord.Codec(
+                    v -> v == null ? null : ((RopeScaling) v).toMap(), RopeScaling::fromMap)));
 
     /** Preset names, smallest first. */
     public static final List<String> PRESETS = List.of("debug", "3b", "7b", "13b", "30b", "65b");
@@ -125,7 +119,7 @@ public record LlamaConfig(
                 0.0, 0.0, 0.0, false, true, "nothing_saveable", 0.0, 0.0);
     }
 
-    /** A preset of COH_SPEC.md §6: debug, 3b, 7b, 13b, 30b or 65b. */
+    /** A preset of docs/COH.md#presets: debug, 3b, 7b, 13b, 30b or 65b. */
     public static LlamaConfig preset(String name) {
         LlamaConfig d = defaults();
         return switch (name.toLowerCase(java.util.Locale.ROOT)) {
@@ -183,49 +177,17 @@ public record LlamaConfig(
 
     @Override
     public Map<String, Object> toMap() {
-        var m = new LinkedHashMap<String, Object>();
-        m.put("model_type", "llama");
-        m.put("vocab_size", vocabSize);
-        m.put("hidden_size", hiddenSize);
-        m.put("intermediate_size", intermediateSize);
-        m.put("num_hidden_layers", numHiddenLayers);
-        m.put("num_attention_heads", numAttentionHeads);
-        m.put("num_key_value_heads", numKeyValueHeads);
-        m.put("head_dim", explicitHeadDim);
-        m.put("max_sequence_length", maxSequenceLength);
-        m.put("rms_norm_eps", rmsNormEps);
-        m.put("rope_theta", ropeTheta);
-        m.put("rope_scaling", ropeScaling == null ? null : ropeScaling.toMap());
-        m.put("initializer_range", initializerRange);
-        m.put("bos_token_id", bosTokenId);
-        m.put("eos_token_id", eosTokenId);
-        m.put("resid_pdrop", residPdrop);
-        m.put("embd_pdrop", embdPdrop);
-        m.put("attn_pdrop", attnPdrop);
-        m.put("tie_word_embeddings", tieWordEmbeddings);
-        m.put("gradient_checkpointing", gradientCheckpointing);
-        m.put("remat_policy", rematPolicy);
-        m.put("fcm_min_ratio", fcmMinRatio);
-        m.put("fcm_max_ratio", fcmMaxRatio);
-        return m;
+        return FORM.toMap(this);
     }
 
-    /** Builds a config from a map holding every key of {@link #FIELDS} with values already coerced. */
+    /** Builds a config from a map holding every key with values already coerced. */
     static LlamaConfig fromMap(Map<String, Object> m, String source) {
-        return new LlamaConfig(
-                (Integer) m.get("vocab_size"), (Integer) m.get("hidden_size"), (Integer) m.get("intermediate_size"),
-                (Integer) m.get("num_hidden_layers"), (Integer) m.get("num_attention_heads"),
-                (Integer) m.get("num_key_value_heads"), (Integer) m.get("head_dim"),
-                (Integer) m.get("max_sequence_length"), ConfigField.number(m, "rms_norm_eps"), ConfigField.number(m, "rope_theta"),
-                RopeScaling.fromMap(m.get("rope_scaling"), source), ConfigField.number(m, "initializer_range"), (Integer) m.get("bos_token_id"), (Integer) m.get("eos_token_id"),
-                ConfigField.number(m, "resid_pdrop"), ConfigField.number(m, "embd_pdrop"), ConfigField.number(m, "attn_pdrop"),
-                (Boolean) m.get("tie_word_embeddings"), (Boolean) m.get("gradient_checkpointing"),
-                (String) m.get("remat_policy"), ConfigField.number(m, "fcm_min_ratio"), ConfigField.number(m, "fcm_max_ratio"));
+        return FORM.fromMap(m, source);
     }
 
     @Override
     public LlamaConfig withUpdates(Map<String, ?> updates, String source) {
-        return fromMap(ConfigField.updated(toMap(), FIELDS, updates, source, IGNORED, "llama", "LLaMA"), source);
+        return FORM.updated(this, updates, source);
     }
 
     @Override

@@ -38,6 +38,28 @@ public sealed interface ModelConfig permits LlamaConfig, GptjConfig {
 
     boolean tieWordEmbeddings();
 
+    /** Dropout after the embedding, on residual branches and on attention weights (0 = off). */
+    double embdPdrop();
+
+    double residPdrop();
+
+    double attnPdrop();
+
+    /** Whether any dropout is on, so that a training step needs a random key. */
+    default boolean hasDropout() {
+        return embdPdrop() > 0 || residPdrop() > 0 || attnPdrop() > 0;
+    }
+
+    /** Re-compute each block in the backward pass (less memory, more compute), saving what {@link #rematPolicy()} names. */
+    boolean gradientCheckpointing();
+
+    String rematPolicy();
+
+    /** Bounds of the forgetful causal mask's drop ratio; max 0 = off. */
+    double fcmMinRatio();
+
+    double fcmMaxRatio();
+
     /** Our JSON form: every key, in a fixed order, with {@code model_type} first. */
     Map<String, Object> toMap();
 

@@ -1,9 +1,10 @@
 package io.cohx.models.convert;
 
+import io.cohx.engine.DType;
 import io.cohx.models.checkpoint.AtomicFiles;
 import io.cohx.models.checkpoint.CheckpointException;
 import io.cohx.models.checkpoint.CohxCheckpoint;
-import io.cohx.models.checkpoint.DType;
+import io.cohx.models.checkpoint.DTypeNames;
 import io.cohx.models.checkpoint.HostTensor;
 import io.cohx.models.checkpoint.SafetensorsReader;
 import io.cohx.models.checkpoint.SafetensorsWriter;
@@ -107,7 +108,7 @@ public final class Conversions {
                             HfNaming.Entry e = naming.byHfName(info.name());
                             return TensorOps.cast(naming.toHf(e, r.read(e.path(), arena), arena), info.dtype(), arena);
                         }, o.progress());
-                String torchDtype = dtypes.size() == 1 ? dtypes.iterator().next().torchDtypeName() : "float32";
+                String torchDtype = dtypes.size() == 1 ? DTypeNames.of(dtypes.iterator().next()).numpy() : "float32";
                 AtomicFiles.writeString(tmp.resolve("config.json"), ModelConfigs.toJson(cfg.toHfConfig(torchDtype)));
                 AtomicFiles.writeString(tmp.resolve("generation_config.json"),
                         ModelConfigs.toJson(ModelConfigs.hfGenerationConfig(cfg)));

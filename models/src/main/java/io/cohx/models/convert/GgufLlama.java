@@ -1,8 +1,8 @@
 package io.cohx.models.convert;
 
+import io.cohx.engine.DType;
 import io.cohx.models.checkpoint.CheckpointException;
 import io.cohx.models.checkpoint.CohxCheckpoint;
-import io.cohx.models.checkpoint.DType;
 import io.cohx.models.checkpoint.HostTensor;
 import io.cohx.models.checkpoint.TensorInfo;
 import io.cohx.models.checkpoint.TensorReader;
@@ -76,7 +76,7 @@ public final class GgufLlama {
     public static ModelConfig toCohx(Path file, Path out, Conversions.Options o) {
         DType dtype = o.dtype() == null ? DType.F32 : o.dtype();
         if (dtype != DType.F32 && dtype != DType.BF16) {
-            throw new CheckpointException("GGUF tensors import as f32 or bf16, not " + dtype.numpyName() + " (--dtype f32|bf16)");
+            throw new CheckpointException("GGUF tensors import as f32 or bf16, not " + dtype + " (--dtype f32|bf16)");
         }
         try (Opened g = open(file)) {
             List<TensorInfo> infos = new ArrayList<>();

@@ -147,7 +147,7 @@ public final class Scorer implements AutoCloseable {
     }
 
     /**
-     * The windows the original server scores a long text with (COH_SPEC.md §8): the model reads
+     * The windows the original server scores a long text with (docs/SERVING.md#endpoints): the model reads
      * {@code [bos] + tokens[:-1]} and predicts {@code tokens}, in consecutive windows of
      * {@code window} positions; the last window is moved back to end at the text's end and only
      * its positions not scored before count. Every token is scored exactly once.

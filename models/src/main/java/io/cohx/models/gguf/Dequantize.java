@@ -1,8 +1,8 @@
 package io.cohx.models.gguf;
 
+import io.cohx.engine.DType;
 import io.cohx.engine.HalfFloats;
 import io.cohx.models.checkpoint.CheckpointException;
-import io.cohx.models.checkpoint.DType;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

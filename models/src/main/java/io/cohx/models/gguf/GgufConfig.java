@@ -1,10 +1,11 @@
 package io.cohx.models.gguf;
 
+import io.cohx.engine.DType;
 import io.cohx.models.checkpoint.CheckpointException;
-import io.cohx.models.checkpoint.DType;
 import io.cohx.models.checkpoint.HostTensor;
 import io.cohx.models.config.LlamaConfig;
 import io.cohx.models.config.ModelConfig;
+import io.cohx.models.config.RopeScaling;
 
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
@@ -203,10 +204,9 @@ public final class GgufConfig {
      * {@code llama.rope.scaling.*} keys; llama3 becomes the {@link #ropeFreqs} tensor instead.
      */
     public static Map<String, GgufValue> metadata(ModelConfig config, String name, GgmlType encoding) {
-        if (!(config instanceof LlamaConfig)) {
+        if (!(config instanceof LlamaConfig c)) {
             throw new CheckpointException("cohx writes GGUF for LLaMA-family models only, not " + config.modelType());
         }
-        Map<String, Object> c = config.toMap();
         var m = new LinkedHashMap<String, GgufValue>();
         m.put("general.architecture", GgufValue.string("llama"));
         m.put("general.type", GgufValue.string("model"));
@@ -214,11 +214,11 @@ public final class GgufConfig {
         m.put("llama.block_count", GgufValue.u32(config.numLayers()));
         m.put("llama.context_length", GgufValue.u32(config.maxPositions()));
         m.put("llama.embedding_length", GgufValue.u32(config.hiddenSize()));
-        m.put("llama.feed_forward_length", GgufValue.u32(((Number) c.get("intermediate_size")).intValue()));
+        m.put("llama.feed_forward_length", GgufValue.u32(c.intermediateSize()));
         m.put("llama.attention.head_count", GgufValue.u32(config.numHeads()));
-        m.put("llama.attention.head_count_kv", GgufValue.u32(kvHeads(config)));
-        m.put("llama.rope.freq_base", GgufValue.f32((float) ((Number) c.get("rope_theta")).doubleValue()));
-        m.put("llama.attention.layer_norm_rms_epsilon", GgufValue.f32((float) ((Number) c.get("rms_norm_eps")).doubleValue()));
+        m.put("llama.attention.head_count_kv", GgufValue.u32(config.numKvHeads()));
+        m.put("llama.rope.freq_base", GgufValue.f32((float) c.ropeTheta()));
+        m.put("llama.attention.layer_norm_rms_epsilon", GgufValue.f32((float) c.rmsNormEps()));
         if (config.headDim() * config.numHeads() != config.hiddenSize()) {
             m.put("llama.attention.key_length", GgufValue.u32(config.headDim()));
             m.put("llama.attention.value_length", GgufValue.u32(config.headDim()));
@@ -226,9 +226,9 @@ public final class GgufConfig {
         m.put("general.file_type", GgufValue.u32(FILE_TYPES.get(encoding)));
         m.put("llama.vocab_size", GgufValue.u32(config.vocabSize()));
         m.put("llama.rope.dimension_count", GgufValue.u32(config.headDim()));
-        if (c.get("rope_scaling") instanceof Map<?, ?> rs && "linear".equals(ropeType(rs))) {
+        if (c.ropeScaling() instanceof RopeScaling.Linear linear) {
             m.put("llama.rope.scaling.type", GgufValue.string("linear"));
-            m.put("llama.rope.scaling.factor", GgufValue.f32(((Number) rs.get("factor")).floatValue()));
+            m.put("llama.rope.scaling.factor", GgufValue.f32((float) linear.factor()));
         }
         m.put("general.quantization_version", GgufValue.u32(2));
         return m;
@@ -236,22 +236,11 @@ public final class GgufConfig {
 
     /** The rope_freqs tensor Llama 3.1-style scaling needs in a GGUF file, or null when the config has none. */
     public static HostTensor ropeFreqs(ModelConfig config) {
-        if (!(config.toMap().get("rope_scaling") instanceof Map<?, ?> rs) || !"llama3".equals(ropeType(rs))) {
+        if (!(config instanceof LlamaConfig c) || !(c.ropeScaling() instanceof RopeScaling.Llama3 rs)) {
             return null;
         }
-        Map<String, Object> c = config.toMap();
-        float[] f = llama3Factors(((Number) c.get("rope_theta")).doubleValue(), config.headDim(), ((Number) rs.get("factor")).doubleValue(),
-                ((Number) rs.get("low_freq_factor")).doubleValue(), ((Number) rs.get("high_freq_factor")).doubleValue(),
-                ((Number) rs.get("original_max_position_embeddings")).intValue());
+        float[] f = llama3Factors(c.ropeTheta(), config.headDim(), rs.factor(), rs.lowFreqFactor(), rs.highFreqFactor(),
+                rs.originalMaxPositions());
         return HostTensor.ofFloats(ROPE_FREQS, new long[] {f.length}, f);
-    }
-
-    private static Object ropeType(Map<?, ?> rs) {
-        return rs.get("rope_type") != null ? rs.get("rope_type") : rs.get("type");
-    }
-
-    /** Key/value heads: the config's {@code num_key_value_heads} where it has one (grouped-query attention), else every head. */
-    static int kvHeads(ModelConfig config) {
-        return config.toMap().get("num_key_value_heads") instanceof Number n ? n.intValue() : config.numHeads();
     }
 }

@@ -1,9 +1,9 @@
 package io.cohx.models.gguf;
 
+import io.cohx.engine.DType;
 import io.cohx.engine.HalfFloats;
 import io.cohx.models.checkpoint.AtomicFiles;
 import io.cohx.models.checkpoint.CheckpointException;
-import io.cohx.models.checkpoint.DType;
 import io.cohx.models.checkpoint.HostTensor;
 import io.cohx.models.checkpoint.TensorInfo;
 import io.cohx.models.checkpoint.TensorOps;

@@ -17,7 +17,7 @@ import io.cohx.models.config.GptjConfig;
 import io.cohx.models.params.ParamTree;
 
 /**
- * GPT-J (COH_SPEC.md §6): token embedding; per block one LayerNorm (with bias) feeding attention
+ * GPT-J (docs/COH.md#presets): token embedding; per block one LayerNorm (with bias) feeding attention
  * and the MLP in parallel, both added to the residual; attention without biases, rotary on the
  * first {@code rotary_dim} dims of each head (interleaved pairs); MLP {@code fc_out(gelu_new(fc_in
  * x))} with biases; final LayerNorm; head with bias over all {@code vocab_size} rows (50400 for

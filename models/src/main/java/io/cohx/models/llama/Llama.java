@@ -19,7 +19,7 @@ import io.cohx.models.config.LlamaConfig;
 import io.cohx.models.params.ParamTree;
 
 /**
- * LLaMA as the reference trainer defines it (COH_SPEC.md §6), and the family that grew from it
+ * LLaMA as the reference trainer defines it (docs/COH.md#presets), and the family that grew from it
  * (Llama 2/3, Mistral, TinyLlama, SmolLM) by configuration: token embedding; per block RMSNorm →
  * attention with interleaved-pair rotary embeddings (base and scaling from the config; key/value
  * heads shared by groups of query heads when there are fewer of them; any head size) → residual,

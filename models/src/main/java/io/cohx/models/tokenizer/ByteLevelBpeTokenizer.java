@@ -21,15 +21,12 @@ import java.util.Map;
  */
 public final class ByteLevelBpeTokenizer implements Tokenizer {
 
-    private static final int SHORT = 48; // pieces up to this many bytes use the simple quadratic merge loop
-
     private final String[] pieces; // byte-level spelling (Ġ for space) or special-token text
     private final byte[][] tokenBytes; // null for special tokens
     private final Map<String, Integer> pieceIds;
     private final int[] byteToId;
-    private final LongIntMap merges; // (left << 32 | right) → merge index
-    private final int[] mergePriority;
-    private final int[] mergeResult;
+    private final BpeMerges merges;
+    private final int[] mergePriority; // kept for vocabulary()
     private final ByteSliceMap wholeTokens; // pieces that BPE provably turns into one token
     private final List<AddedToken> plainAddedTokens; // non-special added tokens, matched in text
     private final List<AddedToken> allAddedTokens; // also the special ones, matched with SpecialTokens.PARSE
@@ -63,14 +60,8 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
                         + "; a byte-level BPE vocabulary must cover all 256 bytes");
             }
         }
-        this.merges = new LongIntMap(mergeLeft.length);
+        this.merges = new BpeMerges(mergeLeft, mergeRight, mergePriority, mergeResult);
         this.mergePriority = mergePriority;
-        this.mergeResult = mergeResult;
-        for (int m = 0; m < mergeLeft.length; m++) {
-            long key = ((long) mergeLeft[m] << 32) | mergeRight[m];
-            int existing = merges.get(key, -1);
-            if (existing < 0) merges.putIfAbsent(key, m);
-        }
         this.plainAddedTokens = added.stream().filter(a -> !a.special()).toList();
         this.allAddedTokens = List.copyOf(added);
         this.mergeLeft = mergeLeft;
@@ -177,157 +168,10 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     }
 
     private void bpe(byte[] s, int from, int to, IntList out) {
-        if (to - from <= SHORT) bpeShort(s, from, to, out);
-        else bpeLong(s, from, to, out);
-    }
-
-    private int mergeOf(int left, int right) {
-        return merges.get(((long) left << 32) | right, -1);
-    }
-
-    /** Quadratic but allocation-light: the common case of a word-sized piece. */
-    private void bpeShort(byte[] s, int from, int to, IntList out) {
         int n = to - from;
         int[] ids = new int[n];
-        int[] pri = new int[n]; // priority of merging ids[i] with ids[i+1]
-        int[] res = new int[n];
         for (int i = 0; i < n; i++) ids[i] = byteToId[s[from + i] & 0xFF];
-        for (int i = 0; i + 1 < n; i++) setPair(ids, pri, res, i);
-        pri[n - 1] = Integer.MAX_VALUE;
-        while (n > 1) {
-            int best = -1;
-            int bestPri = Integer.MAX_VALUE;
-            for (int i = 0; i + 1 < n; i++) {
-                if (pri[i] < bestPri) {
-                    bestPri = pri[i];
-                    best = i;
-                }
-            }
-            if (best < 0) break;
-            ids[best] = res[best];
-            System.arraycopy(ids, best + 2, ids, best + 1, n - best - 2);
-            System.arraycopy(pri, best + 2, pri, best + 1, n - best - 2);
-            System.arraycopy(res, best + 2, res, best + 1, n - best - 2);
-            n--;
-            pri[n - 1] = Integer.MAX_VALUE;
-            if (best + 1 < n) setPair(ids, pri, res, best);
-            else pri[best] = Integer.MAX_VALUE;
-            if (best > 0) setPair(ids, pri, res, best - 1);
-        }
-        for (int i = 0; i < n; i++) out.add(ids[i]);
-    }
-
-    private void setPair(int[] ids, int[] pri, int[] res, int i) {
-        int m = mergeOf(ids[i], ids[i + 1]);
-        if (m < 0) {
-            pri[i] = Integer.MAX_VALUE;
-        } else {
-            pri[i] = mergePriority[m];
-            res[i] = mergeResult[m];
-        }
-    }
-
-    /** Heap-based, O(n log n), for long pieces (a 100 kB word must not take minutes). */
-    private void bpeLong(byte[] s, int from, int to, IntList out) {
-        int n = to - from;
-        int[] ids = new int[n];
-        int[] prev = new int[n];
-        int[] next = new int[n];
-        boolean[] dead = new boolean[n];
-        for (int i = 0; i < n; i++) {
-            ids[i] = byteToId[s[from + i] & 0xFF];
-            prev[i] = i - 1;
-            next[i] = i + 1 < n ? i + 1 : -1;
-        }
-        var h = new MinHeap(n);
-        for (int i = 0; i + 1 < n; i++) h.maybePush(this, ids, i, i + 1);
-        while (h.size > 0) {
-            int e = h.pop();
-            int l = h.left[e];
-            int r = h.right[e];
-            if (dead[l] || dead[r] || next[l] != r || ids[l] != h.leftId[e] || ids[r] != h.rightId[e]) continue;
-            ids[l] = h.result[e];
-            dead[r] = true;
-            next[l] = next[r];
-            if (next[r] >= 0) prev[next[r]] = l;
-            if (prev[l] >= 0) h.maybePush(this, ids, prev[l], l);
-            if (next[l] >= 0) h.maybePush(this, ids, l, next[l]);
-        }
-        for (int i = 0; i >= 0; i = next[i]) out.add(ids[i]);
-    }
-
-    /** Min-heap of merge candidates ordered by (priority, left position); ids detect stale entries. */
-    private static final class MinHeap {
-        int[] priority;
-        int[] left;
-        int[] right;
-        int[] leftId;
-        int[] rightId;
-        int[] result;
-        int[] heap;
-        int size;
-        int used;
-
-        MinHeap(int capacity) {
-            int c = Math.max(16, capacity * 2);
-            priority = new int[c];
-            left = new int[c];
-            right = new int[c];
-            leftId = new int[c];
-            rightId = new int[c];
-            result = new int[c];
-            heap = new int[c];
-        }
-
-        void maybePush(ByteLevelBpeTokenizer t, int[] ids, int l, int r) {
-            int m = t.mergeOf(ids[l], ids[r]);
-            if (m < 0) return;
-            if (used == priority.length) {
-                int c = used * 2;
-                priority = Arrays.copyOf(priority, c);
-                left = Arrays.copyOf(left, c);
-                right = Arrays.copyOf(right, c);
-                leftId = Arrays.copyOf(leftId, c);
-                rightId = Arrays.copyOf(rightId, c);
-                result = Arrays.copyOf(result, c);
-            }
-            if (size == heap.length) heap = Arrays.copyOf(heap, size * 2);
-            int e = used++;
-            priority[e] = t.mergePriority[m];
-            left[e] = l;
-            right[e] = r;
-            leftId[e] = ids[l];
-            rightId[e] = ids[r];
-            result[e] = t.mergeResult[m];
-            int i = size++;
-            while (i > 0) {
-                int p = (i - 1) >>> 1;
-                if (!before(e, heap[p])) break;
-                heap[i] = heap[p];
-                i = p;
-            }
-            heap[i] = e;
-        }
-
-        int pop() {
-            int top = heap[0];
-            int last = heap[--size];
-            int i = 0;
-            while (true) {
-                int c = 2 * i + 1;
-                if (c >= size) break;
-                if (c + 1 < size && before(heap[c + 1], heap[c])) c++;
-                if (!before(heap[c], last)) break;
-                heap[i] = heap[c];
-                i = c;
-            }
-            if (size > 0) heap[i] = last;
-            return top;
-        }
-
-        private boolean before(int a, int b) {
-            return priority[a] < priority[b] || (priority[a] == priority[b] && left[a] < left[b]);
-        }
+        merges.merge(ids, n, out);
     }
 
     @Override

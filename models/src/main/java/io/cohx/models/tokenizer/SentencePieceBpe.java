@@ -1,7 +1,6 @@
 package io.cohx.models.tokenizer;
 
 import io.cohx.models.tokenizer.proto.SentencePieceModelProtos.ModelProto.SentencePiece.Type;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -136,14 +135,14 @@ final class SentencePieceBpe implements SentencePieceModel {
             count++;
             pos += m;
         }
-        var heap = new PairHeap(count);
+        var heap = new MergeQueue(count, 2);
         Map<Long, long[]> revMerge = hasUnused ? new HashMap<>() : null;
         for (int i = 1; i < count; i++) addPair(s, i - 1, i, start, len, frozen, heap, revMerge);
-        while (heap.size > 0) {
+        while (!heap.isEmpty()) {
             int top = heap.pop();
-            int left = heap.left[top];
-            int right = heap.right[top];
-            if (len[left] == 0 || len[right] == 0 || len[left] + len[right] != heap.length[top]) continue;
+            int left = heap.left(top);
+            int right = heap.get(top, RIGHT);
+            if (len[left] == 0 || len[right] == 0 || len[left] + len[right] != heap.get(top, LENGTH)) continue;
             len[left] += len[right];
             len[right] = 0;
             next[left] = next[right];
@@ -156,14 +155,20 @@ final class SentencePieceBpe implements SentencePieceModel {
         }
     }
 
-    private void addPair(byte[] s, int left, int right, int[] start, int[] len, boolean[] frozen, PairHeap heap,
+    // Fields of a pair candidate in the queue; its byte length detects stale entries.
+    private static final int RIGHT = 0, LENGTH = 1;
+
+    /** Queues the pair of symbols {@code left} and {@code right} if it is a piece, ordered by (higher score, position). */
+    private void addPair(byte[] s, int left, int right, int[] start, int[] len, boolean[] frozen, MergeQueue heap,
             Map<Long, long[]> revMerge) {
         if (frozen[left] || frozen[right]) return;
         int from = start[left];
         int to = start[right] + len[right];
         int id = pieces.get(s, from, to);
         if (id < 0) return;
-        heap.push(scores[id], left, right, to - from);
+        int e = heap.push(MergeQueue.scoreFirst(scores[id], left));
+        heap.set(e, RIGHT, right);
+        heap.set(e, LENGTH, to - from);
         if (revMerge != null && unused[id]) {
             revMerge.put(key(from, to), new long[] {key(from, start[right]), key(start[right], to)});
         }
@@ -184,69 +189,5 @@ final class SentencePieceBpe implements SentencePieceModel {
 
     private static long key(int from, int to) {
         return ((long) from << 32) | to;
-    }
-
-    /** A max-heap of merge candidates: higher score first, then smaller left index. */
-    private static final class PairHeap {
-        float[] score;
-        int[] left;
-        int[] right;
-        int[] length;
-        int[] heap; // candidate indices
-        int size;
-        int used;
-
-        PairHeap(int capacity) {
-            int c = Math.max(16, capacity * 2);
-            score = new float[c];
-            left = new int[c];
-            right = new int[c];
-            length = new int[c];
-            heap = new int[c];
-        }
-
-        void push(float sc, int l, int r, int len) {
-            if (used == score.length) {
-                int c = used * 2;
-                score = Arrays.copyOf(score, c);
-                left = Arrays.copyOf(left, c);
-                right = Arrays.copyOf(right, c);
-                length = Arrays.copyOf(length, c);
-            }
-            if (size == heap.length) heap = Arrays.copyOf(heap, size * 2);
-            int idx = used++;
-            score[idx] = sc;
-            left[idx] = l;
-            right[idx] = r;
-            length[idx] = len;
-            int i = size++;
-            while (i > 0) {
-                int parent = (i - 1) >>> 1;
-                if (!before(idx, heap[parent])) break;
-                heap[i] = heap[parent];
-                i = parent;
-            }
-            heap[i] = idx;
-        }
-
-        int pop() {
-            int top = heap[0];
-            int last = heap[--size];
-            int i = 0;
-            while (true) {
-                int c = 2 * i + 1;
-                if (c >= size) break;
-                if (c + 1 < size && before(heap[c + 1], heap[c])) c++;
-                if (!before(heap[c], last)) break;
-                heap[i] = heap[c];
-                i = c;
-            }
-            if (size > 0) heap[i] = last;
-            return top;
-        }
-
-        private boolean before(int a, int b) {
-            return score[a] > score[b] || (score[a] == score[b] && left[a] < left[b]);
-        }
     }
 }

@@ -1,5 +1,7 @@
 package io.cohx.models.checkpoint;
 
+import io.cohx.engine.DType;
+
 import org.junit.jupiter.api.Test;
 
 import java.math.BigDecimal;

@@ -1,5 +1,7 @@
 package io.cohx.models.checkpoint;
 
+import io.cohx.engine.DType;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,7 +28,7 @@ class SafetensorsTest {
         var rnd = new SplittableRandom(3);
         List<HostTensor> l = new ArrayList<>();
         long[][] shapes = {{3, 5}, {7}, {2, 3, 4}, {}, {1, 9}};
-        DType[] types = {DType.F32, DType.BF16, DType.F16, DType.I64, DType.U8};
+        DType[] types = {DType.F32, DType.BF16, DType.F16, DType.S64, DType.U8};
         for (int i = 0; i < shapes.length; i++) {
             HostTensor t = HostTensor.allocate("t" + i + ".w", types[i], shapes[i], a);
             for (long b = 0; b < t.byteSize(); b++) {

@@ -1,5 +1,7 @@
 package io.cohx.models.checkpoint;
 
+import io.cohx.engine.DType;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,7 +63,7 @@ class StreamingTest {
     void trainStateRecordsKeepTheirKinds() {
         try (var s = StreamingReader.open(Fixtures.path("llama-streaming_train_state")); Arena a = Arena.ofConfined()) {
             HostTensor step = s.read("step", a);
-            assertEquals(DType.I32, step.dtype());
+            assertEquals(DType.S32, step.dtype());
             assertEquals(0, step.rank());
             assertEquals(7.0, step.getDouble(0));
             assertEquals(StreamingReader.Kind.NATIVE, s.record("opt_state.2").kind());
@@ -82,7 +84,7 @@ class StreamingTest {
         try (Arena a = Arena.ofConfined()) {
             try (var w = new StreamingWriter(out, DType.BF16)) {
                 w.write(List.of("a", "w"), HostTensor.ofFloats("w", new long[] {3}, 1f, 2.5f, -0.125f));
-                var i = HostTensor.allocate("s", DType.I32, new long[] {}, a);
+                var i = HostTensor.allocate("s", DType.S32, new long[] {}, a);
                 i.data().set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 0, 42);
                 w.write(List.of("step"), i);
                 w.commit();

@@ -1,5 +1,7 @@
 package io.cohx.models.checkpoint;
 
+import io.cohx.engine.DType;
+
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -64,6 +66,6 @@ class TensorOpsTest {
         assertArrayEquals(t.toFloats(), nd.toFloatArray());
         HostTensor back = HostTensor.of("w", nd);
         assertArrayEquals(t.toFloats(), back.toFloats());
-        org.junit.jupiter.api.Assertions.assertEquals(DType.I64, DType.of(DType.I64.engineType()));
+        org.junit.jupiter.api.Assertions.assertEquals(DType.S64, DTypeNames.fromSafetensors(DTypeNames.of(DType.S64).safetensors()));
     }
 }

@@ -18,7 +18,7 @@ class ModelConfigTest {
 
     @Test
     void llamaPresetsMatchTheSpecTable() {
-        // name, hidden, intermediate, layers, heads, eps (COH_SPEC.md section 6)
+        // name, hidden, intermediate, layers, heads, eps (docs/COH.md#presets)
         Object[][] table = {
                 {"debug", 128, 256, 2, 4, 1e-6}, {"3b", 3200, 8640, 26, 32, 1e-6}, {"7b", 4096, 11008, 32, 32, 1e-6},
                 {"13b", 5120, 13824, 40, 40, 1e-6}, {"30b", 6656, 17920, 60, 52, 1e-6},

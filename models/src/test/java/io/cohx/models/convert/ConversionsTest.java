@@ -1,8 +1,8 @@
 package io.cohx.models.convert;
 
+import io.cohx.engine.DType;
 import io.cohx.models.checkpoint.CheckpointException;
 import io.cohx.models.checkpoint.CohxCheckpoint;
-import io.cohx.models.checkpoint.DType;
 import io.cohx.models.checkpoint.Fixtures;
 import io.cohx.models.checkpoint.HostTensor;
 import io.cohx.models.checkpoint.PthReader;

@@ -1,11 +1,11 @@
 package io.cohx.models.gguf;
 
+import io.cohx.engine.DType;
 import io.cohx.engine.NdArray;
 import io.cohx.models.GgufWeights;
 import io.cohx.models.HfWeights;
 import io.cohx.models.checkpoint.CheckpointException;
 import io.cohx.models.checkpoint.CohxCheckpoint;
-import io.cohx.models.checkpoint.DType;
 import io.cohx.models.checkpoint.HostTensor;
 import io.cohx.models.checkpoint.WriteProgress;
 import io.cohx.models.config.ConfigException;

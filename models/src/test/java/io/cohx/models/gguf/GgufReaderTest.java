@@ -2,9 +2,9 @@ package io.cohx.models.gguf;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cohx.engine.DType;
 import io.cohx.engine.HalfFloats;
 import io.cohx.models.checkpoint.CheckpointException;
-import io.cohx.models.checkpoint.DType;
 import io.cohx.models.checkpoint.HostTensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -2,7 +2,7 @@ package io.cohx.models.gguf;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cohx.models.checkpoint.DType;
+import io.cohx.engine.DType;
 import io.cohx.models.checkpoint.HostTensor;
 import io.cohx.models.testdata.TestModels;
 import org.junit.jupiter.api.Test;
