@@ -16,6 +16,15 @@ Subcommands:
   dump GGUF OUT_DIR  reads a GGUF file with gguf.GGUFReader and writes dump.json (version,
                      alignment, metadata with types, tensors) and NAME.f32 (dequantized values) per
                      tensor, so Java tests can check files that cohx wrote against an independent reader.
+  check-export CKPT_DIR GGUF
+                     checks a GGUF file cohx exported (cohx convert cohx-to-gguf) against the cohx
+                     checkpoint it came from, every tensor: the canonical names mapped to llama.cpp's
+                     by the table in CANONICAL_TO_GGML (written here from the format, not taken from
+                     cohx), linear weights transposed to [out, in]; F32 tensors must be equal bit for
+                     bit; Q8_0 tensors must hold exactly the bytes gguf.quants.quantize makes of the
+                     checkpoint's values and lie within Q8_0's error (half a quantization step per
+                     block); F16/BF16 likewise against gguf's own conversion. Prints one JSON line;
+                     exits 1 on any difference.
 
 Q8_K: gguf.quants has neither quantize nor dequantize for it; its values are computed here from
 the format (x = d * q with an f32 d per 256 values), the same arithmetic as ggml's
@@ -315,6 +324,83 @@ def cmd_hashes(path, out):
         f.write("\n")
 
 
+# cohx canonical parameter -> (llama.cpp tensor name, transposed). {i} is the block index.
+CANONICAL_TO_GGML = {
+    "transformer.wte.embedding": ("token_embd.weight", False),
+    "transformer.ln_f.kernel": ("output_norm.weight", False),
+    "lm_head.kernel": ("output.weight", True),
+    "transformer.h.{i}.attention_norm.kernel": ("blk.{i}.attn_norm.weight", False),
+    "transformer.h.{i}.ffn_norm.kernel": ("blk.{i}.ffn_norm.weight", False),
+    "transformer.h.{i}.attention.wq.kernel": ("blk.{i}.attn_q.weight", True),
+    "transformer.h.{i}.attention.wk.kernel": ("blk.{i}.attn_k.weight", True),
+    "transformer.h.{i}.attention.wv.kernel": ("blk.{i}.attn_v.weight", True),
+    "transformer.h.{i}.attention.wo.kernel": ("blk.{i}.attn_output.weight", True),
+    "transformer.h.{i}.feed_forward.w1.kernel": ("blk.{i}.ffn_gate.weight", True),
+    "transformer.h.{i}.feed_forward.w2.kernel": ("blk.{i}.ffn_down.weight", True),
+    "transformer.h.{i}.feed_forward.w3.kernel": ("blk.{i}.ffn_up.weight", True),
+}
+
+
+def ggml_name(canonical):
+    parts = canonical.split(".")
+    if parts[:2] == ["transformer", "h"]:
+        i = parts[2]
+        key = ".".join(parts[:2] + ["{i}"] + parts[3:])
+        name, transposed = CANONICAL_TO_GGML[key]
+        return name.replace("{i}", i), transposed
+    return CANONICAL_TO_GGML[canonical]
+
+
+def cmd_check_export(ckpt_dir, path):
+    index = os.path.join(ckpt_dir, "params.safetensors.index.json")
+    files = sorted(set(json.load(open(index))["weight_map"].values())) if os.path.exists(index) else ["params.safetensors"]
+    params = {}
+    for f in files:
+        params.update(read_safetensors(os.path.join(ckpt_dir, f)))
+    r = gguf.GGUFReader(path)
+    tensors = {t.name: t for t in r.tensors}
+    problems, counts, worst_q8 = [], {}, 0.0
+    expected = set()
+    for canonical, value in params.items():
+        name, transposed = ggml_name(canonical)
+        expected.add(name)
+        want = np.ascontiguousarray(value.T if transposed else value, dtype=np.float32)
+        t = tensors.get(name)
+        if t is None:
+            problems.append(f"{name} ({canonical}) is missing")
+            continue
+        got = dequantize(t.data, t.tensor_type)
+        counts[t.tensor_type.name] = counts.get(t.tensor_type.name, 0) + 1
+        if got.shape != want.shape:
+            problems.append(f"{name}: shape {got.shape}, checkpoint {want.shape}")
+            continue
+        if t.tensor_type == T.F32:
+            if not np.array_equal(got.view(np.uint32), want.view(np.uint32)):
+                problems.append(f"{name}: F32 values differ (max {np.abs(got - want).max()})")
+        elif t.tensor_type in (T.F16, T.BF16, T.Q8_0):
+            made = gguf.quants.quantize(want, t.tensor_type)
+            if not np.array_equal(made.view(np.uint8).reshape(-1), np.asarray(t.data).view(np.uint8).reshape(-1)):
+                problems.append(f"{name}: {t.tensor_type.name} bytes differ from gguf.quants.quantize of the checkpoint")
+            if t.tensor_type == T.Q8_0:
+                blocks = want.reshape(-1, 32)
+                step = np.abs(blocks).max(axis=1, keepdims=True) / 127
+                err = np.abs(got.reshape(-1, 32) - blocks)
+                # Half a step, widened by the rounding of the scale d to f16 (|q| <= 127 steps of 2^-11 relative).
+                bound = step * (0.5 + 127 * 2.0 ** -11) + 1e-30
+                worst_q8 = max(worst_q8, float((err / bound).max()))
+                if (err > bound).any():
+                    problems.append(f"{name}: Q8_0 error {float(err.max())} exceeds half a quantization step")
+        else:
+            problems.append(f"{name}: type {t.tensor_type.name} is not one cohx writes")
+    for name in tensors:
+        if name not in expected:
+            problems.append(f"{name} is in the file but not in the checkpoint")
+    print(json.dumps({"tensors": len(tensors), "checked": len(params), "types": counts,
+                      "q8_0_worst_error_over_bound": round(worst_q8, 4), "problems": problems[:20]}))
+    if problems:
+        sys.exit(1)
+
+
 def field_value(field):
     vtype = field.types[0]
     if vtype == V.ARRAY:
@@ -354,6 +440,8 @@ def main(argv):
         cmd_hashes(argv[1], argv[2])
     elif len(argv) == 3 and argv[0] == "dump":
         cmd_dump(argv[1], argv[2])
+    elif len(argv) == 3 and argv[0] == "check-export":
+        cmd_check_export(argv[1], argv[2])
     else:
         sys.exit(__doc__)
 

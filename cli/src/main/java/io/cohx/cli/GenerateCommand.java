@@ -34,7 +34,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--chat-template", paramLabel = "NAME|FILE",
             description = "With --chat: a built-in template (chatml, llama2, llama3, mistral, zephyr), a .jinja file, or a "
                     + "tokenizer_config.json / folder holding one (default: the tokenizer_config.json beside --tokenizer "
-                    + "or in the hf:: checkpoint folder).")
+                    + "or in the hf:: checkpoint folder, else the template that came with the weights: a GGUF file's, or a "
+                    + "checkpoint's chat_template.jinja).")
     String chatTemplate;
     @Option(names = "--parse-special-tokens", description = "Without --chat: text in --prompt that spells a special token "
             + "(e.g. <|endoftext|>) becomes that token, as Hugging Face tokenizers do; by default it is plain text.")
@@ -49,9 +50,10 @@ final class GenerateCommand implements Callable<Integer> {
     double topP;
     @Option(names = "--stop", paramLabel = "TEXT", description = "Stop at this text (not printed); repeatable.")
     List<String> stop = new ArrayList<>();
-    @Option(names = "--add-bos-token", defaultValue = "true", negatable = true, fallbackValue = "true",
-            description = "Start the prompt with the tokenizer's bos token (default: ${DEFAULT-VALUE}).")
-    boolean addBos;
+    @Option(names = "--add-bos-token", negatable = true, fallbackValue = "true",
+            description = "Start the prompt with the tokenizer's bos token (default: as the vocabulary that came with the weights says, "
+                    + "e.g. a GGUF file's add_bos_token; otherwise true).")
+    Boolean addBos;
     @Option(names = "--dtype", defaultValue = "fp32", description = "Compute dtype: fp32, bf16, fp16 (default: ${DEFAULT-VALUE}).")
     String dtype;
     @Mixin
@@ -102,7 +104,8 @@ final class GenerateCommand implements Callable<Integer> {
             } else {
                 ids = tok.encode(prompt, parseSpecialTokens ? Tokenizer.SpecialTokens.PARSE : Tokenizer.SpecialTokens.LITERAL);
             }
-            if (!chat && addBos && tok.bosId() >= 0) {
+            boolean bos = addBos != null ? addBos : model.addsBos(m);
+            if (!chat && bos && tok.bosId() >= 0) {
                 int[] b = new int[ids.length + 1];
                 b[0] = tok.bosId();
                 System.arraycopy(ids, 0, b, 1, ids.length);

@@ -88,6 +88,26 @@ final class ModelOptions {
         }
     }
 
+    /** Whether the tokenizer is the one that came with the weights (a GGUF file, or a checkpoint converted from one). */
+    private boolean bundled(ServedModel m) {
+        Path hf = hfFolder();
+        return tokenizer == null && !(hf != null && hasTokenizer(hf)) && m.tokenizer() != null;
+    }
+
+    /**
+     * Whether prompts start with bos unless a flag says otherwise: what the vocabulary that came with
+     * the weights says (GGUF's add_bos_token: false for SmolLM2 and other byte-level BPE models),
+     * else true, as LLaMA's SentencePiece tokenizers expect.
+     */
+    boolean addsBos(ServedModel m) {
+        return !bundled(m) || m.tokenizer().vocabulary().addBos();
+    }
+
+    /** The chat template source that came with the weights, or null. */
+    String bundledChatTemplate(ServedModel m) {
+        return m.tokenizer() != null ? m.tokenizer().chatTemplate() : null;
+    }
+
     Tokenizer tokenizer(ServedModel m) {
         if (tokenizer != null) {
             try {
@@ -98,7 +118,7 @@ final class ModelOptions {
         }
         Path hf = hfFolder();
         if (hf != null && hasTokenizer(hf)) return Tokenizers.load(hf);
-        if (m.tokenizer() != null) {
+        if (bundled(m)) {
             // The vocabulary came with the weights (a GGUF file, or a checkpoint converted from one).
             try {
                 return Tokenizers.fromVocabulary(m.tokenizer().vocabulary(), m.source());

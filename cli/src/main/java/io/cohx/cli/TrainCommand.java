@@ -36,14 +36,17 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--model", description = "llama or gptj (default: ${DEFAULT-VALUE}).")
     String model;
     @Option(names = "--model-config", paramLabel = "PRESET|FILE",
-            description = "Preset (llama: debug, 3b, 7b, 13b, 30b, 65b; gptj: debug, 6b) or a config JSON / HF config.json / GGUF file (default: ${DEFAULT-VALUE}).")
+            description = "Preset (llama: debug, 3b, 7b, 13b, 30b, 65b; gptj: debug, 6b) or a config JSON / HF config.json / GGUF file "
+                    + "(default: the config that comes with --load-checkpoint gguf::, hf:: or a cohx checkpoint; else debug).")
     String modelConfig;
     @Option(names = "--update-model-config", paramLabel = "JSON|K=V,...", description = "Changes to the model config, e.g. vocab_size=50257.")
     String updateModelConfig;
     @Option(names = "--load-checkpoint", paramLabel = "KIND::PATH",
-            description = "Start from params::DIR, trainstate::DIR, trainstate_params::DIR (cohx checkpoints), hf::DIR (Hugging Face folder), meta::DIR (Meta .pth), streaming::FILE (original CoH/EasyLM) or gguf::FILE (llama.cpp GGUF; pass the same file as --model-config).")
+            description = "Start from params::DIR, trainstate::DIR, trainstate_params::DIR (cohx checkpoints), hf::DIR (Hugging Face folder), meta::DIR (Meta .pth), streaming::FILE (original CoH/EasyLM) or gguf::FILE (llama.cpp GGUF: config, weights and tokenizer).")
     String loadCheckpoint;
-    @Option(names = "--tokenizer", paramLabel = "FILE|NAME", description = "tokenizer.model / tokenizer.json / folder, or gpt2, gptj (default: gptj for gptj).")
+    @Option(names = "--tokenizer", paramLabel = "FILE|NAME", description = "tokenizer.model / tokenizer.json / folder, or gpt2, gptj "
+            + "(default: the one that comes with --load-checkpoint: a GGUF file's vocabulary, a checkpoint that keeps one, an hf:: "
+            + "folder's tokenizer files; gptj for gptj).")
     String tokenizer;
 
     @Option(names = "--train-data", paramLabel = "FILE", description = "CoH feedback JSONL (from cohx pack); repeatable.")
@@ -139,7 +142,9 @@ final class TrainCommand implements Callable<Integer> {
         if (trainData.isEmpty()) {
             throw new CohxUserError("--train-data is required: a CoH feedback JSONL made by cohx pack (or run cohx demo)");
         }
-        if (tokenizer == null && !model.equals("gptj") && !dryRun) { // a dry run without one takes bos from the model config
+        // A dry run without one takes bos from the model config; --load-checkpoint and --resume bring their tokenizer
+        // (a GGUF file's vocabulary, an hf:: folder's files, a checkpoint that keeps one; ModelSetup.tokenizer says when not).
+        if (tokenizer == null && !model.equals("gptj") && !dryRun && loadCheckpoint == null && !resume) {
             throw new CohxUserError("--tokenizer is required for llama: the tokenizer.model of your LLaMA weights");
         }
         String tok = tokenizer == null && model.equals("gptj") ? "gptj" : tokenizer;

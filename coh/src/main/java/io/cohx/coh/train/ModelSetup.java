@@ -12,6 +12,7 @@ import io.cohx.engine.optim.LrSchedule;
 import io.cohx.engine.optim.Optimizer;
 import io.cohx.engine.optim.Palm;
 import io.cohx.models.CausalLm;
+import io.cohx.models.checkpoint.CohxCheckpoint;
 import io.cohx.models.config.ModelConfig;
 import io.cohx.models.config.ModelConfigs;
 import io.cohx.models.gguf.GgufConfig;
@@ -19,6 +20,7 @@ import io.cohx.models.gguf.GgufReader;
 import io.cohx.models.gguf.GgufVocabulary;
 import io.cohx.models.tokenizer.BundledTokenizer;
 import io.cohx.models.tokenizer.Tokenizer;
+import io.cohx.models.tokenizer.Tokenizers;
 import io.cohx.pjrt.PjrtClient;
 
 import java.io.PrintStream;
@@ -30,13 +32,15 @@ import java.util.LinkedHashMap;
 final class ModelSetup {
     private ModelSetup() {}
 
-    /** The model config: preset or file, then {@code --update-model-config}, then the FCM flags. */
+    /**
+     * The model config: preset or file (without one, the config that comes with the starting
+     * weights, else the debug preset), then {@code --update-model-config}, then the FCM flags.
+     */
     static ModelConfig modelConfig(TrainConfig cfg) {
-        Path file = Path.of(cfg.modelConfig());
-        // A GGUF file carries its config in its metadata (--model-config the same file as gguf::FILE).
-        ModelConfig mc = GgufReader.isGguf(file) ? ggufConfig(file) : ModelConfigs.resolve(cfg.modelConfig(), cfg.model());
+        ModelConfig mc = cfg.modelConfig() != null ? configFile(cfg.modelConfig(), cfg.model()) : startingConfig(cfg);
         if (!mc.modelType().equals(cfg.model())) {
-            throw new TrainingException("--model-config " + cfg.modelConfig() + " is a " + mc.modelType() + " config but --model is " + cfg.model());
+            throw new TrainingException((cfg.modelConfig() != null ? "--model-config " + cfg.modelConfig() : cfg.loadCheckpoint()) + " is a "
+                    + mc.modelType() + " config but --model is " + cfg.model());
         }
         if (cfg.updateModelConfig() != null && !cfg.updateModelConfig().isBlank()) {
             mc = mc.withUpdates(ModelConfigs.parseOverrides(cfg.updateModelConfig(), "--update-model-config"), "--update-model-config");
@@ -50,10 +54,51 @@ final class ModelSetup {
         return mc;
     }
 
-    private static ModelConfig ggufConfig(Path file) {
-        try (GgufReader r = GgufReader.open(file)) {
-            return GgufConfig.read(r);
+    private static ModelConfig configFile(String spec, String modelType) {
+        Path file = Path.of(spec);
+        // A GGUF file carries its config in its metadata.
+        if (GgufReader.isGguf(file)) {
+            try (GgufReader r = GgufReader.open(file)) {
+                return GgufConfig.read(r);
+            }
         }
+        return ModelConfigs.resolve(spec, modelType);
+    }
+
+    /**
+     * The config the starting weights come with, when no --model-config is given: a GGUF file's
+     * metadata, a Hugging Face folder's config.json, a cohx checkpoint's manifest; the debug preset
+     * when they have none (fresh weights, Meta and streaming files).
+     */
+    private static ModelConfig startingConfig(TrainConfig cfg) {
+        String spec = cfg.loadCheckpoint();
+        int sep = spec == null ? -1 : spec.indexOf("::");
+        Path path = sep < 0 ? null : Path.of(spec.substring(sep + 2));
+        return switch (sep < 0 ? "" : spec.substring(0, sep)) {
+            case "gguf" -> configFile(path.toString(), cfg.model());
+            case "hf", "huggingface" -> ModelConfigs.read(path.resolve("config.json"), cfg.model());
+            case "params", "trainstate", "trainstate_params" -> CohxCheckpoint.readManifest(path).config();
+            default -> ModelConfigs.resolve("debug", cfg.model());
+        };
+    }
+
+    /**
+     * The run's tokenizer: {@code --tokenizer}, else the one that came with the starting weights
+     * (a GGUF file's vocabulary, a checkpoint that keeps one, a Hugging Face folder's tokenizer files).
+     */
+    static Tokenizer tokenizer(TrainConfig cfg, BundledTokenizer bundled) {
+        if (cfg.tokenizer() != null) {
+            return Tokenizers.load(cfg.tokenizer());
+        }
+        String spec = cfg.loadCheckpoint();
+        if (bundled != null) {
+            return Tokenizers.fromVocabulary(bundled.vocabulary(), spec);
+        }
+        if (spec != null && (spec.startsWith("hf::") || spec.startsWith("huggingface::"))) {
+            return Tokenizers.load(spec.substring(spec.indexOf("::") + 2));
+        }
+        throw new TrainingException("--tokenizer is required: " + (spec == null ? "fresh weights come" : spec + " comes")
+                + " without a tokenizer; pass the model's tokenizer.model / tokenizer.json (or gpt2 for a model trained with it)");
     }
 
     /**

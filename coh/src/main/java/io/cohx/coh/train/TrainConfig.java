@@ -12,10 +12,13 @@ import java.util.function.Consumer;
  * saved, resolved, with every checkpoint ({@link #toMap()}, keyed by the option names in snake_case).
  *
  * @param model            {@code llama} or {@code gptj}
- * @param modelConfig      a preset name (debug, 7b, ...) or a JSON / Hugging Face config.json path
+ * @param modelConfig      a preset name (debug, 7b, ...), a JSON / Hugging Face config.json / GGUF path, or null: the
+ *                         config that comes with {@code loadCheckpoint} (debug for fresh weights)
  * @param updateModelConfig JSON object or {@code key=value,...} applied on top, or null
- * @param loadCheckpoint   {@code params::DIR}, {@code trainstate::DIR}, {@code trainstate_params::DIR}, {@code hf::DIR}, or null
- * @param tokenizer        a tokenizer file/folder or a built-in name ({@code gpt2}, {@code gptj}); may be null in a dry run
+ * @param loadCheckpoint   {@code params::DIR}, {@code trainstate::DIR}, {@code trainstate_params::DIR}, {@code hf::DIR},
+ *                         {@code gguf::FILE}, ..., or null
+ * @param tokenizer        a tokenizer file/folder or a built-in name ({@code gpt2}, {@code gptj}), or null: the one
+ *                         that comes with {@code loadCheckpoint}; in a dry run without either, bos comes from the model config
  * @param trainData        CoH feedback JSONL files (from {@code cohx pack})
  * @param evalData         feedback eval files (may be empty)
  * @param ptTrainData      pretraining text JSONL files (may be empty: no pretraining loss)
@@ -157,7 +160,8 @@ public record TrainConfig(
      */
     public static final class Builder {
         public String model = "llama";
-        public String modelConfig = "debug";
+        /** null: the config that comes with {@link #loadCheckpoint} (a GGUF file, hf:: folder, cohx checkpoint), else debug. */
+        public String modelConfig = null;
         public String updateModelConfig = null;
         public String loadCheckpoint = null;
         public String tokenizer = null;

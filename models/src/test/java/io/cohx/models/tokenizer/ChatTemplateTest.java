@@ -42,7 +42,7 @@ class ChatTemplateTest {
         var templates = new HashMap<String, ChatTemplate>();
         for (String name : ChatTemplate.BUILT_IN) templates.put("builtin:" + name, ChatTemplate.builtIn(name));
         golden.get("published").properties().forEach(e -> templates.put("published:" + e.getKey(), ChatTemplate.parse(e.getValue().asText())));
-        String smol = (String) GgufTestMetadata.read(TestTokenizerFiles.smollm2Gguf()).get("tokenizer.chat_template");
+        String smol = TestTokenizerFiles.smollm2Bundled().chatTemplate();
         templates.put("fetched:smollm2", ChatTemplate.parse(smol));
         ChatTemplate qwen = ChatTemplate.fromFolder(TestTokenizerFiles.qwen3Json().getParent()).orElseThrow();
         templates.put("fetched:qwen3", qwen);
@@ -97,7 +97,7 @@ class ChatTemplateTest {
     /** The rendered ChatML of SmolLM2 encodes its markup as control tokens only when special tokens are parsed. */
     @Test
     void renderedChatEncodesToControlTokens() throws Exception {
-        Tokenizer tok = Tokenizers.fromVocabulary(GgufTestMetadata.vocabulary(GgufTestMetadata.read(TestTokenizerFiles.smollm2Gguf())));
+        Tokenizer tok = Tokenizers.fromVocabulary(TestTokenizerFiles.smollm2Bundled().vocabulary());
         String text = ChatTemplate.builtIn("chatml").render(List.of(new ChatTemplate.Message("user", "Hi")), true,
                 ChatTemplate.tokenVariables(tok));
         assertEquals("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", text);

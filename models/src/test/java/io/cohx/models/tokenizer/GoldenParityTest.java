@@ -49,8 +49,8 @@ class GoldenParityTest {
                 Arguments.of("llama2-metaspace-json", (Callable<Tokenizer>) () -> Tokenizers.load(llama2MetaspaceJson())),
                 Arguments.of("llama3-json", (Callable<Tokenizer>) () -> Tokenizers.load(TestTokenizerFiles.llama3Json())),
                 Arguments.of("qwen3-json", (Callable<Tokenizer>) () -> Tokenizers.load(TestTokenizerFiles.qwen3Json())),
-                Arguments.of("smollm2-gguf", (Callable<Tokenizer>) () -> Tokenizers.fromVocabulary(GgufTestMetadata.vocabulary(
-                        GgufTestMetadata.read(TestTokenizerFiles.smollm2Gguf())))),
+                Arguments.of("smollm2-gguf", (Callable<Tokenizer>) () -> Tokenizers.fromVocabulary(
+                        TestTokenizerFiles.smollm2Bundled().vocabulary())),
                 // The same tokenizers rebuilt from their own vocabulary(), as a GGUF file would carry them.
                 Arguments.of("mistral-v1", (Callable<Tokenizer>) () -> viaVocabulary(Tokenizers.load(TestTokenizerFiles.mistralV1()))),
                 Arguments.of("mistral-v3", (Callable<Tokenizer>) () -> viaVocabulary(Tokenizers.load(TestTokenizerFiles.mistralV3()))),

