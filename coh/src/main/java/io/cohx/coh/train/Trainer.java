@@ -62,6 +62,9 @@ public final class Trainer {
     /** Runs; {@code stopAfterStep} (tests) stops as a signal would after that many steps. */
     public Result run(Long stopAfterStep) throws IOException {
         Files.createDirectories(cfg.outputDir());
+        for (Path leftover : TrainCheckpoint.removeLeftovers(cfg.outputDir())) {
+            out.println("removed " + leftover + ": a checkpoint save that was interrupted");
+        }
         // ---- what to start from: a resumed run, a loaded checkpoint, or fresh parameters ----
         TrainCheckpoint.Loaded resumed = cfg.resume() ? resumeState() : trainStateToLoad();
         if (!cfg.resume() && TrainCheckpoint.latest(cfg.outputDir()) != null) {

@@ -176,9 +176,32 @@ class TrainerTest {
         assertEquals(r.checkpoint(), TrainCheckpoint.latest(out));
         var loaded = TrainCheckpoint.load(TrainCheckpoint.latest(out), true);
         assertEquals(2, loaded.step());
-        // And the run resumes from it.
+        Path step2 = copyTree(root.resolve("step_2"), out.resolve("step_2.copy"));
+        // And the run resumes from it, removing the half-written folder first.
         var resumed = run(llama(out, 3, true), null);
         assertEquals(3, resumed.step());
+        assertFalse(Files.exists(half), "the interrupted save's temporary folder is removed at the next start");
+
+        // A kill after step_3's rename but before LATEST's update (and the pruning of step_2):
+        // step_3 is complete, LATEST still names step_2. The newest complete checkpoint wins.
+        copyTree(step2, root.resolve("step_2"));
+        Files.writeString(root.resolve(TrainCheckpoint.LATEST), "step_2\n");
+        assertEquals(root.resolve("step_3"), TrainCheckpoint.latest(out));
+        var log = new ByteArrayOutputStream();
+        var again = new Trainer(llama(out, 4, true), TestPlugins.cpuClient(1), new PrintStream(log, true, StandardCharsets.UTF_8)).run();
+        assertEquals(4, again.step());
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("resuming from " + root.resolve("step_3") + " at step 3"),
+                log.toString(StandardCharsets.UTF_8));
+    }
+
+    private static Path copyTree(Path from, Path to) throws IOException {
+        Files.createDirectories(to);
+        try (var files = Files.list(from)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, to.resolve(f.getFileName()));
+            }
+        }
+        return to;
     }
 
     @Test
