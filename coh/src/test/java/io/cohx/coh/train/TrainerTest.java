@@ -6,6 +6,7 @@ import io.cohx.coh.data.PackOptions;
 import io.cohx.coh.data.SampleData;
 import io.cohx.coh.observe.MetricsLog;
 import io.cohx.models.checkpoint.CheckpointException;
+import io.cohx.models.config.ModelConfigs;
 import io.cohx.pjrt.testing.TestPlugins;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -251,6 +252,10 @@ class TrainerTest {
                     + " pt_loss of step 1 changes when examples stop attending to each other");
         }
         assertTrue(Files.readString(dir.resolve("isolated/config.json")).contains("\"no_cross_example_attention\" : true"));
+        // The run's config.json says its model_type and is itself a model config (e.g. for cohx convert --model-config).
+        Path runConfig = dir.resolve("isolated/config.json");
+        assertEquals("llama", ModelConfigs.readMap(runConfig).get("model_type"));
+        assertEquals(TrainCheckpoint.load(isolated.checkpoint(), false).config(), ModelConfigs.resolve(runConfig.toString(), null));
         var e = assertThrows(io.cohx.coh.data.DataException.class,
                 () -> run(config("llama", gqa, "gpt2", dir.resolve("isolated"), 3, 2, 1, "fp32", 3e-3, 0.01, true, 0), null));
         assertTrue(e.getMessage().contains("segment ids on; resume with the same setting"), e.getMessage());
