@@ -68,7 +68,7 @@ class TrainerTest {
             c.ptLossWeight = ptWeight;
             c.lr = lr;
             c.endLr = lr / 10;
-            c.lrWarmupSteps = 2;
+            c.lrWarmupSteps = 2L;
             c.lrDecaySteps = 200;
             c.accumulateGradientSteps = accumulate;
             c.dtype = dtype;
