@@ -86,7 +86,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--accumulate-gradient-steps", description = "Micro-batches per update (default: ${DEFAULT-VALUE}).")
     int accumulateGradientSteps;
 
-    @Option(names = "--dtype", description = "Compute dtype: fp32, bf16, fp16; params stay fp32 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--dtype", description = "Compute dtype: fp32 or bf16 (fp16 would need loss scaling); params stay fp32 (default: ${DEFAULT-VALUE}).")
     String dtype;
     @Option(names = "--total-steps", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
     long totalSteps;

@@ -205,6 +205,16 @@ class TrainerTest {
         return to;
     }
 
+    /** fp16 without loss scaling would lose small gradients: refused before anything compiles, pointing at bf16. */
+    @Test
+    void fp16TrainingIsRefusedWithTheReason(@TempDir Path out) {
+        var e = assertThrows(TrainingException.class,
+                () -> run(config("llama", TINY_LLAMA, "gpt2", out, 1, 2, 1, "fp16", 1e-3, 0.01, false, 0), null));
+        assertTrue(e.getMessage().startsWith("--dtype fp16: cohx train does not train in fp16") && e.getMessage().contains("use bf16"),
+                e.getMessage());
+        assertFalse(Files.exists(out.resolve("config.json")), "nothing of a run is written");
+    }
+
     @Test
     void startingOverAnExistingRunOrResumingNothingIsRefused(@TempDir Path out) throws IOException {
         var e = assertThrows(TrainingException.class, () -> run(llama(out, 1, true), null));
