@@ -73,7 +73,7 @@ final class RecordBatches implements AutoCloseable {
     record Parsed(JsonNode node, String reason, String problem) {
         static final Parsed BLANK = new Parsed(null, null, null);
 
-        static Parsed problem(String reason, String problem) {
+        static Parsed failed(String reason, String problem) {
             return new Parsed(null, reason, problem);
         }
     }
@@ -240,7 +240,7 @@ final class RecordBatches implements AutoCloseable {
     /** Line or element {@code i} of {@code batch} as a record, a problem, or blank. */
     static Parsed record(Batch batch, int i) {
         if (batch.isArray()) {
-            return batch.nodes[i] != null ? new Parsed(batch.nodes[i], null, null) : Parsed.problem(MALFORMED_JSON, batch.problems[i]);
+            return batch.nodes[i] != null ? new Parsed(batch.nodes[i], null, null) : Parsed.failed(MALFORMED_JSON, batch.problems[i]);
         }
         String line = text(batch, i);
         // Decoding turned any malformed byte into U+FFFD; only then is the line checked byte by
@@ -248,7 +248,7 @@ final class RecordBatches implements AutoCloseable {
         if (line.indexOf('\uFFFD') >= 0) {
             int bad = firstMalformed(batch.data, batch.starts[i], batch.ends[i]);
             if (bad >= 0) {
-                return Parsed.problem(INVALID_UTF8, String.format("byte 0x%02X at column %d is not valid UTF-8;"
+                return Parsed.failed(INVALID_UTF8, String.format("byte 0x%02X at column %d is not valid UTF-8;"
                         + " save the file as UTF-8", batch.data[batch.starts[i] + bad] & 0xFF, bad + 1));
             }
         }
@@ -275,10 +275,10 @@ final class RecordBatches implements AutoCloseable {
         try {
             node = JSON.readTree(line);
         } catch (JsonProcessingException e) {
-            return Parsed.problem(MALFORMED_JSON, "not valid JSON (" + e.getOriginalMessage() + ")");
+            return Parsed.failed(MALFORMED_JSON, "not valid JSON (" + e.getOriginalMessage() + ")");
         }
         if (!node.isObject()) {
-            return Parsed.problem(MALFORMED_JSON, "expected a JSON object, found " + node.getNodeType().name().toLowerCase());
+            return Parsed.failed(MALFORMED_JSON, "expected a JSON object, found " + node.getNodeType().name().toLowerCase());
         }
         return new Parsed(node, null, null);
     }
