@@ -85,7 +85,8 @@ class ModelConfigTest {
         assertEquals(l, ModelConfigs.resolve(run.toString(), null));
     }
 
-
+    @Test
+    void gptjPresets() {
         GptjConfig g = GptjConfig.preset("6b");
         assertEquals(4096, g.nEmbd());
         assertEquals(28, g.nLayer());
