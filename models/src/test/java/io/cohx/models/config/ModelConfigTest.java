@@ -70,8 +70,8 @@ class ModelConfigTest {
         assertTrue(wrong.getMessage().contains("is a gptj config, but a llama config was asked for"), wrong.getMessage());
 
         Path partial = dir.resolve("partial.json");
-        Files.writeString(partial, "{\"vocab_size\": 1000}");
-        assertEquals(1000, ModelConfigs.resolve(partial.toString(), "gptj").vocabSize(), "the caller's type (--model) when the keys say nothing");
+        Files.writeString(partial, "{\"vocab_size\": 60000}");
+        assertEquals(60000, ModelConfigs.resolve(partial.toString(), "gptj").vocabSize(), "the caller's type (--model) when the keys say nothing");
         var none = assertThrows(ConfigException.class, () -> ModelConfigs.resolve(partial.toString(), null));
         assertTrue(none.getMessage().contains("does not say its model_type"), none.getMessage());
 
