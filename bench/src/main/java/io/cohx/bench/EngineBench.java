@@ -7,7 +7,6 @@ import io.cohx.engine.Tree;
 import io.cohx.pjrt.CompileOptions;
 import io.cohx.pjrt.PjrtClient;
 import io.cohx.pjrt.PjrtLoadedExecutable;
-import io.cohx.pjrt.testing.TestPlugins;
 
 
 /**
@@ -57,7 +56,7 @@ public final class EngineBench {
 
     static void compileDebug() {
         TinyLlama m = TinyLlama.debug();
-        PjrtClient client = TestPlugins.cpuClient(1);
+        PjrtClient client = CpuClients.of(1);
         long t0 = System.nanoTime();
         Program p = Program.trace("debug_step", m.stepInputs(), in -> m.trainStep(in, 1e-2));
         String text = p.mlir();

@@ -8,7 +8,6 @@ import io.cohx.engine.mesh.Mesh;
 import io.cohx.engine.mesh.PartitionRules;
 import io.cohx.engine.mesh.PartitionSpec;
 import io.cohx.pjrt.PjrtClient;
-import io.cohx.pjrt.testing.TestPlugins;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -43,7 +42,7 @@ public final class MeshBench {
         List<String> layouts = args.length > 1 ? Arrays.asList(args).subList(1, args.length)
                 : List.of("1", "8,1,1", "1,8,1", "1,1,8", "2,2,2", "1,4,2");
         TinyLlama m = new TinyLlama(2, 128, 256, 4, 32000, 64, 8);
-        PjrtClient client = TestPlugins.cpuClient(8);
+        PjrtClient client = CpuClients.of(8);
         Tree<Object> inputs = m.randomInputs();
         for (String layout : layouts) {
             run(client, m, inputs, layout, steps);

@@ -14,7 +14,6 @@ import io.cohx.models.LmLoss;
 import io.cohx.models.config.LlamaConfig;
 import io.cohx.models.params.ParamTree;
 import io.cohx.pjrt.PjrtClient;
-import io.cohx.pjrt.testing.TestPlugins;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -55,7 +54,7 @@ public final class ModelBench {
     }
 
     static void run(String name, LlamaConfig config, int batch, int seq, int steps, DType dtype, boolean remat) {
-        PjrtClient client = TestPlugins.cpuClient(1);
+        PjrtClient client = CpuClients.of(1);
         CausalLm lm = CausalLm.of(config);
         var options = new ForwardOptions(dtype, false, null, 0, 0, remat);
         Random r = new Random(1);

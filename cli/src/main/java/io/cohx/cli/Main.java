@@ -1,5 +1,6 @@
 package io.cohx.cli;
 
+import io.cohx.models.config.Suggestions;
 import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -105,10 +106,14 @@ public final class Main implements Runnable {
                 if (first.startsWith("--")) {
                     String name = first.contains("=") ? first.substring(0, first.indexOf('=')) : first;
                     msg = "unknown option '" + name + "'" + ConfigFile.suggestion(name, bad.getCommandSpec()).replace("did you mean '", "did you mean '--");
+                } else if (!first.startsWith("-") && !bad.getSubcommands().isEmpty() && bad.getCommandSpec().positionalParameters().isEmpty()) {
+                    // A word where only a command can stand: a mistyped or missing command.
+                    msg = "unknown command '" + first + "'" + Suggestions.closest(first, bad.getSubcommands().keySet());
                 }
             }
-            err.println("cohx " + bad.getCommandName() + ": " + msg);
-            err.println("See 'cohx " + (bad.getCommandName().equals("cohx") ? "" : bad.getCommandName() + " ") + "--help'.");
+            String command = bad.getCommandSpec().qualifiedName(); // "cohx", "cohx train", "cohx convert hf-to-cohx"
+            err.println(command + ": " + msg);
+            err.println("See '" + command + " --help'.");
             return 2;
         });
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {

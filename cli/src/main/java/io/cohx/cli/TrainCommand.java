@@ -76,14 +76,14 @@ final class TrainCommand implements Callable<Integer> {
     double initLr;
     @Option(names = "--end-lr", description = "Learning rate after the decay (default: ${DEFAULT-VALUE}).")
     double endLr;
-    @Option(names = "--lr-warmup-steps", description = "Linear warmup steps (default: ${DEFAULT-VALUE}).")
-    long lrWarmupSteps;
+    @Option(names = "--lr-warmup-steps", description = "Warmup steps (default: 2000 for adamw, 10000 for palm).")
+    Long lrWarmupSteps;
     @Option(names = "--lr-decay-steps", description = "Step where the cosine decay ends (default: ${DEFAULT-VALUE}).")
     long lrDecaySteps;
     @Option(names = "--b1", description = "Adam beta1 (default: ${DEFAULT-VALUE}).")
     double b1;
-    @Option(names = "--b2", description = "Adam beta2 (default: ${DEFAULT-VALUE}).")
-    double b2;
+    @Option(names = "--b2", description = "Second-moment decay (default: 0.95 for adamw, 0.99 for palm).")
+    Double b2;
     @Option(names = "--weight-decay", description = "Decoupled weight decay (default: ${DEFAULT-VALUE}).")
     double weightDecay;
     @Option(names = "--clip-gradient", description = "Global-norm gradient clipping (default: ${DEFAULT-VALUE}).")
@@ -93,7 +93,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--accumulate-gradient-steps", description = "Micro-batches per update (default: ${DEFAULT-VALUE}).")
     int accumulateGradientSteps;
 
-    @Option(names = "--dtype", description = "Compute dtype: fp32, bf16, fp16; params stay fp32 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--dtype", description = "Compute dtype: fp32 or bf16 (fp16 would need loss scaling); params stay fp32 (default: ${DEFAULT-VALUE}).")
     String dtype;
     @Option(names = "--total-steps", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
     long totalSteps;
@@ -204,7 +204,11 @@ final class TrainCommand implements Callable<Integer> {
             if (!(arg instanceof OptionSpec o)) {
                 return null;
             }
-            Object v = DEFAULTS.get(o.longestName().replaceFirst("^--", "").replace('-', '_'));
+            String key = o.longestName().replaceFirst("^--", "").replace('-', '_');
+            if (TrainConfig.BY_OPTIMIZER.contains(key)) {
+                return null; // null in the builder: the chosen optimizer's default
+            }
+            Object v = DEFAULTS.get(key);
             return switch (v) {
                 case null -> null;
                 case List<?> l -> null; // repeatable options start empty

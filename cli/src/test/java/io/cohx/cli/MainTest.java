@@ -1,6 +1,7 @@
 package io.cohx.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,7 +15,8 @@ import picocli.CommandLine;
 
 /**
  * The command line built for one request (only the named subcommand in full) behaves as the one
- * with every subcommand built: same help, same errors, same runs.
+ * with every subcommand built: same help, same errors, same runs; mistyped commands are named as
+ * such, with the closest one suggested.
  */
 class MainTest {
 
@@ -75,5 +77,35 @@ class MainTest {
         assertNotEquals(null, cl.getSubcommands().get("pack").getCommandSpec().findOption("--include-feedback"));
         assertEquals(null, cl.getSubcommands().get("train").getCommandSpec().findOption("--help"));
         assertEquals(cl.getSubcommands().keySet(), Main.commandLine().getSubcommands().keySet());
+    }
+
+    @Test
+    void anUnknownCommandIsNamedWithTheClosestOneAndExitsTwo() {
+        var r = PluginsCommandTest.run("evall");
+        assertEquals(2, r.rc(), r.out() + r.err());
+        assertTrue(r.err().startsWith("cohx: unknown command 'evall'; did you mean 'eval'?"), r.err());
+        assertTrue(r.err().contains("See 'cohx --help'."), r.err());
+        assertFalse(r.err().contains("cohx cohx"), r.err());
+
+        var far = PluginsCommandTest.run("frobnicate");
+        assertEquals(2, far.rc());
+        assertTrue(far.err().startsWith("cohx: unknown command 'frobnicate'\n"), far.err());
+
+        var nested = PluginsCommandTest.run("convert", "hf-to-cohxx", "a", "b");
+        assertEquals(2, nested.rc());
+        assertTrue(nested.err().startsWith("cohx convert: unknown command 'hf-to-cohxx'; did you mean 'hf-to-cohx'?"), nested.err());
+        assertTrue(nested.err().contains("See 'cohx convert --help'."), nested.err());
+    }
+
+    @Test
+    void everyCommandHasItsOwnHelp() {
+        for (String command : Main.commandLine().getSubcommands().keySet()) {
+            if (command.equals("help")) {
+                continue;
+            }
+            var r = PluginsCommandTest.run(command, "--help");
+            assertEquals(0, r.rc(), command + ": " + r.err());
+            assertTrue(r.out().startsWith("Usage: cohx " + command), command + ": " + r.out());
+        }
     }
 }

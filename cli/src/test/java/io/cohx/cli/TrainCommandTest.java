@@ -1,6 +1,7 @@
 package io.cohx.cli;
 
 import io.cohx.coh.data.SampleData;
+import io.cohx.coh.train.TrainConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,6 +45,29 @@ class TrainCommandTest {
                 "--output-dir", dir.resolve("bad").toString());
         assertEquals(2, bad.rc(), bad.out() + bad.err());
         assertTrue(bad.err().contains(SampleData.PRETRAIN), bad.err());
+    }
+
+    /** The original's palm optimizer warms up 10000 steps with b2 0.99, adamw 2000 with 0.95; flags still win. */
+    @Test
+    void warmupAndB2DefaultToTheChosenOptimizers() {
+        TrainConfig adamw = parsed();
+        assertEquals(2000, adamw.lrWarmupSteps());
+        assertEquals(0.95, adamw.b2());
+        TrainConfig palm = parsed("--optimizer", "palm");
+        assertEquals(10000, palm.lrWarmupSteps());
+        assertEquals(0.99, palm.b2());
+        TrainConfig set = parsed("--optimizer", "palm", "--lr-warmup-steps", "5", "--b2", "0.9");
+        assertEquals(5, set.lrWarmupSteps());
+        assertEquals(0.9, set.b2());
+        var help = run("train", "--help");
+        assertTrue(help.out().replaceAll("\\s+", " ").contains("default: 2000 for adamw, 10000 for palm"), help.out());
+    }
+
+    private static TrainConfig parsed(String... flags) {
+        var args = new java.util.ArrayList<>(java.util.List.of("train", "--train-data", "x.jsonl", "--tokenizer", "gpt2"));
+        args.addAll(java.util.List.of(flags));
+        var parsed = Main.commandLine().parseArgs(args.toArray(String[]::new));
+        return ((TrainCommand) parsed.subcommand().commandSpec().userObject()).toConfig();
     }
 
     @Test

@@ -16,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -665,6 +666,26 @@ final class OutputFiles implements AutoCloseable {
             // Some file systems cannot sync a directory; the files themselves are synced.
         }
         committed = true;
+    }
+
+    /**
+     * After {@link #commit()}: deletes those of {@code names} in the output folder that this run
+     * did not write (an earlier run's files, which would otherwise sit next to this run's as if
+     * they belonged to it); returns the files removed.
+     */
+    List<Path> removeUnwritten(Collection<String> names) throws IOException {
+        if (!committed) {
+            throw new IllegalStateException("commit first: until then the earlier files are the output");
+        }
+        var removed = new ArrayList<Path>();
+        for (String name : names) {
+            Path p = outputDir.resolve(name);
+            if (!open.containsKey(name) && Files.isRegularFile(p)) {
+                Files.delete(p);
+                removed.add(p);
+            }
+        }
+        return removed;
     }
 
     @Override

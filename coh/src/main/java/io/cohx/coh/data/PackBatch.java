@@ -122,7 +122,7 @@ final class PackBatch {
             } else {
                 var parsed = RecordBatches.record(batch, i);
                 if (parsed.problem() != null) {
-                    itemProblems[i] = new Problem("malformed JSON", where(batch.line(i)), parsed.problem());
+                    itemProblems[i] = new Problem(parsed.reason(), where(batch.line(i)), parsed.problem());
                     continue;
                 }
                 if (parsed.node() == null) {
@@ -212,7 +212,7 @@ final class PackBatch {
             json.forget();
         }
         if (batch.trailingProblem != null) {
-            problems.add(new Problem("malformed JSON", where(batch.trailingLine), batch.trailingProblem));
+            problems.add(new Problem(RecordBatches.MALFORMED_JSON, where(batch.trailingLine), batch.trailingProblem));
         }
         records = null;
         textAt = null;

@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -102,12 +103,16 @@ public final class PackJob {
                 String all = combinedFile(split, types);
                 if (out.has(all)) {
                     report.file(all, out.lines(all, true).lines());
-                    String shuffled = split.label() + "_" + types + "_shuffled.jsonl";
+                    String shuffled = shuffledFile(split, types);
                     var rng = new SeededChoice(request.options().seed() + ":shuffle:" + split.label());
                     report.file(shuffled, out.writeShuffled(all, shuffled, rng, THREADS));
                 }
             }
             out.commit();
+            for (Path stale : out.removeUnwritten(outputNames(types))) {
+                log.println("removed " + stale + ": an earlier run's file that this run does not write"
+                        + " (the output folder holds one run's files)");
+            }
         } catch (IOException e) {
             throw new DataException("cannot write to " + request.outputDir() + ": " + e.getMessage(), e);
         } finally {
@@ -276,6 +281,23 @@ public final class PackJob {
         long total = report.totalRecords();
         progress.tick(() -> String.format("pack: %s, %,d records, %,d sequences, %,.0f records/s",
                 dataset.cliName(), total, report.totalSequences(), total / progress.seconds()));
+    }
+
+    /** Every file a run with these feedback types can write (which of them it does depends on the input). */
+    private static List<String> outputNames(String types) {
+        var names = new ArrayList<String>();
+        for (Split split : Split.values()) {
+            names.add(combinedFile(split, types));
+            names.add(shuffledFile(split, types));
+            for (FeedbackDataset dataset : FeedbackDataset.values()) {
+                names.add(datasetFile(dataset, split, types));
+            }
+        }
+        return names;
+    }
+
+    private static String shuffledFile(Split split, String types) {
+        return split.label() + "_" + types + "_shuffled.jsonl";
     }
 
     private static String combinedFile(Split split, String types) {

@@ -66,10 +66,20 @@ final class RecordBatches implements AutoCloseable {
         }
     }
 
-    /** What one line holds: nothing (blank), a problem, or a JSON object. */
-    record Parsed(JsonNode node, String problem) {
-        static final Parsed BLANK = new Parsed(null, null);
+    /**
+     * What one line holds: nothing (blank), a problem ({@code reason} is its short form for the
+     * summary, {@code problem} the explanation), or a JSON object.
+     */
+    record Parsed(JsonNode node, String reason, String problem) {
+        static final Parsed BLANK = new Parsed(null, null, null);
+
+        static Parsed failed(String reason, String problem) {
+            return new Parsed(null, reason, problem);
+        }
     }
+
+    static final String MALFORMED_JSON = "malformed JSON";
+    static final String INVALID_UTF8 = "invalid UTF-8";
 
     private final Path file;
     private final InputStream in;
@@ -230,9 +240,30 @@ final class RecordBatches implements AutoCloseable {
     /** Line or element {@code i} of {@code batch} as a record, a problem, or blank. */
     static Parsed record(Batch batch, int i) {
         if (batch.isArray()) {
-            return batch.nodes[i] != null ? new Parsed(batch.nodes[i], null) : new Parsed(null, batch.problems[i]);
+            return batch.nodes[i] != null ? new Parsed(batch.nodes[i], null, null) : Parsed.failed(MALFORMED_JSON, batch.problems[i]);
         }
-        return parse(text(batch, i));
+        String line = text(batch, i);
+        // Decoding turned any malformed byte into U+FFFD; only then is the line checked byte by
+        // byte (U+FFFD may also be in the file, well-formed), so valid input pays one scan.
+        if (line.indexOf('\uFFFD') >= 0) {
+            int bad = firstMalformed(batch.data, batch.starts[i], batch.ends[i]);
+            if (bad >= 0) {
+                return Parsed.failed(INVALID_UTF8, String.format("byte 0x%02X at column %d is not valid UTF-8;"
+                        + " save the file as UTF-8", batch.data[batch.starts[i] + bad] & 0xFF, bad + 1));
+            }
+        }
+        return parse(line);
+    }
+
+    /** Offset in {@code b[from, to)} of the first byte that is not well-formed UTF-8, or -1. */
+    static int firstMalformed(byte[] b, int from, int to) {
+        var in = java.nio.ByteBuffer.wrap(b, from, to - from);
+        var decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+        var out = java.nio.CharBuffer.allocate(to - from);
+        var result = decoder.decode(in, out, true);
+        return result.isError() ? in.position() - from : -1;
     }
 
     /** A line of a JSON-lines file as a record, a problem, or blank. */
@@ -244,12 +275,12 @@ final class RecordBatches implements AutoCloseable {
         try {
             node = JSON.readTree(line);
         } catch (JsonProcessingException e) {
-            return new Parsed(null, "not valid JSON (" + e.getOriginalMessage() + ")");
+            return Parsed.failed(MALFORMED_JSON, "not valid JSON (" + e.getOriginalMessage() + ")");
         }
         if (!node.isObject()) {
-            return new Parsed(null, "expected a JSON object, found " + node.getNodeType().name().toLowerCase());
+            return Parsed.failed(MALFORMED_JSON, "expected a JSON object, found " + node.getNodeType().name().toLowerCase());
         }
-        return new Parsed(node, null);
+        return new Parsed(node, null, null);
     }
 
     String where(long line) {

@@ -46,13 +46,13 @@ public final class RecordReader {
                 for (int i = 0; i < batch.count; i++) {
                     var parsed = RecordBatches.record(batch, i);
                     if (parsed.problem() != null) {
-                        problems.report("malformed JSON", batches.where(batch.line(i)), parsed.problem());
+                        problems.report(parsed.reason(), batches.where(batch.line(i)), parsed.problem());
                     } else if (parsed.node() != null) {
                         sink.accept(parsed.node(), batch.line(i));
                     }
                 }
                 if (batch.trailingProblem != null) {
-                    problems.report("malformed JSON", batches.where(batch.trailingLine), batch.trailingProblem);
+                    problems.report(RecordBatches.MALFORMED_JSON, batches.where(batch.trailingLine), batch.trailingProblem);
                 }
             }
         } catch (IOException e) {

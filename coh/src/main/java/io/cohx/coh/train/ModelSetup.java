@@ -134,17 +134,28 @@ final class ModelSetup {
         }
     }
 
-    /** The compute dtype of {@code --dtype}: f32, bf16 or f16 in any of {@link DType#parse}'s spellings. */
+    /**
+     * The compute dtype of {@code --dtype}: f32 or bf16 in any of {@link DType#parse}'s spellings.
+     * f16 is refused: its 5-bit exponent flushes small gradients to zero and overflows large
+     * activations unless the loss is scaled dynamically, which this trainer does not do; bf16
+     * has f32's range at the same memory.
+     */
     static DType dtype(String name) {
+        DType d = null;
         try {
-            DType d = DType.parse(name);
-            if (d == DType.F32 || d == DType.BF16 || d == DType.F16) {
-                return d;
-            }
+            d = DType.parse(name);
         } catch (EngineException e) {
             // named below, with the choices that fit this flag
         }
-        throw new TrainingException("--dtype " + name + ": use fp32, bf16 or fp16");
+        if (d == DType.F32 || d == DType.BF16) {
+            return d;
+        }
+        if (d == DType.F16) {
+            throw new TrainingException("--dtype " + name + ": cohx train does not train in fp16 (it would need dynamic loss"
+                    + " scaling: fp16's range loses small gradients and overflows); use bf16, which has fp32's range at the"
+                    + " same memory, or fp32. fp16 is fine for cohx generate, serve and eval");
+        }
+        throw new TrainingException("--dtype " + name + ": use fp32 or bf16");
     }
 
     static LrSchedule schedule(TrainConfig cfg) {

@@ -33,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntFunction;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -47,6 +48,10 @@ import java.util.stream.Stream;
 public final class TrainCheckpoint {
     public static final String OPT_FILE = "opt_state.safetensors";
     public static final String LATEST = "LATEST";
+    /** Checkpoint folders: rolling {@code step_N}, kept {@code milestone_N}. */
+    private static final Pattern FOLDER = Pattern.compile("(?:step|milestone)_(\\d+)");
+    /** Temporary names of a save in progress ({@link AtomicFiles#tempSibling}). */
+    private static final Pattern LEFTOVER = Pattern.compile("\\.(?:step_\\d+|milestone_\\d+|" + LATEST + ")\\.tmp-[0-9a-f]+");
 
     private TrainCheckpoint() {}
 
@@ -297,23 +302,75 @@ public final class TrainCheckpoint {
         return v instanceof DeviceArray d ? d.type() : ((NdArray) v).type();
     }
 
-    /** The folder LATEST points at, or null when there is no checkpoint yet. */
+    /**
+     * The newest complete checkpoint, or null when there is none yet: the folder LATEST names, or
+     * a newer {@code step_N} / {@code milestone_N} folder that holds its manifest (a save killed
+     * between the folder's rename and LATEST's update left it complete but not yet named).
+     */
     public static Path latest(Path outputDir) {
         Path root = outputDir.resolve("checkpoints");
         Path latest = root.resolve(LATEST);
-        if (!Files.isRegularFile(latest)) {
-            return null;
-        }
-        try {
-            Path dir = root.resolve(Files.readString(latest).strip());
-            if (!Files.isDirectory(dir)) {
-                throw new CheckpointException(latest + " names " + dir.getFileName() + ", which does not exist; remove "
+        Path named = null;
+        if (Files.isRegularFile(latest)) {
+            try {
+                named = root.resolve(Files.readString(latest).strip());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + latest + ": " + e.getMessage(), e);
+            }
+            if (!Files.isDirectory(named)) {
+                throw new CheckpointException(latest + " names " + named.getFileName() + ", which does not exist; remove "
                         + latest + " to start over, or point --load-checkpoint at a checkpoint folder");
             }
-            return dir;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + latest + ": " + e.getMessage(), e);
         }
+        Path newest = named;
+        for (Path dir : completeFolders(root)) {
+            if (newest == null || stepOf(dir) > stepOf(newest)) {
+                newest = dir;
+            }
+        }
+        return newest;
+    }
+
+    /** The {@code step_N} and {@code milestone_N} folders of {@code root} whose manifest is in place (renamed in whole). */
+    private static List<Path> completeFolders(Path root) {
+        if (!Files.isDirectory(root)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(root)) {
+            return s.filter(p -> stepOf(p) >= 0 && Files.isRegularFile(p.resolve(CohxCheckpoint.MANIFEST))).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** N of a {@code step_N} or {@code milestone_N} folder; -1 for any other name. */
+    private static long stepOf(Path dir) {
+        var m = FOLDER.matcher(dir.getFileName().toString());
+        return m.matches() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    /**
+     * Removes what saves killed part way left in {@code outputDir/checkpoints}: temporary
+     * checkpoint folders ({@code .step_N.tmp-*}, as large as a checkpoint) and temporary LATEST
+     * files. Call at the start of a run, before anything saves; returns what was removed.
+     */
+    public static List<Path> removeLeftovers(Path outputDir) {
+        Path root = outputDir.resolve("checkpoints");
+        if (!Files.isDirectory(root)) {
+            return List.of();
+        }
+        var removed = new ArrayList<Path>();
+        try (Stream<Path> s = Files.list(root)) {
+            for (Path p : s.toList()) {
+                if (LEFTOVER.matcher(p.getFileName().toString()).matches()) {
+                    deleteTree(p);
+                    removed.add(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + root + ": " + e.getMessage(), e);
+        }
+        return removed;
     }
 
     /** Loads a checkpoint folder; {@code withOptimizer} also reads opt_state (an error if it has none). */

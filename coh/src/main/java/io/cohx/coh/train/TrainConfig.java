@@ -8,7 +8,8 @@ import java.util.function.Consumer;
 
 /**
  * Everything one {@code cohx train} run is told. The original trainer's defaults (docs/COH.md#optimizers)
- * are written once, in {@link Builder}: {@link #of} starts from them and names what differs. It is
+ * are written once, in {@link Builder} ({@link #optimizerDefault} for the two that depend on the
+ * optimizer): {@link #of} starts from them and names what differs. It is
  * saved, resolved, with every checkpoint ({@link #toMap()}, keyed by the option names in snake_case).
  *
  * @param model            {@code llama} or {@code gptj}
@@ -102,6 +103,22 @@ public record TrainConfig(
         return b.build();
     }
 
+    /** Options whose default depends on {@code optimizer}: {@link #optimizerDefault}. */
+    public static final java.util.Set<String> BY_OPTIMIZER = java.util.Set.of("lr_warmup_steps", "b2");
+
+    /**
+     * The default of an option in {@link #BY_OPTIMIZER} for {@code optimizer}, as the original's
+     * optimizer factories have them: adamw warms up 2000 steps with b2 0.95, palm 10000 with 0.99.
+     */
+    public static Object optimizerDefault(String optimizer, String key) {
+        boolean palm = "palm".equals(optimizer);
+        return switch (key) {
+            case "lr_warmup_steps" -> palm ? 10000L : 2000L;
+            case "b2" -> palm ? 0.99 : 0.95;
+            default -> throw new IllegalArgumentException(key + " does not depend on the optimizer");
+        };
+    }
+
     /** The defaults: what {@code cohx train} uses for every option it is not given. */
     public static TrainConfig defaults() {
         return of(c -> {});
@@ -177,10 +194,12 @@ public record TrainConfig(
         public double lr = 0.01;
         public double initLr = 0.0;
         public double endLr = 0.001;
-        public long lrWarmupSteps = 2000;
+        /** Null: the optimizer's ({@link #optimizerDefault}). */
+        public Long lrWarmupSteps = null;
         public long lrDecaySteps = 500000;
         public double b1 = 0.9;
-        public double b2 = 0.95;
+        /** Null: the optimizer's ({@link #optimizerDefault}). */
+        public Double b2 = null;
         public double weightDecay = 1e-4;
         public double clipGradient = 1.0;
         public boolean bf16Momentum = false;
@@ -203,6 +222,8 @@ public record TrainConfig(
         private Builder() {}
 
         private TrainConfig build() {
+            long lrWarmupSteps = this.lrWarmupSteps != null ? this.lrWarmupSteps : ((Number) optimizerDefault(optimizer, "lr_warmup_steps")).longValue();
+            double b2 = this.b2 != null ? this.b2 : ((Number) optimizerDefault(optimizer, "b2")).doubleValue();
             return new TrainConfig(
                     model, modelConfig, updateModelConfig, loadCheckpoint, tokenizer, trainData, evalData, ptTrainData,
                     ptEvalData, ptTextField, seqLength, batchSize, ptLossWeight, optimizer, lr, initLr, endLr, lrWarmupSteps,

@@ -101,6 +101,9 @@ public final class Trainer {
     /** Runs; {@code stopAfterStep} (tests) stops as a signal would after that many steps. */
     public Result run(Long stopAfterStep) throws IOException {
         Files.createDirectories(cfg.outputDir());
+        for (Path leftover : TrainCheckpoint.removeLeftovers(cfg.outputDir())) {
+            out.println("removed " + leftover + ": a checkpoint save that was interrupted");
+        }
         // ---- what to start from: a resumed run, a loaded checkpoint, or fresh parameters ----
         TrainCheckpoint.Loaded resumed = cfg.resume() ? resumeState() : trainStateToLoad();
         if (!cfg.resume() && TrainCheckpoint.latest(cfg.outputDir()) != null) {
@@ -539,9 +542,18 @@ public final class Trainer {
         return null;
     }
 
+    /**
+     * The run's config.json: the options, and the model config they resolved to, both with
+     * {@code model_type}, so the file is itself a model config ({@code --model-config RUN/config.json}).
+     */
     private Map<String, Object> resolvedConfig(ModelConfig mc) {
-        var m = new LinkedHashMap<String, Object>(cfg.toMap());
-        m.put("resolved_model_config", mc.toMap());
+        var m = new LinkedHashMap<String, Object>();
+        m.put("model_type", mc.modelType());
+        m.putAll(cfg.toMap());
+        var model = new LinkedHashMap<String, Object>();
+        model.put("model_type", mc.modelType());
+        model.putAll(mc.toMap());
+        m.put(ModelConfigs.RUN_MODEL_CONFIG, model);
         return m;
     }
 

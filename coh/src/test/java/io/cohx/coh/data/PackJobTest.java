@@ -155,6 +155,53 @@ class PackJobTest {
         assertTrue(Files.notExists(tmp.resolve("strict")) || names(tmp.resolve("strict")).isEmpty());
     }
 
+    /** A byte that is not UTF-8 is not quietly turned into U+FFFD: a warning names file:line, --strict stops. */
+    @Test
+    void invalidUtf8IsReportedWithFileAndLineAndFatalUnderStrict() throws IOException {
+        Path bad = tmp.resolve("train.jsonl");
+        var good = Files.readAllLines(resource("fixtures/dialogue/train.jsonl"));
+        var bytes = new ByteArrayOutputStream();
+        bytes.writeBytes((good.get(0) + "\n").getBytes(StandardCharsets.UTF_8));
+        bytes.writeBytes("{\"chosen\": \"\\n\\nHuman: caf".getBytes(StandardCharsets.UTF_8));
+        bytes.write(0xE9); // Latin-1 é: not UTF-8
+        bytes.writeBytes("\", \"rejected\": \"x\"}\n".getBytes(StandardCharsets.UTF_8));
+        bytes.writeBytes((good.get(1) + "\n").getBytes(StandardCharsets.UTF_8));
+        Files.write(bad, bytes.toByteArray());
+        var inputs = Map.of(FeedbackDataset.DIALOGUE, InputFile.resolve(FeedbackDataset.DIALOGUE, bad, null));
+        var log = new ByteArrayOutputStream();
+        var report = pack(inputs, PackOptions.defaults().withFeedback("p"), tmp.resolve("out"), false, log);
+        assertEquals(2, report.get(FeedbackDataset.DIALOGUE, Split.TRAIN).records(), "the bad line is skipped");
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains(bad + ":2: byte 0xE9 at column 27 is not valid UTF-8"),
+                log.toString(StandardCharsets.UTF_8));
+        for (String line : Files.readAllLines(tmp.resolve("out").resolve(PackJob.trainFile("p")))) {
+            assertTrue(!line.contains("\uFFFD") && !line.contains("\\ufffd"), "no replacement character reaches the output: " + line);
+        }
+
+        var e = assertThrows(DataException.class, () -> pack(inputs, PackOptions.defaults().withFeedback("p"),
+                tmp.resolve("strict"), true, new ByteArrayOutputStream()));
+        assertTrue(e.getMessage().startsWith(bad + ":2: byte 0xE9 at column 27 is not valid UTF-8"), e.getMessage());
+        assertTrue(e.getMessage().contains("--strict"), e.getMessage());
+    }
+
+    /** A run without eval input into a folder that holds an earlier run's eval files leaves only its own files. */
+    @Test
+    void aRunWithoutEvalInputRemovesTheEarlierRunsEvalFiles() throws IOException {
+        Path out = tmp.resolve("out");
+        Path dialogue = resource("fixtures/dialogue");
+        pack(Map.of(FeedbackDataset.DIALOGUE, InputFile.resolve(FeedbackDataset.DIALOGUE, dialogue, null)),
+                PackOptions.defaults().withFeedback("p"), out, false, new ByteArrayOutputStream());
+        assertTrue(names(out).contains(PackJob.evalFile("p")), names(out).toString());
+        Files.writeString(out.resolve("notes.txt"), "mine");
+
+        var log = new ByteArrayOutputStream();
+        var trainOnly = Map.of(FeedbackDataset.DIALOGUE, InputFile.resolve(FeedbackDataset.DIALOGUE, dialogue.resolve("train.jsonl"), null));
+        pack(trainOnly, PackOptions.defaults().withFeedback("p"), out, false, log);
+        assertEquals(List.of("hh_dialogue_train_p.jsonl", "notes.txt", "train_p.jsonl", "train_p_shuffled.jsonl"), names(out),
+                "this run's files and the user's own, none of the earlier run's eval files");
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("removed " + out.resolve(PackJob.evalFile("p"))),
+                log.toString(StandardCharsets.UTF_8));
+    }
+
     @Test
     void missingFieldNamesFieldFileAndLine() throws IOException {
         Path bad = tmp.resolve("train.jsonl");

@@ -139,18 +139,56 @@ class ObserveTest {
         int n = LossPlot.write(dir.resolve("metrics.jsonl"), png, "demo run");
         assertEquals(3, n, "train hf_loss, train pt_loss, eval hf_loss");
         var img = ImageIO.read(png.toFile());
-        assertEquals(900, img.getWidth());
-        int blue = 0;
-        for (int x = 0; x < img.getWidth(); x++) {
-            for (int y = 0; y < img.getHeight(); y++) {
-                if ((img.getRGB(x, y) & 0xffffff) == 0x1f77b4) {
-                    blue++;
-                }
-            }
-        }
-        assertTrue(blue > 200, "the first series is drawn (" + blue + " pixels)");
+        assertEquals(LossPlot.WIDTH, img.getWidth());
+        assertEquals(LossPlot.HEIGHT, img.getHeight());
+        assertTrue(pixelsOf(img, LossPlot.COLORS[0]) > 200, "the first series is drawn");
+        assertTrue(pixelsOf(img, LossPlot.COLORS[2]) > 50, "the eval series is drawn");
         Path empty = Files.writeString(dir.resolve("empty.jsonl"), "{\"step\": 1, \"learning_rate\": 0.1}\n");
         var e = assertThrows(IOException.class, () -> LossPlot.write(empty, dir.resolve("x.png"), "x"));
         assertTrue(e.getMessage().contains("no loss values"), e.getMessage());
+    }
+
+    /** Pixels within a small distance of {@code c} (lines are anti-aliased). */
+    private static int pixelsOf(java.awt.image.BufferedImage img, java.awt.Color c) {
+        int n = 0;
+        for (int x = 0; x < img.getWidth(); x++) {
+            for (int y = 0; y < img.getHeight(); y++) {
+                int rgb = img.getRGB(x, y);
+                int d = Math.abs(((rgb >> 16) & 0xff) - c.getRed()) + Math.abs(((rgb >> 8) & 0xff) - c.getGreen())
+                        + Math.abs((rgb & 0xff) - c.getBlue());
+                if (d < 30) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    /**
+     * A 4-step run: the x axis labels each step once ("1 2 3 4", not "1 2 2 3 3 4" from ticks
+     * between steps rounded), eval points carry markers and train lines none.
+     */
+    @Test
+    void shortRunsLabelEachStepOnceAndMarkEvaluations(@TempDir Path dir) throws IOException {
+        try (var log = new MetricsLog(dir, -1)) {
+            for (int s = 1; s <= 4; s++) {
+                log.log(s, "train", Map.of("hf_loss", 5.0 / s));
+            }
+            log.log(2, "eval", Map.of("hf_loss", 3.0));
+            log.log(4, "eval", Map.of("hf_loss", 2.0));
+        }
+        var chart = LossPlot.chart(LossPlot.series(MetricsLog.read(dir.resolve("metrics.jsonl"))), "short");
+        var ticks = new java.util.TreeSet<Double>();
+        chart.setCustomXAxisTickLabelsFormatter(x -> {
+            ticks.add(x);
+            return LossPlot.stepLabel(x);
+        });
+        var g = new java.awt.image.BufferedImage(LossPlot.WIDTH, LossPlot.HEIGHT, java.awt.image.BufferedImage.TYPE_INT_RGB).createGraphics();
+        chart.paint(g, LossPlot.WIDTH, LossPlot.HEIGHT);
+        g.dispose();
+        var labels = ticks.stream().map(LossPlot::stepLabel).filter(l -> !l.isEmpty()).toList();
+        assertEquals(java.util.List.of("1", "2", "3", "4"), labels, "ticks " + ticks);
+        assertEquals(org.knowm.xchart.style.markers.SeriesMarkers.NONE, chart.getSeriesMap().get("train hf_loss").getMarker());
+        assertEquals(org.knowm.xchart.style.markers.SeriesMarkers.CIRCLE, chart.getSeriesMap().get("eval hf_loss").getMarker());
     }
 }

@@ -27,7 +27,7 @@ class ModelSetupTest {
             c.batchSize = 1;
             c.lr = 1e-3;
             c.endLr = 1e-4;
-            c.lrWarmupSteps = 1;
+            c.lrWarmupSteps = 1L;
             c.lrDecaySteps = 10;
             c.weightDecay = 0;
             c.totalSteps = 1;

@@ -6,6 +6,7 @@ import io.cohx.coh.data.PackOptions;
 import io.cohx.coh.data.SampleData;
 import io.cohx.coh.observe.MetricsLog;
 import io.cohx.models.checkpoint.CheckpointException;
+import io.cohx.models.config.ModelConfigs;
 import io.cohx.pjrt.testing.TestPlugins;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -67,7 +68,7 @@ class TrainerTest {
             c.ptLossWeight = ptWeight;
             c.lr = lr;
             c.endLr = lr / 10;
-            c.lrWarmupSteps = 2;
+            c.lrWarmupSteps = 2L;
             c.lrDecaySteps = 200;
             c.accumulateGradientSteps = accumulate;
             c.dtype = dtype;
@@ -176,9 +177,42 @@ class TrainerTest {
         assertEquals(r.checkpoint(), TrainCheckpoint.latest(out));
         var loaded = TrainCheckpoint.load(TrainCheckpoint.latest(out), true);
         assertEquals(2, loaded.step());
-        // And the run resumes from it.
+        Path step2 = copyTree(root.resolve("step_2"), out.resolve("step_2.copy"));
+        // And the run resumes from it, removing the half-written folder first.
         var resumed = run(llama(out, 3, true), null);
         assertEquals(3, resumed.step());
+        assertFalse(Files.exists(half), "the interrupted save's temporary folder is removed at the next start");
+
+        // A kill after step_3's rename but before LATEST's update (and the pruning of step_2):
+        // step_3 is complete, LATEST still names step_2. The newest complete checkpoint wins.
+        copyTree(step2, root.resolve("step_2"));
+        Files.writeString(root.resolve(TrainCheckpoint.LATEST), "step_2\n");
+        assertEquals(root.resolve("step_3"), TrainCheckpoint.latest(out));
+        var log = new ByteArrayOutputStream();
+        var again = new Trainer(llama(out, 4, true), TestPlugins.cpuClient(1), new PrintStream(log, true, StandardCharsets.UTF_8)).run();
+        assertEquals(4, again.step());
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("resuming from " + root.resolve("step_3") + " at step 3"),
+                log.toString(StandardCharsets.UTF_8));
+    }
+
+    private static Path copyTree(Path from, Path to) throws IOException {
+        Files.createDirectories(to);
+        try (var files = Files.list(from)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, to.resolve(f.getFileName()));
+            }
+        }
+        return to;
+    }
+
+    /** fp16 without loss scaling would lose small gradients: refused before anything compiles, pointing at bf16. */
+    @Test
+    void fp16TrainingIsRefusedWithTheReason(@TempDir Path out) {
+        var e = assertThrows(TrainingException.class,
+                () -> run(config("llama", TINY_LLAMA, "gpt2", out, 1, 2, 1, "fp16", 1e-3, 0.01, false, 0), null));
+        assertTrue(e.getMessage().startsWith("--dtype fp16: cohx train does not train in fp16") && e.getMessage().contains("use bf16"),
+                e.getMessage());
+        assertFalse(Files.exists(out.resolve("config.json")), "nothing of a run is written");
     }
 
     @Test
@@ -228,6 +262,10 @@ class TrainerTest {
                     + " pt_loss of step 1 changes when examples stop attending to each other");
         }
         assertTrue(Files.readString(dir.resolve("isolated/config.json")).contains("\"no_cross_example_attention\" : true"));
+        // The run's config.json says its model_type and is itself a model config (e.g. for cohx convert --model-config).
+        Path runConfig = dir.resolve("isolated/config.json");
+        assertEquals("llama", ModelConfigs.readMap(runConfig).get("model_type"));
+        assertEquals(TrainCheckpoint.load(isolated.checkpoint(), false).config(), ModelConfigs.resolve(runConfig.toString(), null));
         var e = assertThrows(io.cohx.coh.data.DataException.class,
                 () -> run(config("llama", gqa, "gpt2", dir.resolve("isolated"), 3, 2, 1, "fp32", 3e-3, 0.01, true, 0), null));
         assertTrue(e.getMessage().contains("segment ids on; resume with the same setting"), e.getMessage());

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * Where model configs come from and go to: presets ({@code llama:7b}, {@code gptj:6b}), our JSON
@@ -77,18 +78,34 @@ public final class ModelConfigs {
                 + String.join("|", LlamaConfig.PRESETS) + ", gptj:" + String.join("|", GptjConfig.PRESETS) + ")");
     }
 
-    /** Reads a JSON config file: a Hugging Face config.json is recognised by its keys, otherwise it is ours. */
+    /**
+     * Reads a JSON config file: a Hugging Face config.json is recognised by its keys, a
+     * {@code cohx train} run's config.json by its {@code resolved_model_config}, otherwise it is
+     * ours or the reference trainer's. The model type is the file's {@code model_type}, else the
+     * one its keys imply ({@link #inferType}), else {@code modelType} (may be null).
+     */
+    @SuppressWarnings("unchecked")
     public static ModelConfig read(Path file, String modelType) {
         Map<String, Object> m = readMap(file);
         String source = file.toString();
+        if (m.get(RUN_MODEL_CONFIG) instanceof Map<?, ?> resolved) {
+            var inner = new LinkedHashMap<>((Map<String, Object>) resolved);
+            inner.putIfAbsent("model_type", m.get("model_type") != null ? m.get("model_type") : m.get("model"));
+            m = inner;
+            source = file + " (" + RUN_MODEL_CONFIG + ")";
+        }
         Object type = m.get("model_type");
         boolean hf = isHuggingFace(m);
         if (hf && type != null && LlamaConfig.HF_MODEL_TYPES.contains(type.toString())) {
             type = "llama"; // e.g. Mistral: the LLaMA architecture under another name
         }
-        String t = type != null ? type.toString() : modelType;
+        String t = type != null ? type.toString() : inferType(m);
         if (t == null) {
-            throw new ConfigException(file + " does not say its model_type; add \"model_type\": \"llama\" or \"gptj\"");
+            t = modelType;
+        }
+        if (t == null) {
+            throw new ConfigException(file + " does not say its model_type and its keys fit neither llama (hidden_size,"
+                    + " num_hidden_layers, ...) nor gptj (n_embd, n_layer, ...); add \"model_type\": \"llama\" or \"gptj\"");
         }
         t = normalizeType(t);
         if (modelType != null && !normalizeType(modelType).equals(t)) {
@@ -99,6 +116,21 @@ public final class ModelConfigs {
             return t.equals("llama") ? LlamaConfig.fromHf(m, source) : GptjConfig.fromHf(m, source);
         }
         return defaults(t).withUpdates(m, source);
+    }
+
+    /** The key under which a {@code cohx train} run's config.json keeps the model config it trained. */
+    public static final String RUN_MODEL_CONFIG = "resolved_model_config";
+
+    /**
+     * The model type a config without {@code model_type} (such as the reference trainer's
+     * model_config.json) stands for, from its keys: GPT-J's are {@code n_embd}, {@code n_layer},
+     * {@code n_head}, {@code rotary_dim}; LLaMA's {@code hidden_size}, {@code num_hidden_layers},
+     * {@code intermediate_size}, {@code rms_norm_eps}. Null when it has both kinds or neither.
+     */
+    static String inferType(Map<String, ?> m) {
+        boolean gptj = Stream.of("n_embd", "n_layer", "n_head", "rotary_dim").anyMatch(m::containsKey);
+        boolean llama = Stream.of("hidden_size", "num_hidden_layers", "intermediate_size", "rms_norm_eps").anyMatch(m::containsKey);
+        return gptj == llama ? null : gptj ? "gptj" : "llama";
     }
 
     static boolean isHuggingFace(Map<String, ?> m) {

@@ -39,6 +39,52 @@ class ModelConfigTest {
         assertEquals(LlamaConfig.PRESETS.size(), table.length);
     }
 
+    /**
+     * The reference trainer's model_config.json has no model_type: the type comes from its keys
+     * (or from the caller when they fit neither), and a cohx train run's config.json reads as the
+     * model config it trained.
+     */
+    @Test
+    void configsWithoutModelTypeAreReadByTheirKeys(@TempDir Path dir) throws IOException {
+        Path llama = dir.resolve("llama_model_config.json");
+        Files.writeString(llama, """
+                {"vocab_size": 32000, "hidden_size": 256, "intermediate_size": 688, "num_hidden_layers": 2,
+                 "num_attention_heads": 4, "max_sequence_length": 512, "rms_norm_eps": 1e-06, "initializer_range": 0.02,
+                 "use_cache": true, "bos_token_id": 0, "eos_token_id": 1, "resid_pdrop": 0.0, "embd_pdrop": 0.0,
+                 "attn_pdrop": 0.0, "tie_word_embeddings": false, "gradient_checkpointing": true,
+                 "fcm_min_ratio": 0.0, "fcm_max_ratio": 0.0}
+                """);
+        var l = (LlamaConfig) ModelConfigs.resolve(llama.toString(), null);
+        assertEquals(256, l.hiddenSize());
+        assertEquals(512, l.maxSequenceLength());
+        Path gptj = dir.resolve("gptj_model_config.json");
+        Files.writeString(gptj, """
+                {"vocab_size": 50400, "n_positions": 2048, "n_embd": 64, "n_layer": 2, "n_head": 4, "rotary_dim": 8,
+                 "n_inner": null, "activation_function": "gelu_new", "resid_pdrop": 0.0, "embd_pdrop": 0.0,
+                 "attn_pdrop": 0.0, "layer_norm_epsilon": 1e-05, "initializer_range": 0.02, "scale_attn_weights": true,
+                 "use_cache": true, "bos_token_id": 50256, "eos_token_id": 50256, "tie_word_embeddings": false,
+                 "gradient_checkpointing": true, "n_real_tokens": 50257, "fcm_min_ratio": 0.0, "fcm_max_ratio": 0.0}
+                """);
+        assertEquals(64, ((GptjConfig) ModelConfigs.resolve(gptj.toString(), null)).nEmbd());
+        var wrong = assertThrows(ConfigException.class, () -> ModelConfigs.resolve(gptj.toString(), "llama"));
+        assertTrue(wrong.getMessage().contains("is a gptj config, but a llama config was asked for"), wrong.getMessage());
+
+        Path partial = dir.resolve("partial.json");
+        Files.writeString(partial, "{\"vocab_size\": 60000}");
+        assertEquals(60000, ModelConfigs.resolve(partial.toString(), "gptj").vocabSize(), "the caller's type (--model) when the keys say nothing");
+        var none = assertThrows(ConfigException.class, () -> ModelConfigs.resolve(partial.toString(), null));
+        assertTrue(none.getMessage().contains("does not say its model_type"), none.getMessage());
+
+        Path run = dir.resolve("config.json");
+        var runMap = new LinkedHashMap<String, Object>();
+        runMap.put("model_type", "llama");
+        runMap.put("model", "llama");
+        runMap.put("seq_length", 1024);
+        runMap.put(ModelConfigs.RUN_MODEL_CONFIG, l.toMap());
+        Files.writeString(run, ModelConfigs.toJson(runMap));
+        assertEquals(l, ModelConfigs.resolve(run.toString(), null));
+    }
+
     @Test
     void gptjPresets() {
         GptjConfig g = GptjConfig.preset("6b");
