@@ -3,7 +3,6 @@ package io.cohx.bench;
 import io.cohx.coh.train.StepIo;
 import io.cohx.coh.train.TrainStep;
 import io.cohx.engine.DType;
-import io.cohx.engine.DeviceArray;
 import io.cohx.engine.Jit;
 import io.cohx.engine.NdArray;
 import io.cohx.engine.Tree;
@@ -105,37 +104,13 @@ public final class SmolLm2Bench {
         var data = new StepIo.Batch<Object>(NdArray.of(Arrays.copyOf(text, seq), 1, 1, seq), NdArray.of(masks, 1, 1, seq));
         long t0 = System.nanoTime();
         try (Jit step = ts.jit("train_step").build(client)) {
-            Tree<Object> p = params.map(x -> x);
-            Tree<Object> o = opt.init(model.paramTypes()).map(x -> x);
-            double firstStep = 0;
-            double steady = 0;
-            double firstLoss = 0;
-            double loss = 0;
-            for (int i = 0; i <= steps; i++) {
-                long s0 = System.nanoTime();
-                var in = new StepIo.Inputs<Object>(p, o, data, data, NdArray.scalar(DType.F32, 1e-5), NdArray.scalar(DType.S32, i));
-                StepIo.Outputs<DeviceArray> out = StepIo.Outputs.from(step.call(in.toTree()));
-                loss = out.metrics().hfLoss().toHost().get(0);
-                out.metrics().toTree().values().forEach(DeviceArray::close);
-                p = out.params().map(x -> x);
-                o = out.opt().map(x -> x);
-                double secs = (System.nanoTime() - s0) / 1e9;
-                if (i == 0) {
-                    firstStep = (System.nanoTime() - t0) / 1e9;
-                    firstLoss = loss;
-                } else {
-                    steady += secs;
-                }
-            }
-            double perStep = steady / steps;
+            var run = TimedSteps.run(step, params.map(x -> x), opt.init(model.paramTypes()).map(x -> x), data, 1e-5, steps, t0);
+            double perStep = run.stepSeconds();
             long tokensPerStep = 2L * seq; // feedback + pretraining batches
             System.out.printf(Locale.ROOT, "{\"bench\":\"smollm2_train_step\",\"platform\":\"%s\",\"dtype\":\"%s\",\"seq\":%d,\"batch\":1,"
                             + "\"time_to_first_step_s\":%.1f,\"step_s\":%.2f,\"tokens_per_s\":%.0f,\"loss_first\":%.4f,\"loss_last\":%.4f,"
-                            + "\"steps\":%d,\"peak_rss_mib\":%.0f}%n", platform, dtype.name().toLowerCase(Locale.ROOT), seq, firstStep,
-                    perStep, tokensPerStep / perStep, firstLoss, loss, steps, PeakRss.processPeakMiB());
-            for (Tree<Object> t : List.of(p, o)) {
-                t.values().forEach(x -> ((DeviceArray) x).close()); // device arrays after the first step
-            }
+                            + "\"steps\":%d,\"peak_rss_mib\":%.0f}%n", platform, dtype.name().toLowerCase(Locale.ROOT), seq, run.firstStepSeconds(),
+                    perStep, tokensPerStep / perStep, run.firstLoss(), run.lastLoss(), steps, PeakRss.processPeakMiB());
         }
     }
 

@@ -16,9 +16,6 @@ import io.cohx.pjrt.PjrtPlugin;
 import io.cohx.pjrt.plugins.Plugins;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -72,43 +69,12 @@ public final class TrainBench {
             params = init.call(Tree.empty());
         }
         try (Jit step = ts.jit("train_step").build(client)) {
-            Tree<Object> p = params.map(x -> x);
-            Tree<Object> o = opt.init(model.paramTypes()).map(x -> x);
-            double firstStep = 0;
-            double steady = 0;
-            double loss = 0;
-            for (int i = 0; i <= steps; i++) {
-                long s0 = System.nanoTime();
-                var in = new StepIo.Inputs<Object>(p, o, data, data, NdArray.scalar(DType.F32, 1e-4), NdArray.scalar(DType.S32, i));
-                StepIo.Outputs<DeviceArray> out = StepIo.Outputs.from(step.call(in.toTree()));
-                loss = out.metrics().hfLoss().toHost().get(0);
-                out.metrics().toTree().values().forEach(DeviceArray::close);
-                p = out.params().map(x -> x);
-                o = out.opt().map(x -> x);
-                double secs = (System.nanoTime() - s0) / 1e9;
-                if (i == 0) {
-                    firstStep = (System.nanoTime() - t0) / 1e9;
-                } else {
-                    steady += secs;
-                }
-            }
-            double perStep = steady / steps;
+            var run = TimedSteps.run(step, params.map(x -> x), opt.init(model.paramTypes()).map(x -> x), data, 1e-4, steps, t0);
+            double perStep = run.stepSeconds();
             long tokensPerStep = 2L * batch * seq; // feedback + pretraining batches
             System.out.printf("{\"bench\":\"train_step\",\"model\":\"%s\",\"params\":%d,\"dtype\":\"%s\",\"seq\":%d,\"batch\":%d,"
                             + "\"time_to_first_step_s\":%.2f,\"step_s\":%.3f,\"tokens_per_s\":%.0f,\"peak_rss_mib\":%.0f,\"loss\":%.4f}%n",
-                    name, nParams, dtype.name().toLowerCase(), seq, batch, firstStep, perStep, tokensPerStep / perStep, peakRssMiB(), loss);
-            for (Tree<Object> t : List.of(p, o)) {
-                t.values().forEach(x -> ((DeviceArray) x).close());
-            }
+                    name, nParams, dtype.name().toLowerCase(), seq, batch, run.firstStepSeconds(), perStep, tokensPerStep / perStep, PeakRss.processPeakMiB(), run.lastLoss());
         }
-    }
-
-    static double peakRssMiB() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmHWM:")) {
-                return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
-            }
-        }
-        return -1;
     }
 }
