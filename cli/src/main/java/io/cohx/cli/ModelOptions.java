@@ -103,11 +103,6 @@ final class ModelOptions {
         return !bundled(m) || m.tokenizer().vocabulary().addBos();
     }
 
-    /** The chat template source that came with the weights, or null. */
-    String bundledChatTemplate(ServedModel m) {
-        return m.tokenizer() != null ? m.tokenizer().chatTemplate() : null;
-    }
-
     Tokenizer tokenizer(ServedModel m) {
         if (tokenizer != null) {
             try {
