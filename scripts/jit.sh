@@ -8,8 +8,8 @@
 #   - help and version requests: quick;
 #   - cohx pack whose every dataset has an --input and whose estimated work is at most
 #     COHX_QUICK_JIT_MAX (128, in MiB of uncompressed input weighted by sequences per record,
-#     see cohx_pack_work): quick. C2 compiled the pack's code for longer than the whole job
-#     ran: measured on the 2-core build machine, quick used 0.4 s of CPU against 0.6-0.8 for a
+#     see cohx_pack_work): quick. C2's compiles cost more than its faster code saved in such
+#     runs: measured on the 2-core build machine, quick used 0.4 s of CPU against 0.6-0.8 for a
 #     2,312-record pack of p, 1.2 s against 1.7 for the same records with p,n,pn,np,aux (work
 #     43), and 2.8 s against 5.2 for 74,000 records with p,n,pn,np (work 105). Larger packs were
 #     not measured and keep the full JIT, as do datasets downloaded from the Hub (large);
