@@ -14,11 +14,13 @@ the JDK only) and "aot": "auto" (the launcher's AOT cache, made afresh before th
 the time that took is printed as aot_create). Wall times on a loaded machine swing by 2x; the
 CPU seconds (user+sys of the command and its children) are steadier and printed too.
 
-With --before JAR (a cohx.jar built from an earlier commit), help and pack are also timed as
-"aot": "before": that jar run by the JVM with the launcher's flags and no cache, for a
-before/after comparison in one run on the same machine load.
+With --before, every command is also timed as "aot": "before", for a before/after comparison in
+one run on the same machine load: --before DIR (a checkout of an earlier commit, built) runs
+DIR/cohx, that version's launcher with its own defaults (its AOT cache included, made before the
+timed runs); --before JAR (a cohx.jar built from an earlier commit) runs that jar with the
+launcher's flags and no cache.
 
-Usage: bench/startup.py INPUT [--runs N] [--all] [--demo] [--before JAR]
+Usage: bench/startup.py INPUT [--runs N] [--all] [--demo] [--before DIR_OR_JAR]
 INPUT: e.g. the 2,312-record harmless-base test split of Anthropic's hh-rlhf
 (harmless-base/test.jsonl.gz). Run it on a quiet machine: the numbers are wall times.
 """
@@ -39,7 +41,7 @@ COHX = os.path.join(ROOT, "cohx")
 
 def env(aot):
     e = dict(os.environ)
-    e["COHX_AOT"] = aot
+    e["COHX_AOT"] = "auto" if aot == "before" else aot
     return e
 
 
@@ -81,13 +83,15 @@ def same_files(a, b):
     return True
 
 
-def command(aot, before_jar, args):
-    """./cohx ARGS, or for "before" the earlier jar as the launcher ran it then."""
+def command(aot, before, args):
+    """./cohx ARGS, or for "before" the earlier checkout's launcher or jar."""
     if aot != "before":
         return [COHX] + args
+    if os.path.isdir(before):
+        return [os.path.join(before, "cohx")] + args
     java = os.path.join(os.environ.get("COHX_JAVA_HOME") or os.environ["JAVA_HOME"], "bin", "java")
     return [java, "--enable-native-access=ALL-UNNAMED", "-Dmsgpack.universal-buffer=true", "-Djava.awt.headless=true",
-            "-jar", before_jar] + args
+            "-jar", before] + args
 
 
 def first_step(cmd, environment, work):
@@ -112,7 +116,8 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--all", action="store_true", help="also pack p,n,pn,np,aux")
     ap.add_argument("--demo", action="store_true", help="also time cohx demo to its first train step")
-    ap.add_argument("--before", metavar="JAR", help="also time this (earlier) cohx.jar without a cache")
+    ap.add_argument("--before", metavar="DIR_OR_JAR",
+                    help="also time an earlier checkout's ./cohx (DIR) or an earlier cohx.jar without a cache")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="cohx-startup-")
     try:
@@ -127,6 +132,9 @@ def main():
                           "cache_bytes": sum(os.path.getsize(os.path.join(ROOT, "cli/target/aot", f))
                                              for f in os.listdir(os.path.join(ROOT, "cli/target/aot")))}),
               flush=True)
+        if args.before and os.path.isdir(args.before):  # its build and cache, before the timed runs
+            subprocess.run(command("before", args.before, ["--version"]), env=env("before"), check=True,
+                           stdout=subprocess.DEVNULL)
         rows = []
         modes = (["before"] if args.before else []) + ["off", "auto"]
         for aot in modes:

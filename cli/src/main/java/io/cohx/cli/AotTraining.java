@@ -54,6 +54,9 @@ final class AotTraining {
             err.println("cohx AOT training: failed: " + String.join("; ", failed));
             System.exit(1);
         }
+        // As cohx ends: System.exit looks up a logger for Runtime.exit, about 30 classes that are
+        // otherwise read from the JDK's modules at the end of every run.
+        System.exit(0);
     }
 
     /** {@code --help} of {@code cl} and of each of its subcommands, at any depth. */

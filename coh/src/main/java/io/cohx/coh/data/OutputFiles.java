@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
@@ -21,6 +22,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -262,8 +264,16 @@ final class OutputFiles implements AutoCloseable {
 
     private final Path outputDir;
     private final Path staging;
-    /** The direct I/O block size of the staging folder, or 0: buffered writes only. */
-    private final int align;
+    /**
+     * The direct I/O block size of the staging folder, or 0: buffered writes only; -1 until
+     * {@link #alignProbe} is asked, when the first file is made.
+     */
+    private int align = -1;
+    /**
+     * Finds {@link #align} on the I/O thread (the probe waits for one write to reach the disk),
+     * while the first lines are read and packed.
+     */
+    private final Future<Integer> alignProbe;
     private final Map<String, Lines> open = new LinkedHashMap<>();
     /** Bytes {@link #keep} may hold in memory, and holds. */
     private final long keepBudget;
@@ -305,19 +315,44 @@ final class OutputFiles implements AutoCloseable {
         this.outputDir = outputDir;
         Files.createDirectories(outputDir);
         this.leftovers = removeLeftovers(outputDir);
-        this.staging = Files.createTempDirectory(outputDir, STAGING_PREFIX);
         var self = ProcessHandle.current();
+        this.staging = newStaging(outputDir, self.pid());
         Files.writeString(staging.resolve(OWNER), self.pid() + " " + startOf(self));
         Runtime.getRuntime().addShutdownHook(cleanup);
         this.block = tuning.blockBytes();
         this.keepBudget = tuning.keepBudget();
-        int a = tuning.directIo() ? directAlignment(staging) : 0;
-        this.align = a > 0 && block % a == 0 ? a : 0;
+        this.alignProbe = tuning.directIo() ? io.submit(() -> {
+            int a = directAlignment(staging);
+            return a > 0 && block % a == 0 ? a : 0;
+        }) : CompletableFuture.completedFuture(0);
     }
 
-    /** Whether files not read back are written with direct I/O here. */
-    boolean directIo() {
-        return align > 0;
+    /** {@link #align}, once the probe is done. */
+    private int align() throws IOException {
+        if (align < 0) {
+            align = awaitValue(alignProbe, "the direct I/O probe");
+        }
+        return align;
+    }
+
+    /** Staging folders made by this process, for unique names. */
+    private static final AtomicInteger MADE = new AtomicInteger();
+
+    /**
+     * Makes a new staging folder in {@code dir}, named after this process and a counter: unique
+     * without {@link Files#createTempDirectory}, whose random name seeds a {@code SecureRandom},
+     * which took a small {@code cohx pack} 15-30 ms. {@link Files#createDirectory} fails on any
+     * existing entry (a symbolic link included); the next name is tried then.
+     */
+    private static Path newStaging(Path dir, long pid) throws IOException {
+        while (true) {
+            Path p = dir.resolve(STAGING_PREFIX + pid + "-" + MADE.incrementAndGet());
+            try {
+                return Files.createDirectory(p);
+            } catch (FileAlreadyExistsException e) {
+                // A run with the same pid left it (a killed one before this pid was reused): next name.
+            }
+        }
     }
 
     /**
@@ -328,7 +363,7 @@ final class OutputFiles implements AutoCloseable {
     Lines lines(String name, boolean keepOffsets) throws IOException {
         Lines l = open.get(name);
         if (l == null) {
-            l = new Lines(name, staging.resolve(name), keepOffsets, align, block, io);
+            l = new Lines(name, staging.resolve(name), keepOffsets, align(), block, io);
             open.put(name, l);
         }
         return l;
@@ -638,6 +673,13 @@ final class OutputFiles implements AutoCloseable {
 
     /** Deletes the staging folder (what is left of it after a commit: nothing but the owner file). */
     private synchronized void removeStaging() {
+        try {
+            alignProbe.get(); // its probe file is in the staging folder until it is done
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            // No probe file is left when it fails.
+        }
         try {
             delete(staging);
         } catch (IOException e) {

@@ -22,7 +22,14 @@ import java.util.Arrays;
  */
 final class RecordBatches implements AutoCloseable {
 
-    static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Jackson, made on first use (a JSON array file, a line the dialogue fast path does not take):
+     * an ObjectMapper sets up date formats, locale data and service look-ups, which took a small
+     * {@code cohx pack} of HH-RLHF lines, which never need it, tens of ms.
+     */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+    }
 
     /** Bytes of lines per batch (a longer line makes a batch of its own). */
     static final int BATCH_BYTES = 1 << 20;
@@ -187,7 +194,7 @@ final class RecordBatches implements AutoCloseable {
 
     private Batch nextElements() throws IOException {
         if (arrayParser == null) {
-            arrayParser = JSON.getFactory().createParser(in);
+            arrayParser = Json.MAPPER.getFactory().createParser(in);
             arrayParser.nextToken();
         }
         if (arrayParser.isClosed()) {
@@ -273,7 +280,7 @@ final class RecordBatches implements AutoCloseable {
         }
         JsonNode node;
         try {
-            node = JSON.readTree(line);
+            node = Json.MAPPER.readTree(line);
         } catch (JsonProcessingException e) {
             return Parsed.failed(MALFORMED_JSON, "not valid JSON (" + e.getOriginalMessage() + ")");
         }
