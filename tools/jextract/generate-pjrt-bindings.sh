@@ -56,7 +56,7 @@ STRUCTS=(
     PJRT_KeyValueGetCallback_Args PJRT_KeyValuePutCallback_Args PJRT_KeyValueTryGetCallback_Args
     # devices and memories
     PJRT_Device_GetDescription_Args PJRT_Device_IsAddressable_Args PJRT_Device_LocalHardwareId_Args
-    PJRT_Device_AddressableMemories_Args PJRT_Device_DefaultMemory_Args
+    PJRT_Device_AddressableMemories_Args PJRT_Device_DefaultMemory_Args PJRT_Device_MemoryStats_Args
     PJRT_DeviceDescription_Id_Args PJRT_DeviceDescription_ProcessIndex_Args
     PJRT_DeviceDescription_Kind_Args PJRT_DeviceDescription_DebugString_Args PJRT_Memory_Kind_Args
     # buffers

@@ -27,7 +27,7 @@ import java.util.Map;
  * f32). Each setting runs in a fresh JVM (so the process's peak RSS is its own): compile, then
  * {@code --steps} steps. One JSON line per setting with the compiled executable's figures
  * (temporaries = activations and scratch, the plugin's peak, and arguments + unaliased outputs +
- * temporaries), the process's peak RSS, and the median step time.
+ * temporaries), the process's peak RSS, and the median step time and the process CPU seconds per step.
  * Usage: {@code bench/run MemoryBench [debug|125m|both] [--seq 256] [--batch 2] [--chunk 64] [--steps 3]}.
  */
 public final class MemoryBench {
@@ -112,10 +112,10 @@ public final class MemoryBench {
             System.out.printf(Locale.ROOT, "{\"bench\":\"train_step_memory\",\"config\":\"%s\",\"setting\":\"%s\",\"remat\":\"%s\","
                             + "\"loss_chunk\":%d,\"attention_chunk\":%d,\"params\":%d,\"seq\":%d,\"batch\":%d,\"compile_s\":%.1f,"
                             + "\"temporaries_mib\":%.1f,\"arguments_mib\":%.1f,\"plugin_peak_mib\":%.1f,\"peak_upper_bound_mib\":%.1f,"
-                            + "\"rss_after_compile_mib\":%.0f,\"rss_peak_mib\":%.0f,\"median_step_s\":%.3f,\"loss\":%.4f,\"load\":%.1f}%n",
+                            + "\"rss_after_compile_mib\":%.0f,\"rss_peak_mib\":%.0f,\"median_step_s\":%.3f,\"cpu_step_s\":%.3f,\"loss\":%.4f,\"load\":%.1f}%n",
                     shape.name(), name, memory.remat().configName(), memory.lossChunk(), memory.attentionChunk(), step.params, seq, batch,
                     compile, mib(r.temporaries()), mib(r.arguments()), mib(r.peak()), mib(r.peakUpperBound()), rssCompiled,
-                    status("VmHWM:"), median, step.loss, JaxBench.loadAverage());
+                    status("VmHWM:"), median, step.cpuNanos / 1e9 / steps, step.loss, JaxBench.loadAverage());
         }
     }
 

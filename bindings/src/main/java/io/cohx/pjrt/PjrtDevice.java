@@ -9,11 +9,14 @@ import io.cohx.pjrt.capi.PJRT_Device_DefaultMemory_Args;
 import io.cohx.pjrt.capi.PJRT_Device_GetDescription_Args;
 import io.cohx.pjrt.capi.PJRT_Device_IsAddressable_Args;
 import io.cohx.pjrt.capi.PJRT_Device_LocalHardwareId_Args;
+import io.cohx.pjrt.capi.PJRT_Device_MemoryStats_Args;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
 
 import static io.cohx.pjrt.capi.PjrtCApi.*;
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -129,6 +132,41 @@ public final class PjrtDevice {
             PJRT_Device_DefaultMemory_Args.device(a, ptr);
             api.call("PJRT_Device_DefaultMemory", a);
             return new PjrtMemory(api, PJRT_Device_DefaultMemory_Args.memory(a));
+        }
+    }
+
+    /**
+     * What the plugin reports of this device's memory ({@code PJRT_Device_MemoryStats}).
+     *
+     * @param bytesInUse     bytes allocated now
+     * @param bytesLimit     the most a program may allocate on the device, where the plugin says
+     * @param peakBytesInUse the most allocated at once so far, where the plugin says
+     */
+    public record MemoryStats(long bytesInUse, OptionalLong bytesLimit, OptionalLong peakBytesInUse) {}
+
+    /**
+     * This device's memory statistics, or empty when the plugin does not provide them: the C API
+     * lets a plugin answer UNIMPLEMENTED (or leave the function out), and the optional fields
+     * (limit, peak) come only where it sets them. Other errors are thrown.
+     */
+    public Optional<MemoryStats> memoryStats() {
+        if (!api.has("PJRT_Device_MemoryStats")) {
+            return Optional.empty();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = api.args(arena, PJRT_Device_MemoryStats_Args.layout(), PJRT_Device_MemoryStats_Args_STRUCT_SIZE());
+            PJRT_Device_MemoryStats_Args.device(a, ptr);
+            api.call("PJRT_Device_MemoryStats", a);
+            return Optional.of(new MemoryStats(PJRT_Device_MemoryStats_Args.bytes_in_use(a),
+                    PJRT_Device_MemoryStats_Args.bytes_limit_is_set(a) ? OptionalLong.of(PJRT_Device_MemoryStats_Args.bytes_limit(a))
+                            : OptionalLong.empty(),
+                    PJRT_Device_MemoryStats_Args.peak_bytes_in_use_is_set(a) ? OptionalLong.of(PJRT_Device_MemoryStats_Args.peak_bytes_in_use(a))
+                            : OptionalLong.empty()));
+        } catch (PjrtException e) {
+            if (e.code() == ErrorCode.UNIMPLEMENTED) {
+                return Optional.empty();
+            }
+            throw e;
         }
     }
 

@@ -42,6 +42,28 @@ class ClientTest {
         }
     }
 
+    /**
+     * PJRT_Device_MemoryStats: the CPU plugin has the function but answers UNIMPLEMENTED (its
+     * devices keep no allocator statistics, so no limit either), which memoryStats() reports as
+     * empty rather than an error. GPU plugins answer with their allocator's bytes_limit.
+     */
+    @Test
+    void cpuPluginAnswersMemoryStatsWithUnimplemented() {
+        PjrtClient c = TestPlugins.cpuClient(1);
+        PjrtDevice d = c.devices().getFirst();
+        assertTrue(c.api.has("PJRT_Device_MemoryStats"));
+        var e = assertThrows(PjrtException.class, () -> {
+            try (var arena = java.lang.foreign.Arena.ofConfined()) {
+                var a = c.api.args(arena, io.cohx.pjrt.capi.PJRT_Device_MemoryStats_Args.layout(),
+                        io.cohx.pjrt.capi.PjrtCApi.PJRT_Device_MemoryStats_Args_STRUCT_SIZE());
+                io.cohx.pjrt.capi.PJRT_Device_MemoryStats_Args.device(a, d.ptr);
+                c.api.call("PJRT_Device_MemoryStats", a);
+            }
+        });
+        assertEquals(ErrorCode.UNIMPLEMENTED, e.code(), e.getMessage());
+        assertTrue(d.memoryStats().isEmpty());
+    }
+
     @Test
     void createOptionsChangeTheDeviceCount() {
         try (PjrtClient c = PjrtClient.create(TestPlugins.cpuPlugin(), java.util.Map.of("cpu_device_count", 3L))) {

@@ -115,6 +115,18 @@ final class TrainCommand implements Callable<Integer> {
     double fcmMaxRatio;
     @Option(names = "--remat", description = "Recompute each block in the backward pass (less memory, more compute).")
     boolean remat;
+    @Option(names = "--remat-policy", paramLabel = "POLICY", description = {"What a recomputed block keeps for the backward pass:"
+            + " nothing_saveable, dots_saveable, dots_with_no_batch_dims_saveable or everything_saveable (docs/MEMORY.md); turns"
+            + " --remat on. Default: the model config's remat_policy when its gradient_checkpointing is on, else nothing_saveable."})
+    String rematPolicy;
+    @Option(names = "--loss-chunk", paramLabel = "N", description = {"Make the loss N positions at a time, so the f32 batch x seq x vocab"
+            + " logits and their gradient never exist whole; same loss and gradients, less memory, somewhat slower. N divides"
+            + " --seq-length; 0 = all at once (default: ${DEFAULT-VALUE})."})
+    int lossChunk;
+    @Option(names = "--attention-chunk", paramLabel = "N", description = {"Make attention N queries at a time (scores of N x seq"
+            + " instead of seq x seq per head; the backward recomputes them); same result, less memory. N divides --seq-length;"
+            + " 0 = all at once (default: ${DEFAULT-VALUE})."})
+    int attentionChunk;
     @Option(names = "--no-cross-example-attention", description = {"Examples packed into one row attend only to themselves, with"
             + " positions restarting at each (a block-diagonal causal mask from the packer's segment ids). Default: the original"
             + " trainer's causal mask over the whole row."})
@@ -185,6 +197,9 @@ final class TrainCommand implements Callable<Integer> {
             c.fcmMinRatio = fcmMinRatio;
             c.fcmMaxRatio = fcmMaxRatio;
             c.remat = remat;
+            c.rematPolicy = rematPolicy;
+            c.lossChunk = lossChunk;
+            c.attentionChunk = attentionChunk;
             c.outputDir = outputDir;
             c.resume = resume;
             c.noCrossExampleAttention = noCrossExampleAttention;

@@ -112,6 +112,89 @@ class TrainCommandTest {
                 r.out());
     }
 
+    static final String TINY = "hidden_size=32,intermediate_size=64,num_hidden_layers=1,num_attention_heads=4,num_key_value_heads=2,"
+            + "vocab_size=50257";
+
+    /**
+     * The memory settings change how the step is computed, not what it computes: a run with the
+     * loss and attention chunked, stopped after 2 steps and resumed with the same flags for a 3rd,
+     * logs the losses of a plain 3-step run to 1e-6 (f32), and config.json keeps the settings.
+     */
+    @Test
+    void chunkedLossAndAttentionTrainLikeTheWholeStep(@TempDir Path dir) throws IOException {
+        String line = "{\"marker_user\": \"User:\", \"human_0\": \"How do I boil an egg?\", \"marker_gpt\": \"A helpful answer:\","
+                + " \"gpt_1\": \"Put it in boiling water for nine minutes.\", \"fields\": \"[marker_user+human_0+marker_gpt],gpt_1,<|eos|>\"}\n";
+        Path feedback = Files.writeString(dir.resolve("feedback.jsonl"), line.repeat(40));
+        var common = java.util.List.of("train", "--tokenizer", "gpt2", "--train-data", feedback.toString(), "--seq-length", "32",
+                "--batch-size", "2", "--log-freq", "1", "--lr", "0.001", "--lr-warmup-steps", "1", "--lr-decay-steps", "10",
+                "--update-model-config", TINY);
+        var chunks = java.util.List.of("--loss-chunk", "8", "--attention-chunk", "16");
+        Path plain = dir.resolve("plain");
+        Path chunked = dir.resolve("chunked");
+        var a = run(args(common, java.util.List.of("--total-steps", "3", "--output-dir", plain.toString())));
+        assertEquals(0, a.rc(), a.out() + a.err());
+        var b = run(args(common, chunks, java.util.List.of("--total-steps", "2", "--output-dir", chunked.toString())));
+        assertEquals(0, b.rc(), b.out() + b.err());
+        var c = run(args(common, chunks, java.util.List.of("--total-steps", "3", "--resume", "--output-dir", chunked.toString())));
+        assertEquals(0, c.rc(), c.out() + c.err());
+        assertTrue(c.out().contains("resuming from") && c.out().contains("finished at step 3"), c.out());
+
+        var want = losses(plain);
+        var got = losses(chunked);
+        assertEquals(3, want.size(), want.toString());
+        assertEquals(want.size(), got.size(), "steps logged: " + got);
+        for (int i = 0; i < want.size(); i++) {
+            assertEquals(want.get(i), got.get(i), 1e-6, "hf_loss of step " + (i + 1) + " chunked vs whole: " + got + " vs " + want);
+        }
+        String config = Files.readString(chunked.resolve("config.json"));
+        assertTrue(config.contains("\"loss_chunk\" : 8") && config.contains("\"attention_chunk\" : 16"), config);
+        assertTrue(Files.readString(plain.resolve("config.json")).contains("\"loss_chunk\" : 0"));
+    }
+
+    private static String[] args(java.util.List<?>... parts) {
+        return java.util.Arrays.stream(parts).flatMap(java.util.List::stream).map(Object::toString).toArray(String[]::new);
+    }
+
+    /** The hf_loss of each train line of a run's metrics.jsonl. */
+    private static java.util.List<Double> losses(Path run) throws IOException {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var out = new java.util.ArrayList<Double>();
+        for (String l : Files.readAllLines(run.resolve("metrics.jsonl"))) {
+            var node = json.readTree(l);
+            if ("train".equals(node.path("split").asText())) {
+                out.add(node.get("hf_loss").asDouble());
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void memoryFlagsReachTheConfigAndBadOnesNameTheFlag() {
+        TrainConfig c = parsed("--loss-chunk", "64", "--attention-chunk", "128", "--remat-policy", "dots_saveable");
+        assertEquals(64, c.lossChunk());
+        assertEquals(128, c.attentionChunk());
+        assertEquals("dots_saveable", c.rematPolicy());
+        TrainConfig d = parsed();
+        assertEquals(0, d.lossChunk());
+        assertEquals(0, d.attentionChunk());
+        assertEquals(null, d.rematPolicy());
+
+        var dry = java.util.List.of("train", "--dry-run", "--seq-length", "32", "--batch-size", "2", "--update-model-config", TINY);
+        var r = run(args(dry, java.util.List.of("--loss-chunk", "12")));
+        assertEquals(2, r.rc(), r.out() + r.err());
+        assertEquals("cohx: --loss-chunk 12 does not divide --seq-length 32: use 0 (the whole sequence at once) or a divisor of 32 such"
+                + " as 4, 8, 16", r.err().strip());
+        var r2 = run(args(dry, java.util.List.of("--attention-chunk", "-4")));
+        assertEquals(2, r2.rc(), r2.out() + r2.err());
+        assertTrue(r2.err().contains("--attention-chunk must be 0 (the whole sequence at once) or a divisor of --seq-length 32, got -4"),
+                r2.err());
+        var r3 = run(args(dry, java.util.List.of("--remat-policy", "dots")));
+        assertEquals(2, r3.rc(), r3.out() + r3.err());
+        assertTrue(r3.err().contains("--remat-policy dots: use one of ") && r3.err().contains("dots_with_no_batch_dims_saveable"), r3.err());
+        var help = run("train", "--help").out().replaceAll("\\s+", " ");
+        assertTrue(help.contains("--loss-chunk=N") && help.contains("--attention-chunk=N") && help.contains("--remat-policy=POLICY"), help);
+    }
+
     @Test
     void unknownFlagSuggestsTheClosest() {
         var r = run("train", "--totl-steps", "5");

@@ -716,6 +716,15 @@ public class PjrtCApi extends PjrtCApi$shared {
     public static int PJRT_Device_DefaultMemory_Args_STRUCT_SIZE() {
         return PJRT_Device_DefaultMemory_Args_STRUCT_SIZE;
     }
+    private static final int PJRT_Device_MemoryStats_Args_STRUCT_SIZE = (int)185L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.PJRT_Device_MemoryStats_Args_STRUCT_SIZE = 185
+     * }
+     */
+    public static int PJRT_Device_MemoryStats_Args_STRUCT_SIZE() {
+        return PJRT_Device_MemoryStats_Args_STRUCT_SIZE;
+    }
     private static final int PJRT_Memory_Kind_Args_STRUCT_SIZE = (int)40L;
     /**
      * {@snippet lang=c :

@@ -78,6 +78,8 @@
  *     --include-constant PJRT_Device_AddressableMemories_Args_STRUCT_SIZE
  *     --include-struct PJRT_Device_DefaultMemory_Args
  *     --include-constant PJRT_Device_DefaultMemory_Args_STRUCT_SIZE
+ *     --include-struct PJRT_Device_MemoryStats_Args
+ *     --include-constant PJRT_Device_MemoryStats_Args_STRUCT_SIZE
  *     --include-struct PJRT_DeviceDescription_Id_Args
  *     --include-constant PJRT_DeviceDescription_Id_Args_STRUCT_SIZE
  *     --include-struct PJRT_DeviceDescription_ProcessIndex_Args

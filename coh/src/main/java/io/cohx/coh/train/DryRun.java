@@ -19,7 +19,8 @@ import java.util.Map;
  *                       from compiling fewer layers), shown under the table
  * @param estimate       the estimate from shapes
  * @param deviceMemory   bytes of memory of one device, 0 when unknown
- * @param deviceSource   where {@code deviceMemory} comes from ({@code --device-memory}, the host's memory)
+ * @param deviceSource   where {@code deviceMemory} comes from ({@code --device-memory}, the plugin's own limit, the
+ *                       host's memory), or why it is unknown
  */
 public record DryRun(String header, MemoryReport compiled, String compiledNote, MemoryEstimate estimate, long deviceMemory,
                      String deviceSource) {
@@ -50,10 +51,12 @@ public record DryRun(String header, MemoryReport compiled, String compiledNote, 
         }
         String what = compiled != null ? "compiled peak" : "estimated peak";
         if (fits() == null) {
+            lines.add("device memory: unknown" + (deviceSource == null || deviceSource.isEmpty() ? "" : " (" + deviceSource + ")"));
             lines.add(what + " " + MemoryReport.human(peak()) + "; device memory unknown: pass --device-memory (e.g. 16GiB) to check the fit");
         } else {
-            lines.add(String.format(Locale.ROOT, "%s %s %s %s per device (%s): %s", what, MemoryReport.human(peak()), fits() ? "fits" : "does NOT fit",
-                    MemoryReport.human(deviceMemory), deviceSource, fits() ? "ok" : "use more devices (--mesh-dim), --remat, or a smaller --batch-size"));
+            lines.add("device memory: " + MemoryReport.human(deviceMemory) + " per device, from " + deviceSource);
+            lines.add(String.format(Locale.ROOT, "%s %s %s %s per device: %s", what, MemoryReport.human(peak()), fits() ? "fits" : "does NOT fit",
+                    MemoryReport.human(deviceMemory), fits() ? "ok" : "use more devices (--mesh-dim), --remat, --loss-chunk, or a smaller --batch-size"));
         }
         return String.join("\n", lines);
     }

@@ -26,6 +26,13 @@ import java.util.function.Consumer;
  * @param ptEvalData       pretraining eval files (may be empty)
  * @param ptTextField      key of the text in pretraining records
  * @param remat            rematerialize each block in the backward pass (the original's "nothing_saveable")
+ * @param rematPolicy      what a rematerialized block keeps ({@link io.cohx.engine.RematPolicy} names), or null: the
+ *                         model config's remat_policy when its gradient_checkpointing is on, else nothing_saveable;
+ *                         naming one turns remat on
+ * @param lossChunk        positions of the loss made at a time (0: all; must divide {@code seqLength}); same loss,
+ *                         less memory for the logits
+ * @param attentionChunk   queries of attention made at a time (0: all; must divide {@code seqLength}); same result,
+ *                         less memory for the scores
  * @param noCrossExampleAttention examples packed into one row do not attend to each other and their
  *                         positions restart at 0 (block-diagonal causal mask from the packer's
  *                         segment ids); off = the original trainer's plain causal mask over the row
@@ -38,7 +45,7 @@ public record TrainConfig(
         double b1, double b2, double weightDecay, double clipGradient, boolean bf16Momentum, int accumulateGradientSteps,
         String dtype, long totalSteps, long logFreq, long evalSteps, long saveModelFreq, long saveMilestoneFreq,
         String meshDim, long seed, double fcmMinRatio, double fcmMaxRatio, boolean remat,
-        Path outputDir, boolean resume, boolean noCrossExampleAttention) {
+        String rematPolicy, int lossChunk, int attentionChunk, Path outputDir, boolean resume, boolean noCrossExampleAttention) {
 
     public TrainConfig {
         trainData = List.copyOf(trainData);
@@ -86,6 +93,9 @@ public record TrainConfig(
         m.put("fcm_min_ratio", fcmMinRatio);
         m.put("fcm_max_ratio", fcmMaxRatio);
         m.put("remat", remat);
+        m.put("remat_policy", rematPolicy);
+        m.put("loss_chunk", lossChunk);
+        m.put("attention_chunk", attentionChunk);
         m.put("no_cross_example_attention", noCrossExampleAttention);
         m.put("output_dir", outputDir.toString());
         return m;
@@ -163,6 +173,9 @@ public record TrainConfig(
         b.fcmMinRatio = fcmMinRatio;
         b.fcmMaxRatio = fcmMaxRatio;
         b.remat = remat;
+        b.rematPolicy = rematPolicy;
+        b.lossChunk = lossChunk;
+        b.attentionChunk = attentionChunk;
         b.outputDir = outputDir;
         b.resume = resume;
         b.noCrossExampleAttention = noCrossExampleAttention;
@@ -215,6 +228,10 @@ public record TrainConfig(
         public double fcmMinRatio = 0;
         public double fcmMaxRatio = 0;
         public boolean remat = false;
+        /** Null: the model config's remat_policy when it asks for gradient checkpointing, else nothing_saveable. */
+        public String rematPolicy = null;
+        public int lossChunk = 0;
+        public int attentionChunk = 0;
         public Path outputDir = Path.of("runs/train");
         public boolean resume = false;
         public boolean noCrossExampleAttention = false;
@@ -229,7 +246,7 @@ public record TrainConfig(
                     ptEvalData, ptTextField, seqLength, batchSize, ptLossWeight, optimizer, lr, initLr, endLr, lrWarmupSteps,
                     lrDecaySteps, b1, b2, weightDecay, clipGradient, bf16Momentum, accumulateGradientSteps, dtype, totalSteps,
                     logFreq, evalSteps, saveModelFreq, saveMilestoneFreq, meshDim, seed, fcmMinRatio, fcmMaxRatio, remat,
-                    outputDir, resume, noCrossExampleAttention);
+                    rematPolicy, lossChunk, attentionChunk, outputDir, resume, noCrossExampleAttention);
         }
     }
 }

@@ -30,6 +30,7 @@ import io.cohx.models.tokenizer.Tokenizer;
 import io.cohx.models.tokenizer.Tokenizers;
 import io.cohx.pjrt.PjrtClient;
 import io.cohx.pjrt.PjrtDevice;
+import io.cohx.pjrt.PjrtException;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -247,10 +248,14 @@ public final class Trainer {
     /**
      * The model, optimizer and train step of this configuration. {@code tokenizer} (null in a dry
      * run that names none) must fit the model's vocabulary and gives the sequences' bos token;
-     * without one, the model config's bos_token_id. Remat is on when --remat or the model config's
-     * gradient_checkpointing asks for it, keeping what the config's remat_policy names.
+     * without one, the model config's bos_token_id. Remat is on when --remat, --remat-policy or the
+     * model config's gradient_checkpointing asks for it, keeping what --remat-policy names, else the
+     * config's remat_policy. The loss and attention chunks are --loss-chunk and --attention-chunk.
      */
     Setup setup(ModelConfig mc, Tokenizer tokenizer) {
+        checkChunk("--loss-chunk", cfg.lossChunk());
+        checkChunk("--attention-chunk", cfg.attentionChunk());
+        RematPolicy policy = rematPolicy(mc);
         CausalLm model = CausalLm.of(mc);
         Optimizer optimizer = ModelSetup.optimizer(cfg, model);
         if (tokenizer != null) {
@@ -263,12 +268,46 @@ public final class Trainer {
             s.ptLossWeight = cfg.ptLossWeight();
             s.accumulate = cfg.accumulateGradientSteps();
             s.dtype = ModelSetup.dtype(cfg.dtype());
-            s.remat = cfg.remat() || mc.gradientCheckpointing();
-            // What a recomputed block keeps: the model config's remat_policy when it asks for checkpointing.
-            s.rematPolicy = mc.gradientCheckpointing() ? RematPolicy.of(mc.rematPolicy()) : RematPolicy.NOTHING_SAVEABLE;
+            s.remat = cfg.remat() || mc.gradientCheckpointing() || cfg.rematPolicy() != null;
+            s.rematPolicy = policy;
+            s.lossChunk = cfg.lossChunk();
+            s.attentionChunk = cfg.attentionChunk();
             s.seed = cfg.seed();
         });
         return new Setup(mc, model, optimizer, step, !cfg.ptTrainData().isEmpty());
+    }
+
+    /**
+     * What a recomputed block keeps: --remat-policy, else the model config's remat_policy when it
+     * asks for checkpointing, else nothing (the original's --remat).
+     */
+    private RematPolicy rematPolicy(ModelConfig mc) {
+        if (cfg.rematPolicy() != null) {
+            try {
+                return RematPolicy.of(cfg.rematPolicy());
+            } catch (IllegalArgumentException e) {
+                throw new TrainingException("--remat-policy " + cfg.rematPolicy() + ": use one of " + String.join(", ", RematPolicy.NAMES));
+            }
+        }
+        return mc.gradientCheckpointing() ? RematPolicy.of(mc.rematPolicy()) : RematPolicy.NOTHING_SAVEABLE;
+    }
+
+    /** A loss or attention chunk is 0 (whole) or a divisor of the sequence length: say which ones fit, by flag. */
+    private void checkChunk(String flag, int chunk) {
+        int s = cfg.seqLength();
+        if (chunk < 0) {
+            throw new TrainingException(flag + " must be 0 (the whole sequence at once) or a divisor of --seq-length " + s + ", got " + chunk);
+        }
+        if (chunk > 0 && chunk < s && s % chunk != 0) {
+            var divisors = new java.util.ArrayList<String>();
+            for (int d = 2; d < s && divisors.size() < 6; d++) {
+                if (s % d == 0 && d >= Math.max(2, chunk / 4)) {
+                    divisors.add(Integer.toString(d));
+                }
+            }
+            throw new TrainingException(flag + " " + chunk + " does not divide --seq-length " + s + ": use 0 (the whole sequence at once)"
+                    + (divisors.isEmpty() ? "" : " or a divisor of " + s + " such as " + String.join(", ", divisors)));
+        }
     }
 
     /** The compiled train step on {@code mesh}, parameters and optimizer state donated. */
@@ -333,14 +372,39 @@ public final class Trainer {
             report = DryRun.extrapolate(one, two, layers);
             note = "compiled with 1 and 2 layers, extrapolated to " + layers + " (each layer adds the same); --dry-run-full compiles all";
         }
-        String source = "--device-memory";
-        if (deviceMemory <= 0 && client.platformName().equalsIgnoreCase("cpu")) {
-            deviceMemory = hostMemory() / mesh.size();
-            source = "the host's memory shared by " + mesh.size() + " CPU device" + (mesh.size() == 1 ? "" : "s");
-        }
+        DeviceMemory memory = deviceMemory > 0 ? new DeviceMemory(deviceMemory, "--device-memory") : deviceMemory(mesh);
         String header = header(cfg, setup, "mesh " + mesh + " (" + mesh.size() + " " + client.platformName() + " devices)");
         return new DryRun(header, report, note, estimate(cfg, setup, mesh.axisSize("dp"), mesh.axisSize("fsdp"), mesh.axisSize("mp")),
-                deviceMemory, source);
+                memory.bytes(), memory.source());
+    }
+
+    /** One device's memory for the dry run's fit (0: unknown) and where the figure came from. */
+    record DeviceMemory(long bytes, String source) {}
+
+    /**
+     * One device's memory when --device-memory is not given: the limit the plugin reports for the
+     * mesh's first device ({@code PJRT_Device_MemoryStats}'s bytes_limit; GPU plugins report one),
+     * else for CPU devices their share of the host's memory, else unknown. The source says which,
+     * and why the plugin's figure was not used.
+     */
+    DeviceMemory deviceMemory(Mesh mesh) {
+        String platform = client.platformName();
+        String why;
+        try {
+            var stats = mesh.devices().getFirst().memoryStats();
+            if (stats.isPresent() && stats.get().bytesLimit().isPresent() && stats.get().bytesLimit().getAsLong() > 0) {
+                return new DeviceMemory(stats.get().bytesLimit().getAsLong(), "the device's own limit, as the " + platform + " plugin reports it");
+            }
+            why = stats.isPresent() ? "the " + platform + " plugin's memory stats give no limit"
+                    : "the " + platform + " plugin does not report device memory (PJRT_Device_MemoryStats unimplemented)";
+        } catch (PjrtException e) {
+            why = "the " + platform + " plugin's memory stats failed: " + e.getMessage();
+        }
+        if (platform.equalsIgnoreCase("cpu")) {
+            return new DeviceMemory(hostMemory() / mesh.size(), "the host's memory shared by " + mesh.size() + " CPU device"
+                    + (mesh.size() == 1 ? "" : "s") + "; " + why);
+        }
+        return new DeviceMemory(0, why);
     }
 
     private static String header(TrainConfig cfg, Setup setup, String where) {
@@ -373,7 +437,8 @@ public final class Trainer {
         Setup setup = t.setup(ModelSetup.modelConfig(cfg), cfg.tokenizer() == null ? null : Tokenizers.load(cfg.tokenizer()));
         String header = header(cfg, setup, "mesh dp=" + dims[0] + ", fsdp=" + dims[1] + ", mp=" + dims[2])
                 + "\nno devices to compile for (" + why + "): ESTIMATE ONLY";
-        return new DryRun(header, null, null, estimate(cfg, setup, dims[0], dims[1], dims[2]), deviceMemory, "--device-memory");
+        return new DryRun(header, null, null, estimate(cfg, setup, dims[0], dims[1], dims[2]), deviceMemory,
+                deviceMemory > 0 ? "--device-memory" : "no device of this platform here to ask; pass --device-memory");
     }
 
     /** The train step's compiled memory on {@code mesh}, from argument types alone. */

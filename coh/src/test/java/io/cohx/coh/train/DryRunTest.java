@@ -48,6 +48,35 @@ class DryRunTest {
         assertNotEquals(plain, remat, "recomputing each block in the backward pass changes the step's activations");
     }
 
+    /**
+     * --remat-policy, --loss-chunk and --attention-chunk reach the dry run through the same setup
+     * as the run; without --device-memory the fit is against what the plugin reports, and the CPU
+     * plugin reports nothing (PJRT_Device_MemoryStats is unimplemented there), so the host's
+     * share is used and the table says where the figure came from.
+     */
+    @Test
+    void memorySettingsAndTheDeviceMemorysSourceReachTheDryRun(@TempDir Path out) {
+        var cfg = TrainConfig.of(c -> {
+            c.trainData = List.of(Path.of("(dry-run)"));
+            c.updateModelConfig = TINY;
+            c.seqLength = 32;
+            c.batchSize = 2;
+            c.outputDir = out;
+        });
+        var sink = new PrintStream(new ByteArrayOutputStream());
+        String plain = new Trainer(cfg, TestPlugins.cpuClient(1), sink).dryRun();
+        TrainConfig lean = cfg.with(c -> {
+            c.rematPolicy = "dots_saveable";
+            c.lossChunk = 8;
+            c.attentionChunk = 16;
+        });
+        String chunked = new Trainer(lean, TestPlugins.cpuClient(1), sink).dryRun();
+        assertTrue(chunked.contains(", remat dots_saveable, loss chunk 8, attention chunk 16"), chunked);
+        assertNotEquals(activations(cfg), activations(lean), "the memory settings change the step's activations");
+        assertTrue(plain.contains("device memory: ") && plain.contains(" per device, from the host's memory shared by 1 CPU device; the cpu"
+                + " plugin does not report device memory (PJRT_Device_MemoryStats unimplemented)"), plain);
+    }
+
     static final String FIVE_LAYERS = "hidden_size=32,intermediate_size=64,num_hidden_layers=5,num_attention_heads=2,vocab_size=50304";
 
     @TempDir
@@ -88,7 +117,8 @@ class DryRunTest {
         assertTrue(table.contains("estimate from shapes"), table);
         assertTrue(extrapolated.fits(), "a 13M-parameter step fits this machine's memory: " + table);
         DryRun tight = trainer.dryRun(1L << 20, false);
-        assertTrue(!tight.fits() && tight.table(trainer.dryRunGroups()).contains("does NOT fit 1.00 MiB per device (--device-memory)"),
-                tight.table(trainer.dryRunGroups()));
+        String tightTable = tight.table(trainer.dryRunGroups());
+        assertTrue(!tight.fits() && tightTable.contains("device memory: 1.00 MiB per device, from --device-memory")
+                && tightTable.contains("does NOT fit 1.00 MiB per device: use more devices"), tightTable);
     }
 }
