@@ -1,0 +1,22 @@
+/**
+ * Evaluation: likelihood and generation benchmarks, summary scoring and the report
+ * ({@code io.cohx.eval}), and the pairwise human evaluation server with its vote store
+ * ({@code io.cohx.eval.human}).
+ */
+module io.cohx.eval {
+    requires transitive io.cohx.coh;
+    requires transitive io.cohx.serve;
+    // JsonLines hands out JsonNode.
+    requires transitive com.fasterxml.jackson.databind;
+    requires org.eclipse.jetty.server;
+    requires java.sql;
+    // The JDBC driver of the vote store, which DriverManager finds as a service.
+    requires org.xerial.sqlitejdbc;
+
+    exports io.cohx.eval;
+    exports io.cohx.eval.human;
+
+    // Estimate and the human-evaluation rows are records turned into JSON by Jackson.
+    opens io.cohx.eval to com.fasterxml.jackson.databind;
+    opens io.cohx.eval.human to com.fasterxml.jackson.databind;
+}
