@@ -16,7 +16,6 @@ module io.cohx.eval {
     exports io.cohx.eval;
     exports io.cohx.eval.human;
 
-    // Estimate and the human-evaluation rows are records turned into JSON by Jackson.
+    // Estimate, a record, is turned into JSON by Jackson (the human-evaluation results page).
     opens io.cohx.eval to com.fasterxml.jackson.databind;
-    opens io.cohx.eval.human to com.fasterxml.jackson.databind;
 }
