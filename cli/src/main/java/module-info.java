@@ -4,6 +4,8 @@
  * {@code io.cohx.cli} is exported to the benchmarks only, which run commands the way users do.
  */
 module io.cohx.cli {
+    requires io.cohx.coh;
+    requires io.cohx.serve;
     requires io.cohx.eval;
     requires com.fasterxml.jackson.databind;
     requires info.picocli;

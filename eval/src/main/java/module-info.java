@@ -4,8 +4,10 @@
  * ({@code io.cohx.eval.human}).
  */
 module io.cohx.eval {
-    requires transitive io.cohx.coh;
-    requires transitive io.cohx.serve;
+    // EvalModel hands out the model, its tokenizer and client; coh and serve stay behind the API.
+    requires transitive io.cohx.models;
+    requires io.cohx.coh;
+    requires io.cohx.serve;
     // JsonLines hands out JsonNode.
     requires transitive com.fasterxml.jackson.databind;
     requires org.eclipse.jetty.server;
