@@ -30,11 +30,13 @@ public record PluginLock(Map<String, Entry> entries) {
         }
     }
 
-    private static final String RESOURCE = "/io/cohx/native/plugins.lock";
+    // In module native, outside any package: found through the class loader on the class path and
+    // on the module path alike (Class.getResourceAsStream would look in this module only).
+    private static final String RESOURCE = "io/cohx/native/plugins.lock";
 
     /** The lock file bundled with cohx. */
     public static PluginLock bundled() {
-        try (InputStream in = PluginLock.class.getResourceAsStream(RESOURCE)) {
+        try (InputStream in = PluginLock.class.getClassLoader().getResourceAsStream(RESOURCE)) {
             if (in == null) {
                 throw new IllegalStateException("cohx is built without " + RESOURCE + " (module native); rebuild cohx");
             }
