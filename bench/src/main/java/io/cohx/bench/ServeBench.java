@@ -3,6 +3,7 @@ package io.cohx.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cohx.coh.train.ServedModel;
+import io.cohx.engine.CompileCache;
 import io.cohx.engine.DType;
 import io.cohx.engine.DeviceArray;
 import io.cohx.models.generate.Buckets;
@@ -29,27 +30,49 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The LM server under load, static against continuous batching in one run, and raw decode speed.
  * First decode throughput of the static KV-cache generator at batch 1 and 16; then, for each
  * scheduler, a real {@link LmServer} on 127.0.0.1 (16 rows / slots) gets the same {@code requests}
- * {@code /v1/completions} calls from {@code clients} concurrent clients, in two workloads: mixed
- * prompt lengths (8 to 200 tokens) and output lengths (4 to 128 tokens), and the earlier uniform
- * one (short prompts, 32 tokens each). Errors, p50/p99 latency (whole request, and per generated
- * token), requests/s and generated tokens/s are printed, then the two schedulers side by side.
- * Debug-size LLaMA with random weights and the GPT-2 tokenizer; programs are compiled before the
- * clock starts. One JSON line per measurement.
- * Usage: {@code bench/run ServeBench [platform] [requests] [clients]}.
+ * streamed {@code /v1/completions} calls from {@code clients} concurrent clients, in two workloads:
+ * mixed prompt lengths (8 to 200 tokens) and output lengths (4 to 128 tokens), and the earlier
+ * uniform one (short prompts, 32 tokens each). Every request streams ({@code logprobs: 0}, so each
+ * token is its own event and can be timed); per request the client takes the whole-request
+ * latency, the time to the first token (TTFT), the time per output token after the first (TPOT:
+ * from the first token to the last, over the tokens after the first) and the whole-request latency
+ * per generated token. Printed: errors, p50/p99 of each, requests/s and generated tokens/s, then the
+ * two schedulers side by side. Debug-size LLaMA with random weights and the GPT-2 tokenizer;
+ * programs are compiled before the clock starts. One JSON line per measurement.
+ * Usage: {@code bench/run ServeBench [platform] [requests] [clients] [continuous]}; with {@code continuous} only
+ * that scheduler runs (a quicker look while tuning it).
  */
 public final class ServeBench {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int ROWS = 16;
 
-    /** One load-test result. */
-    record Load(String scheduler, int requests, int errors, double seconds, long tokens, double p50, double p99, double perTokenP50,
-                double perTokenP99) {
+    /** One request as the client saw it: nanoseconds to the first token, to the last, to the end of the stream; tokens received. */
+    record Timing(long first, long last, long done, int tokens) {
+        /** Time per output token after the first; NaN for a one-token answer. */
+        double tpot() {
+            return tokens > 1 ? (double) (last - first) / (tokens - 1) : Double.NaN;
+        }
+    }
+
+    /** p50 and p99 of one measure, in milliseconds. */
+    record Pct(double p50, double p99) {
+        static Pct of(List<Double> nanos) {
+            List<Double> sorted = nanos.stream().filter(d -> !Double.isNaN(d)).sorted().toList();
+            return new Pct(pct(sorted, 0.50), pct(sorted, 0.99));
+        }
+
+        double ratio() {
+            return p99 / p50;
+        }
+    }
+
+    /** One load-test result: whole-request latency, per generated token, TTFT and TPOT. */
+    record Load(String scheduler, int requests, int errors, double seconds, long tokens, Pct whole, Pct perToken, Pct ttft, Pct tpot) {
         double requestsPerSecond() {
             return requests / seconds;
         }
@@ -63,23 +86,34 @@ public final class ServeBench {
         String platform = args.length > 0 ? args[0] : "cpu";
         int requests = args.length > 1 ? Integer.parseInt(args[1]) : 96;
         int clients = args.length > 2 ? Integer.parseInt(args[2]) : 16;
+        boolean both = args.length <= 3 || !args[3].equals("continuous");
+        // As cohx serve does: compiled programs come from the compile cache (the servers below share them).
+        CompileCache.install(CompileCache.at(CompileCache.defaultDir(), CompileCache.DEFAULT_MAX_BYTES, m -> System.err.println("bench: " + m)));
         PjrtPlugin plugin = PjrtPlugin.load(Plugins.resolve(platform, null, m -> System.err.println("bench: " + m)).library());
         try (PjrtClient client = platform.equals("cpu") ? PjrtClient.create(plugin, Map.of("cpu_device_count", 1L)) : PjrtClient.create(plugin)) {
             ServedModel model = ServedModel.load(null, "llama", "debug", "vocab_size=50257", 1, client);
             Tokenizer tokenizer = Tokenizers.load("gpt2");
-            decode(model, tokenizer, client, platform, 1);
-            decode(model, tokenizer, client, platform, ROWS);
+            if (both) {
+                decode(model, tokenizer, client, platform, 1);
+                decode(model, tokenizer, client, platform, ROWS);
+            }
             for (String workload : List.of("mixed", "uniform")) {
                 List<String> bodies = workload.equals("mixed") ? mixedRequests(requests) : uniformRequests(requests);
-                Load fixed = load(model, tokenizer, client, platform, "static", workload, bodies, clients);
                 Load continuous = load(model, tokenizer, client, platform, "continuous", workload, bodies, clients);
+                if (!both) {
+                    continue;
+                }
+                Load fixed = load(model, tokenizer, client, platform, "static", workload, bodies, clients);
                 System.out.printf(Locale.ROOT, "{\"bench\":\"serve_static_vs_continuous\",\"workload\":\"%s\",\"platform\":\"%s\","
                         + "\"requests\":%d,\"clients\":%d,\"throughput_ratio\":%.2f,\"tokens_per_s_ratio\":%.2f,"
                         + "\"static_p99_over_p50\":%.2f,\"continuous_p99_over_p50\":%.2f,\"static_per_token_p99_over_p50\":%.2f,"
-                        + "\"continuous_per_token_p99_over_p50\":%.2f,\"goal\":\"continuous p99/p50 <= 2 and >= 2x static throughput\"}%n",
+                        + "\"continuous_per_token_p99_over_p50\":%.2f,\"static_ttft_p99_over_p50\":%.2f,"
+                        + "\"continuous_ttft_p99_over_p50\":%.2f,\"static_tpot_p99_over_p50\":%.2f,\"continuous_tpot_p99_over_p50\":%.2f,"
+                        + "\"goal\":\"continuous TPOT p99/p50 <= 2 and >= 2x static throughput\"}%n",
                         workload, platform, requests, clients, continuous.requestsPerSecond() / fixed.requestsPerSecond(),
-                        continuous.tokensPerSecond() / fixed.tokensPerSecond(), fixed.p99() / fixed.p50(), continuous.p99() / continuous.p50(),
-                        fixed.perTokenP99() / fixed.perTokenP50(), continuous.perTokenP99() / continuous.perTokenP50());
+                        continuous.tokensPerSecond() / fixed.tokensPerSecond(), fixed.whole().ratio(), continuous.whole().ratio(),
+                        fixed.perToken().ratio(), continuous.perToken().ratio(), fixed.ttft().ratio(), continuous.ttft().ratio(),
+                        fixed.tpot().ratio(), continuous.tpot().ratio());
             }
             model.params().values().forEach(v -> ((DeviceArray) v).close());
         }
@@ -118,7 +152,8 @@ public final class ServeBench {
         for (int w = 1; w < promptTokens; w++) {
             prompt.append(WORDS[random.nextInt(WORDS.length)]);
         }
-        return JSON.writeValueAsString(Map.of("prompt", prompt.toString(), "max_tokens", maxTokens, "temperature", 0.8, "seed", seed));
+        return JSON.writeValueAsString(Map.of("prompt", prompt.toString(), "max_tokens", maxTokens, "temperature", 0.8, "seed", seed,
+                "stream", true, "logprobs", 0));
     }
 
     private static void decode(ServedModel m, Tokenizer tok, PjrtClient client, String platform, int batch) {
@@ -151,35 +186,20 @@ public final class ServeBench {
     private static Load load(ServedModel m, Tokenizer tok, PjrtClient client, String platform, String scheduler, String workload,
                              List<String> bodies, int clients) throws Exception {
         ServeOptions o = ServeOptions.defaults().withLengths(256, 512, ROWS).withServer(0, 1024, List.of("generate"))
-                .withBatching(new ServeOptions.Batching(scheduler, 256, 5));
+                .withBatching(new ServeOptions.Batching(scheduler, ServeOptions.Batching.DEFAULT.prefillChunk(), 5));
         try (LmServer server = LmServer.start(m.model(), m.params(), tok, client, o, System.err)) {
             server.awaitReady();
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
             var next = new AtomicInteger();
             var errors = new AtomicInteger();
-            var generated = new AtomicLong();
-            List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
-            List<Long> perToken = Collections.synchronizedList(new ArrayList<>());
+            List<Timing> timings = Collections.synchronizedList(new ArrayList<>());
             long t0 = System.nanoTime();
             try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
                 for (int c = 0; c < clients; c++) {
                     pool.submit(() -> {
                         for (int i; (i = next.getAndIncrement()) < bodies.size(); ) {
-                            long s = System.nanoTime();
                             try {
-                                var r = http.send(HttpRequest.newBuilder(server.uri().resolve("/v1/completions"))
-                                        .POST(HttpRequest.BodyPublishers.ofString(bodies.get(i))).build(), HttpResponse.BodyHandlers.ofString());
-                                long took = System.nanoTime() - s;
-                                if (r.statusCode() != 200) {
-                                    errors.incrementAndGet();
-                                    System.err.println("bench: HTTP " + r.statusCode() + " " + r.body());
-                                    continue;
-                                }
-                                JsonNode n = JSON.readTree(r.body());
-                                long made = n.get("usage").get("completion_tokens").asLong();
-                                generated.addAndGet(made);
-                                latencies.add(took);
-                                perToken.add(took / Math.max(1, made));
+                                timings.add(stream(http, server, bodies.get(i)));
                             } catch (Exception e) {
                                 errors.incrementAndGet();
                                 System.err.println("bench: " + e);
@@ -190,23 +210,66 @@ public final class ServeBench {
                 }
             }
             double secs = (System.nanoTime() - t0) / 1e9;
-            List<Long> sorted = new ArrayList<>(latencies);
-            Collections.sort(sorted);
-            List<Long> sortedPerToken = new ArrayList<>(perToken);
-            Collections.sort(sortedPerToken);
-            Load l = new Load(scheduler, bodies.size(), errors.get(), secs, generated.get(), pct(sorted, 0.50), pct(sorted, 0.99),
-                    pct(sortedPerToken, 0.50), pct(sortedPerToken, 0.99));
+            List<Timing> ok = List.copyOf(timings);
+            Load l = new Load(scheduler, bodies.size(), errors.get(), secs, ok.stream().mapToLong(Timing::tokens).sum(),
+                    Pct.of(ok.stream().map(t -> (double) t.done()).toList()),
+                    Pct.of(ok.stream().map(t -> (double) t.done() / Math.max(1, t.tokens())).toList()),
+                    Pct.of(ok.stream().map(t -> (double) t.first()).toList()),
+                    Pct.of(ok.stream().map(Timing::tpot).toList()));
             System.out.printf(Locale.ROOT, "{\"bench\":\"serve_load\",\"scheduler\":\"%s\",\"workload\":\"%s\",\"platform\":\"%s\","
                     + "\"model\":\"llama-debug\",\"rows\":%d,\"requests\":%d,\"clients\":%d,\"errors\":%d,\"seconds\":%.2f,"
                     + "\"requests_per_s\":%.3f,\"generated_tokens_per_s\":%.1f,\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"p99_over_p50\":%.2f,"
-                    + "\"per_token_p50_ms\":%.1f,\"per_token_p99_ms\":%.1f}%n", scheduler, workload, platform, ROWS, l.requests(), clients,
-                    l.errors(), secs, l.requestsPerSecond(), l.tokensPerSecond(), l.p50(), l.p99(), l.p99() / l.p50(), l.perTokenP50(),
-                    l.perTokenP99());
+                    + "\"per_token_p50_ms\":%.1f,\"per_token_p99_ms\":%.1f,\"ttft_p50_ms\":%.1f,\"ttft_p99_ms\":%.1f,"
+                    + "\"ttft_p99_over_p50\":%.2f,\"tpot_p50_ms\":%.1f,\"tpot_p99_ms\":%.1f,\"tpot_p99_over_p50\":%.2f}%n",
+                    scheduler, workload, platform, ROWS, l.requests(), clients, l.errors(), secs, l.requestsPerSecond(), l.tokensPerSecond(),
+                    l.whole().p50(), l.whole().p99(), l.whole().ratio(), l.perToken().p50(), l.perToken().p99(), l.ttft().p50(),
+                    l.ttft().p99(), l.ttft().ratio(), l.tpot().p50(), l.tpot().p99(), l.tpot().ratio());
             return l;
         }
     }
 
-    private static double pct(List<Long> sorted, double q) {
+    /**
+     * Sends one streamed completion and times it: a {@code logprobs} entry comes with every
+     * generated token, so each event that carries one is a token as it left the server.
+     */
+    private static Timing stream(HttpClient http, LmServer server, String body) throws Exception {
+        long s = System.nanoTime();
+        var r = http.send(HttpRequest.newBuilder(server.uri().resolve("/v1/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofLines());
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("HTTP " + r.statusCode() + " " + String.join("\n", r.body().toList()));
+        }
+        long first = -1;
+        long last = -1;
+        int tokens = 0;
+        boolean done = false;
+        for (String line : (Iterable<String>) r.body()::iterator) {
+            if (!line.startsWith("data: ")) {
+                continue;
+            }
+            String data = line.substring(6);
+            if (data.equals("[DONE]")) {
+                done = true;
+                continue;
+            }
+            JsonNode lp = JSON.readTree(data).get("choices").get(0).get("logprobs");
+            int n = lp == null || lp.isNull() ? 0 : lp.get("tokens").size();
+            if (n > 0) {
+                long now = System.nanoTime() - s;
+                if (first < 0) {
+                    first = now;
+                }
+                last = now;
+                tokens += n;
+            }
+        }
+        if (!done || tokens == 0) {
+            throw new IllegalStateException("the stream ended without [DONE] or without tokens (" + tokens + ")");
+        }
+        return new Timing(first, last, System.nanoTime() - s, tokens);
+    }
+
+    private static double pct(List<Double> sorted, double q) {
         if (sorted.isEmpty()) {
             return Double.NaN;
         }

@@ -85,9 +85,10 @@ final class GenerateCommand implements Callable<Integer> {
             throw new CohxUserError("--dtype " + dtype + ": use fp32, bf16 or fp16");
         }
         var out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        var early = model.tokenizerEarly();
         try (PjrtClient client = platform.client(1)) {
             ServedModel m = model.load(client);
-            Tokenizer tok = model.tokenizer(m);
+            Tokenizer tok = model.tokenizer(m, early);
             int[] ids;
             if (chat) {
                 ChatTemplate template = chatTemplate(m);

@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /** Which model and tokenizer {@code cohx serve} and {@code cohx generate} run: a checkpoint, or random weights of a config. */
 final class ModelOptions {
@@ -101,6 +103,31 @@ final class ModelOptions {
      */
     boolean addsBos(ServedModel m) {
         return !bundled(m) || m.tokenizer().vocabulary().addBos();
+    }
+
+    /**
+     * Starts loading the tokenizer on another thread when it does not depend on the weights
+     * ({@code --tokenizer} given), so that it overlaps starting the plugin and loading the model
+     * (a GPT-2 vocabulary takes most of a second to read); {@link #tokenizer(ServedModel, CompletableFuture)}
+     * takes it up. Null when the tokenizer has to wait for the weights.
+     */
+    CompletableFuture<Tokenizer> tokenizerEarly() {
+        return tokenizer == null ? null : CompletableFuture.supplyAsync(() -> tokenizer(null));
+    }
+
+    /** The tokenizer that {@link #tokenizerEarly()} started, or else as {@link #tokenizer(ServedModel)}. */
+    Tokenizer tokenizer(ServedModel m, CompletableFuture<Tokenizer> early) {
+        if (early == null) {
+            return tokenizer(m);
+        }
+        try {
+            return early.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw e;
+        }
     }
 
     Tokenizer tokenizer(ServedModel m) {

@@ -115,10 +115,11 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ServeOptions o = options();
+        var early = model.tokenizerEarly();
         PjrtClient client = platform.client(platform.cpuDevicesFor(meshDim));
         Mesh mesh = Mesh.parse(meshDim, client.addressableDevices());
         ServedModel m = model.load(client);
-        var tokenizer = model.tokenizer(m);
+        var tokenizer = model.tokenizer(m, early);
         if (!"coh".equals(chatTemplate)) {
             o = o.withChatTemplate(model.chatTemplate(m, chatTemplate).orElse(null));
         }

@@ -68,8 +68,18 @@ public interface CausalLm {
      */
     Step decode(Tree<Tensor> params, Tree<Tensor> cache, Tensor tokens, Tensor column, Tensor start, ForwardOptions options);
 
-    /** The result of {@link #decode}. */
-    record Step(Tensor logits, Tree<Tensor> cache) {}
+    /**
+     * The result of {@link #decode}: the final hidden states with the output projection, and the
+     * updated cache. A prefill usually wants the next token after its last position only, so it
+     * applies the head there ({@link LmHead#on}) instead of making {@code [B, S, V]} logits: with a
+     * large vocabulary the projection of every position costs more than the blocks themselves.
+     */
+    record Step(LmHead head, Tree<Tensor> cache) {
+        /** Logits {@code f32[B,S,V]} at every position. */
+        public Tensor logits() {
+            return head.logits();
+        }
+    }
 
     /** Whether weight decay applies to the parameter at {@code path} (GPT-J: not to norms and biases). */
     boolean decays(String path);

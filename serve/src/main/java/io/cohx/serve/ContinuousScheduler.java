@@ -19,8 +19,10 @@ import java.util.List;
  * <ol>
  *   <li>runs any waiting scoring jobs (they are short, and must not wait behind long generations);</li>
  *   <li>admits waiting rows into free slots, oldest request first;</li>
- *   <li>prefills: up to {@code chunk} prompt tokens in all, taken from the rows still prefilling in
- *       admission order, a long prompt one chunk per iteration (so it never stalls the others);
+ *   <li>prefills chunks (up to {@code chunk} prompt tokens each) of the rows still taking in their
+ *       prompts, oldest first, a long prompt one chunk per iteration, while this iteration's
+ *       prefill time stays under half a decode step (so a burst of arrivals never stalls the
+ *       decoding rows by more than that and one call);
  *       a row whose prompt is complete gets its first token and joins the decode batch;</li>
  *   <li>runs one decode step for every decoding row, each at its own position, with its own
  *       sampling settings and stop conditions;</li>
@@ -30,14 +32,22 @@ import java.util.List;
  * A short request therefore never waits for a long one to finish, only for a free slot. Rows keep
  * their results apart (each feeds its own {@link Generation} and sink), and a row's tokens do not
  * depend on what else runs ({@link SlotDecoder}): greedy output equals running it alone.
- * Ideas from vLLM's scheduler (iteration-level admission, a token budget per step, chunked
- * prefill); the code is ours.
+ * Ideas from vLLM's and Sarathi's schedulers (iteration-level admission, bounded prefill work per
+ * step, chunked prefill); the code is ours.
  */
 final class ContinuousScheduler extends Scheduler {
     private final SlotDecoder decoder;
     private final Tokenizer tokenizer;
     private final Row[] slots;
     private long admissions;
+    /**
+     * How much of a decode step's time one iteration may spend on prefill calls while rows are
+     * decoding (beyond the first call). A half keeps a decoding row's pace within about 1.5 steps
+     * while a burst of new requests is let in a few per step.
+     */
+    static final double PREFILL_SHARE = 0.5;
+    /** Running average of a decode step's time (0 until the first), for the prefill budget. */
+    private double decodeNanos;
 
     /** A row in a slot: its job, its generation state, and how much of its prompt is in the cache. */
     private static final class Row {
@@ -185,15 +195,29 @@ final class ContinuousScheduler extends Scheduler {
         throw new IllegalStateException("no free slot");
     }
 
-    /** Prefills up to one chunk's worth of prompt tokens; returns the first tokens made. */
+    /**
+     * Prefills the rows still taking in their prompts, oldest first, one chunk (a call) at a time.
+     * Each call stalls every decoding row, and on the CPU what a call costs is mostly fixed (the
+     * call itself, cutting the slot out of the cache and writing it back, the sampler over the
+     * vocabulary) rather than growing with its width. So while rows are decoding, calls go on only
+     * while this iteration's prefill time is under {@link #PREFILL_SHARE} of a decode step (its
+     * running average): a decoding row's step then takes at most that share plus one call longer
+     * than a plain step, whatever arrives; at least one call runs, so prompts always progress.
+     * With nobody decoding there is nobody to stall, and calls go on until a chunk's worth of
+     * padded width is used. A prompt is always cut at multiples of the chunk, whatever else
+     * waits, so its numbers do not depend on the company it keeps. Returns the first tokens made.
+     */
     private long prefill() {
         List<Row> waiting = new ArrayList<>();
+        boolean decoding = false;
         for (Row r : slots) {
             if (r != null && r.prefilled < r.prompt.length) {
                 waiting.add(r);
             }
+            decoding |= r != null && r.decoding();
         }
         waiting.sort(Comparator.comparingLong(r -> r.admitted));
+        long start = System.nanoTime();
         int used = 0;
         long made = 0;
         for (Row r : waiting) {
@@ -203,14 +227,15 @@ final class ContinuousScheduler extends Scheduler {
                 continue;
             }
             int n = Math.min(r.prompt.length - r.prefilled, decoder.chunk());
-            if (used > 0 && used + n > decoder.chunk()) {
+            int cost = decoder.width(n);
+            if (used > 0 && (decoding ? System.nanoTime() - start >= PREFILL_SHARE * decodeNanos : used + cost > decoder.chunk())) {
                 break;
             }
             int to = r.prefilled + n;
             Token t = decoder.prefill(r.slot, r.prompt, r.prefilled, to, r.wantsAlternatives());
             metrics.prefilled(n);
             r.prefilled = to;
-            used += n;
+            used += cost;
             if (to == r.prompt.length) {
                 r.last = t.id();
                 r.gen.accept(t);
@@ -252,7 +277,10 @@ final class ContinuousScheduler extends Scheduler {
             return 0;
         }
         metrics.batchStarted(rows);
+        long t0 = System.nanoTime();
         Token[] next = decoder.decode(tokens, columns, active, index, alternatives);
+        long took = System.nanoTime() - t0;
+        decodeNanos = decodeNanos == 0 ? took : 0.9 * decodeNanos + 0.1 * took;
         for (int s = 0; s < n; s++) {
             Row r = slots[s];
             if (!active[s] || r == null) {

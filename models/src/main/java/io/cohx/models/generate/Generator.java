@@ -137,11 +137,13 @@ public final class Generator implements AutoCloseable {
         this.step = Jit.builder("generate_step", t -> {
             CausalLm.Step s = model.decode(t.subtree("params"), t.subtree("cache"), t.get("tokens"), t.get("column"),
                     t.get("start"), options);
-            Tensor logits = s.logits();
-            int b = logits.dim(0);
+            // Rows are left-padded, so every row's next token comes from the last position: the head runs there alone.
+            Tensor hidden = s.head().hidden();
+            int b = hidden.dim(0);
+            Tensor logits = s.head().on(hidden.slice(1, hidden.dim(1) - 1, hidden.dim(1))).logits();
             // Only ids the tokenizer knows may be picked (a model's vocabulary is often padded past it).
             int usable = tokenizer == null ? logits.dim(2) : tokenizer.vocabSize();
-            Tensor last = logits.slice(1, logits.dim(1) - 1, logits.dim(1)).reshape(b, logits.dim(2)).slice(1, 0, usable);
+            Tensor last = logits.reshape(b, logits.dim(2)).slice(1, 0, usable);
             Sampler.Sample pick = Sampler.sample(last, t.get("temperature"), t.get("top_k"), t.get("top_p"), t.get("keys"), t.get("index"),
                     alternatives);
             return Tree.<Tensor>empty().nest("cache", s.cache()).with("next", pick.tokens()).with("logprob", pick.logprobs())

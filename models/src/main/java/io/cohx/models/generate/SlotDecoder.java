@@ -132,6 +132,11 @@ public final class SlotDecoder implements AutoCloseable {
         return chunk;
     }
 
+    /** The width a prefill of {@code n} prompt tokens runs at (padded to a compiled size): what it costs. */
+    public int width(int n) {
+        return chunkWidths.fit(n);
+    }
+
     /** How many most likely tokens a step reports when asked for alternatives. */
     public int alternatives() {
         return alternatives;
@@ -240,8 +245,11 @@ public final class SlotDecoder implements AutoCloseable {
         CausalLm.Step s = model.decode(t.subtree("params"), row, t.get("tokens"), t.get("column"),
                 Constants.zeros(DType.S32, 1), options);
         Tree<Tensor> written = cache.mapWithPath((p, c) -> Shapes.dynamicUpdateSlice(c, s.cache().get(p), slot, zero, zero, zero));
-        int v = s.logits().dim(2);
-        Tensor last = Shapes.dynamicSlice(s.logits(), new Tensor[] {zero, t.get("last"), zero}, 1, 1, v).reshape(1, v).slice(1, 0, vocab);
+        // Only the chunk's last real token picks a token: the head runs on that position alone.
+        Tensor hidden = s.head().hidden();
+        Tensor lastHidden = Shapes.dynamicSlice(hidden, new Tensor[] {zero, t.get("last"), zero}, 1, 1, hidden.dim(2));
+        Tensor logits = s.head().on(lastHidden).logits();
+        Tensor last = logits.reshape(1, logits.dim(2)).slice(1, 0, vocab);
         Sampler.Sample pick = Sampler.sample(last, t.get("temperature"), t.get("top_k"), t.get("top_p"), t.get("keys"), zero, k);
         return outputs(written, pick);
     }

@@ -67,8 +67,7 @@ public final class Gptj implements CausalLm {
     public Step decode(Tree<Tensor> params, Tree<Tensor> cache, Tensor tokens, Tensor column, Tensor start, ForwardOptions options) {
         ForwardPass pass = ForwardPass.of(config, tokens, ForwardOptions.EVAL.withDtype(options.computeDtype()));
         KvCache kv = new KvCache(cache, tokens.dim(1), column, start, Rope.of(config.rotaryDim(), ROPE_THETA));
-        Tensor logits = forward(params, tokens, pass, kv).logits();
-        return new Step(logits, kv.updated());
+        return new Step(forward(params, tokens, pass, kv), kv.updated());
     }
 
     private LmHead forward(Tree<Tensor> params, Tensor inputIds, ForwardPass pass, SelfAttention attn) {

@@ -65,8 +65,7 @@ public final class Llama implements CausalLm {
     public Step decode(Tree<Tensor> params, Tree<Tensor> cache, Tensor tokens, Tensor column, Tensor start, ForwardOptions options) {
         ForwardPass pass = ForwardPass.of(config, tokens, ForwardOptions.EVAL.withDtype(options.computeDtype()));
         KvCache kv = new KvCache(cache, tokens.dim(1), column, start, rope());
-        Tensor logits = forward(params, tokens, pass, kv).logits();
-        return new Step(logits, kv.updated());
+        return new Step(forward(params, tokens, pass, kv), kv.updated());
     }
 
     private Rope rope() {
