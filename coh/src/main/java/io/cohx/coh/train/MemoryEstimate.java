@@ -17,8 +17,7 @@ import java.util.Map;
  *   parameters      = Σ parameter bytes / (fsdp·mp)
  *   optimizer state = Σ state bytes / (fsdp·mp)
  *   gradients       = parameters (f32, like the parameters), plus one more copy when two of them
- *                     are summed (a pretraining batch that is not stacked with the feedback
- *                     batch, or gradient accumulation)
+ *                     are summed (a pretraining batch or gradient accumulation)
  *   activations     = L · kept · T + (one layer's full set · T when remat recomputes it)
  *                     + attention scores of one chunk
  *   logits          = 2 · T · V · 4 (f32 logits and their gradient), or a chunk's worth of them
@@ -55,12 +54,11 @@ public record MemoryEstimate(long parameters, long optimizerState, long gradient
     /**
      * The step's layout and settings.
      *
-     * @param batch          rows of one micro-batch pass (the whole batch, before splitting; both
-     *                       datasets' rows when the step stacks them)
+     * @param batch          rows of one micro-batch (the whole batch, before splitting)
      * @param seq            sequence length S
      * @param activationBytes bytes per activation element (2 for bf16/f16, 4 for f32)
      * @param dp             data-parallel ways; fsdp and mp likewise
-     * @param twoGradients   whether two gradients are alive at once (an unstacked pretraining batch, or accumulation)
+     * @param twoGradients   whether two gradients are alive at once (pretraining batch or accumulation)
      */
     public record Layout(int batch, int seq, int activationBytes, int dp, int fsdp, int mp, RematPolicy remat, int lossChunk,
                          int attentionChunk, boolean twoGradients) {}

@@ -25,8 +25,7 @@ import java.util.function.Function;
  * The traced programs of training, as functions of parameter trees (compiled by the trainer with
  * {@link io.cohx.engine.Jit}). The train step computes the CoH (feedback) loss and the pretraining
  * loss with their gradients, combines them as {@code g_hf + pt_loss_weight * g_pt}, and applies
- * one optimizer update, all in one program (when it can, the two batches go through the model as
- * one stacked batch whose rows carry their dataset's weight: see {@link #stackable}); without a pretraining batch in its inputs it trains on
+ * one optimizer update, all in one program; without a pretraining batch in its inputs it trains on
  * the feedback loss alone; with segment ids in its batches ({@link StepIo.Batch#segments()}),
  * examples packed into one row attend only within themselves and their positions restart at each.
  * Its inputs and outputs are {@link StepIo.Inputs} and {@link StepIo.Outputs}; the eval step's are
@@ -173,17 +172,9 @@ public final class TrainStep {
      * instead of two to add.
      */
     private boolean stackable(StepIo.Batch<Tensor> hf, StepIo.Batch<Tensor> pt) {
-        return stacksBatches() && hf.tokens().dim(2) == pt.tokens().dim(2) && (hf.segments() == null) == (pt.segments() == null);
-    }
-
-    /**
-     * Whether feedback and pretraining batches of one shape go through the model as one stacked
-     * batch (the model draws no randomness); then a micro-batch pass holds both batches' rows and
-     * there is one gradient tree, as the memory estimate counts.
-     */
-    public boolean stacksBatches() {
         ModelConfig c = model.config();
-        return c.fcmMaxRatio() <= 0 && !c.hasDropout();
+        return c.fcmMaxRatio() <= 0 && !c.hasDropout() && hf.tokens().dim(2) == pt.tokens().dim(2)
+                && (hf.segments() == null) == (pt.segments() == null);
     }
 
     /** Both datasets through the model together, micro-batch by micro-batch (see {@link #stackable}). */

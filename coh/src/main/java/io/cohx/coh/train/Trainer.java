@@ -406,11 +406,8 @@ public final class Trainer {
         };
         var dims = new MemoryEstimate.Dims(paramBytes, stateBytes, mc.numLayers(), mc.hiddenSize(), intermediate, mc.numHeads(), mc.vocabSize());
         TrainStep.Memory m = setup.step().memory();
-        // Stacked feedback and pretraining rows: one pass of both batches, one gradient tree (TrainStep.stacksBatches).
-        boolean stacked = setup.pretraining() && setup.step().stacksBatches();
-        var layout = new MemoryEstimate.Layout(stacked ? 2 * cfg.batchSize() : cfg.batchSize(), cfg.seqLength(),
-                ModelSetup.dtype(cfg.dtype()).elementType().byteSize(), dp, fsdp, mp, m.remat(), m.lossChunk(), m.attentionChunk(),
-                setup.pretraining() && !stacked || cfg.accumulateGradientSteps() > 1);
+        var layout = new MemoryEstimate.Layout(cfg.batchSize(), cfg.seqLength(), ModelSetup.dtype(cfg.dtype()).elementType().byteSize(), dp,
+                fsdp, mp, m.remat(), m.lossChunk(), m.attentionChunk(), setup.pretraining() || cfg.accumulateGradientSteps() > 1);
         return MemoryEstimate.of(dims, layout);
     }
 
