@@ -72,33 +72,10 @@ public final class LmLoss {
      * products than the unchunked loss.
      */
     public static Result of(LmHead head, Tensor targets, Tensor masks, int chunk) {
-        Rows r = rows(head, targets, weights(masks), null, chunk);
-        return new Result(r.objective(), r.accuracy().sum());
-    }
-
-    /**
-     * Per-row sums of the weighted token losses and hits ({@code f32[B]}, for metrics: no
-     * gradient flows through them), and the objective to differentiate,
-     * {@code Σ_r scale_r · loss_r} (with no {@code rowScale}, the plain sum).
-     */
-    public record Rows(Tensor objective, Tensor loss, Tensor accuracy) {}
-
-    /**
-     * The loss of {@code head} against {@code targets s32[B,S]} with per-token {@code weights
-     * f32[B,S]} (e.g. {@link #weights} of a mask, or several batches' weights stacked), row by row,
-     * and the objective whose gradient is {@code Σ_r rowScale_r · ∇loss_r}: so batches that share
-     * one forward and backward pass can each keep their own weight in the gradient and their own
-     * loss in the metrics. {@code rowScale f32[B]} may be null (all ones). {@code chunk} as in
-     * {@link #of(LmHead, Tensor, Tensor, int)}.
-     */
-    public static Rows rows(LmHead head, Tensor targets, Tensor weights, Tensor rowScale, int chunk) {
         int b = targets.dim(0);
         int s = targets.dim(1);
         if (chunk <= 0 || chunk >= s) {
-            Tensor[] t = tokenTerms(head.logits(), targets);
-            Tensor lw = t[0].mul(weights);
-            Tensor objective = rowScale == null ? lw.sum() : lw.mul(rowScale.expandDims(1)).sum();
-            return new Rows(objective, Control.stopGradient(lw.sum(1)), Control.stopGradient(t[1].mul(weights).sum(1)));
+            return of(head.logits(), targets, masks);
         }
         if (s % chunk != 0) {
             throw new IllegalArgumentException("loss chunk " + chunk + " does not divide the sequence length " + s
@@ -114,13 +91,10 @@ public final class LmLoss {
         // (so a batch split over devices stays split).
         Tensor hs = Control.stopGradient(hidden).reshape(b, n, chunk, h).transpose(1, 0, 2, 3);
         Tensor ts = targets.reshape(b, n, chunk).transpose(1, 0, 2);
-        Tensor w0 = Control.stopGradient(weights);
-        Tensor ws = w0.reshape(b, n, chunk).transpose(1, 0, 2);
-        // The gradient's weights: each row's token weights times its scale.
-        Tensor gs = (rowScale == null ? w0 : w0.mul(Control.stopGradient(rowScale).expandDims(1))).reshape(b, n, chunk).transpose(1, 0, 2);
-        Tensor zeroRows = Constants.full(0, DType.F32, Shape.of(b));
+        Tensor ws = weights(masks).reshape(b, n, chunk).transpose(1, 0, 2);
+        Tensor zero = Constants.scalar(0, DType.F32);
         Tensor kc = kernel.convert(dt);
-        List<Tensor> init = new ArrayList<>(List.of(zeroRows, zeroRows, Constants.full(0, DType.F32, kernel.shape())));
+        List<Tensor> init = new ArrayList<>(List.of(zero, zero, Constants.full(0, DType.F32, kernel.shape())));
         if (bias != null) {
             init.add(Constants.full(0, DType.F32, bias.shape()));
         }
@@ -128,7 +102,6 @@ public final class LmLoss {
             Tensor hc = x.get(0);
             Tensor tc = x.get(1);
             Tensor w = x.get(2);
-            Tensor g = x.get(3);
             Tensor lf = new LmHead(hc, kernel, bias).logits();
             int v = lf.rank() - 1;
             Tensor isTarget = Shapes.iota(tc.dtype(), lf.shape(), v).eq(tc.expandDims(v));
@@ -138,26 +111,25 @@ public final class LmLoss {
             Tensor lse = sum.log().add(m).squeeze(v);
             Tensor picked = isTarget.select(lf, Constants.scalar(0, DType.F32)).sum(v);
             Tensor hit = lf.argmax(v).convert(tc.dtype()).eq(tc).convert(DType.F32);
-            Tensor dl = e.div(sum).sub(isTarget.convert(DType.F32)).mul(g.expandDims(v)).convert(dt);
+            Tensor dl = e.div(sum).sub(isTarget.convert(DType.F32)).mul(w.expandDims(v)).convert(dt);
             // dh = dl · Wᵀ ([B, c, H]); dW = Σ_{b,c} hᵀ dl ([H, V]); db = Σ_{b,c} dl.
             Tensor dh = Dot.dotGeneral(dl, kc, Dot.Dims.of(new int[] {2}, new int[] {1}), DType.F32);
             Tensor dw = Dot.dotGeneral(hc, dl, Dot.Dims.of(new int[] {0, 1}, new int[] {0, 1}), DType.F32);
-            List<Tensor> next = new ArrayList<>(List.of(carry.get(0).add(lse.sub(picked).mul(w).sum(1)),
-                    carry.get(1).add(hit.mul(w).sum(1)), carry.get(2).add(dw)));
+            List<Tensor> next = new ArrayList<>(List.of(carry.get(0).add(lse.sub(picked).mul(w).sum()),
+                    carry.get(1).add(hit.mul(w).sum()), carry.get(2).add(dw)));
             if (bias != null) {
                 next.add(carry.get(3).add(dl.convert(DType.F32).sum(0, 1)));
             }
             return new Control.Step(next, List.of(dh));
-        }, init, List.of(hs, ts, ws, gs), n);
+        }, init, List.of(hs, ts, ws), n);
         Tensor dh = r.ys().getFirst().transpose(1, 0, 2, 3).reshape(b, s, h);
-        Tensor rowLoss = r.carry().get(0);
-        Tensor objective = (rowScale == null ? rowLoss.sum() : rowLoss.mul(Control.stopGradient(rowScale)).sum())
+        Tensor loss = r.carry().get(0)
                 .add(carries(hidden, dh))
                 .add(carries(head.kernel(), r.carry().get(2)));
         if (bias != null) {
-            objective = objective.add(carries(head.bias(), r.carry().get(3)));
+            loss = loss.add(carries(head.bias(), r.carry().get(3)));
         }
-        return new Rows(objective, rowLoss, r.carry().get(1));
+        return new Result(loss, r.carry().get(1));
     }
 
     /** {@code Σ x·g - Σ x·g} with the second behind a stop-gradient: exactly 0, with gradient {@code g} for {@code x}. */
@@ -167,7 +139,7 @@ public final class LmLoss {
     }
 
     /** Per-token weights {@code mask / max(sum(mask), 1e-10) / B} (f32 [B,S]): the loss is their dot with the token losses. */
-    public static Tensor weights(Tensor masks) {
+    static Tensor weights(Tensor masks) {
         Tensor m = masks.convert(DType.F32);
         Tensor denom = m.sum(1).max(1e-10).mul(masks.dim(0)).expandDims(1);
         return m.div(denom);

@@ -6,8 +6,6 @@ import io.cohx.engine.DType;
 import io.cohx.engine.Jit;
 import io.cohx.engine.RematPolicy;
 import io.cohx.engine.Rng;
-import io.cohx.engine.Shape;
-import io.cohx.engine.Shapes;
 import io.cohx.engine.Tensor;
 import io.cohx.engine.Tree;
 import io.cohx.engine.optim.AdamW;
@@ -141,9 +139,9 @@ public final class TrainStep {
         Tensor acc = null;
         Tree<Tensor> grad = null;
         for (int i = 0; i < accumulate; i++) {
-            Tensor t = micro(batch.tokens(), i);
-            Tensor m = micro(batch.masks(), i);
-            Tensor sg = batch.segments() == null ? null : micro(batch.segments(), i);
+            Tensor t = batch.tokens().slice(0, i, i + 1).squeeze(0);
+            Tensor m = batch.masks().slice(0, i, i + 1).squeeze(0);
+            Tensor sg = batch.segments() == null ? null : batch.segments().slice(0, i, i + 1).squeeze(0);
             var vg = lossAndGrad(params, t, m, sg, Rng.foldIn(key, i));
             loss = loss == null ? vg.value() : loss.add(vg.value());
             Tensor a = vg.aux().get("accuracy");
@@ -159,65 +157,6 @@ public final class TrainStep {
         return new Accumulated(loss, acc, grad);
     }
 
-    /** Both datasets' mean losses and accuracies, and the combined gradient {@code g_hf + pt_loss_weight * g_pt}. */
-    private record Combined(Accumulated hf, Tensor ptLoss, Tensor ptAccuracy, Tree<Tensor> grad) {}
-
-    /**
-     * Whether the feedback and pretraining batches can go through the model as one batch: the
-     * same sequence length and both with or both without segment ids, and no dropout or
-     * forgetful causal mask (whose random draws are per dataset). The gradient is linear in the
-     * per-row losses, so one pass over the stacked rows, each row's loss scaled by its dataset's
-     * weight, gives {@code g_hf + pt_loss_weight * g_pt} up to the order of the f32 sums; it runs
-     * each matrix product once on twice the rows instead of twice, and makes one gradient tree
-     * instead of two to add.
-     */
-    private boolean stackable(StepIo.Batch<Tensor> hf, StepIo.Batch<Tensor> pt) {
-        ModelConfig c = model.config();
-        return c.fcmMaxRatio() <= 0 && !c.hasDropout() && hf.tokens().dim(2) == pt.tokens().dim(2)
-                && (hf.segments() == null) == (pt.segments() == null);
-    }
-
-    /** Both datasets through the model together, micro-batch by micro-batch (see {@link #stackable}). */
-    private Combined stacked(Tree<Tensor> params, StepIo.Batch<Tensor> hf, StepIo.Batch<Tensor> pt, Tensor key) {
-        int bh = hf.tokens().dim(1);
-        int bp = pt.tokens().dim(1);
-        Tensor scale = Shapes.concatenate(0, Constants.full(1, DType.F32, Shape.of(bh)), Constants.full(ptWeight, DType.F32, Shape.of(bp)));
-        Tensor[] sums = new Tensor[4]; // hf loss, hf accuracy, pt loss, pt accuracy
-        Tree<Tensor> grad = null;
-        for (int i = 0; i < accumulate; i++) {
-            Tensor t = Shapes.concatenate(0, micro(hf.tokens(), i), micro(pt.tokens(), i));
-            Tensor w = Shapes.concatenate(0, LmLoss.weights(micro(hf.masks(), i)), LmLoss.weights(micro(pt.masks(), i)));
-            Tensor sg = hf.segments() == null ? null : Shapes.concatenate(0, micro(hf.segments(), i), micro(pt.segments(), i));
-            Tensor inputs = inputs(t, sg);
-            ForwardOptions options = options(key).withSegmentIds(sg);
-            var vg = Autodiff.valueAndGradWithAux(p -> {
-                LmLoss.Rows r = LmLoss.rows(model.head(p, inputs, options), t, w, scale, memory.lossChunk());
-                return new Autodiff.WithAux(r.objective(), Tree.of("loss", r.loss(), "accuracy", r.accuracy()));
-            }, params);
-            Tensor loss = vg.aux().get("loss");
-            Tensor acc = vg.aux().get("accuracy");
-            Tensor[] now = {loss.slice(0, 0, bh).sum(), acc.slice(0, 0, bh).sum(), loss.slice(0, bh, bh + bp).sum(),
-                            acc.slice(0, bh, bh + bp).sum()};
-            for (int j = 0; j < 4; j++) {
-                sums[j] = sums[j] == null ? now[j] : sums[j].add(now[j]);
-            }
-            grad = grad == null ? vg.grad() : grad.zip(vg.grad(), Tensor::add);
-        }
-        if (accumulate > 1) {
-            double inv = 1.0 / accumulate;
-            for (int j = 0; j < 4; j++) {
-                sums[j] = sums[j].mul(inv);
-            }
-            grad = grad.map(g -> g.mul(inv));
-        }
-        return new Combined(new Accumulated(sums[0], sums[1], grad), sums[2], sums[3], grad);
-    }
-
-    /** Micro-batch {@code i} ({@code [B, S]}) of a {@code [k, B, S]} input. */
-    private static Tensor micro(Tensor x, int i) {
-        return x.slice(0, i, i + 1).squeeze(0);
-    }
-
     /** The train-step function for {@link io.cohx.engine.Jit}: {@link StepIo.Inputs} to {@link StepIo.Outputs}. */
     public Function<Tree<Tensor>, Tree<Tensor>> function() {
         return tree -> {
@@ -225,21 +164,18 @@ public final class TrainStep {
             Tree<Tensor> params = in.params();
             Tensor key = Rng.foldIn(Rng.key(seed), in.step());
             List<Tensor> keys = Rng.splitKeys(key, 2);
-            Combined c;
-            if (in.pt() != null && stackable(in.hf(), in.pt())) {
-                c = stacked(params, in.hf(), in.pt(), keys.get(0));
-            } else {
-                Accumulated hf = accumulate(params, in.hf(), keys.get(0));
-                if (in.pt() == null) {
-                    c = new Combined(hf, Constants.scalar(0, DType.F32), Constants.scalar(0, DType.F32), hf.grad());
-                } else {
-                    Accumulated pt = accumulate(params, in.pt(), keys.get(1));
-                    c = new Combined(hf, pt.loss(), pt.accuracy(), hf.grad().zip(pt.grad(), (g, p) -> g.add(p.mul(ptWeight))));
-                }
+            Accumulated hf = accumulate(params, in.hf(), keys.get(0));
+            Tree<Tensor> grads = hf.grad();
+            Tensor ptLoss = Constants.scalar(0, DType.F32);
+            Tensor ptAcc = Constants.scalar(0, DType.F32);
+            if (in.pt() != null) {
+                Accumulated pt = accumulate(params, in.pt(), keys.get(1));
+                grads = grads.zip(pt.grad(), (g, p) -> g.add(p.mul(ptWeight)));
+                ptLoss = pt.loss();
+                ptAcc = pt.accuracy();
             }
-            Optimizer.Update u = optimizer.apply(params, c.grad(), in.opt(), in.lr());
-            var metrics = new StepIo.Metrics<>(c.hf().loss(), c.ptLoss(), c.hf().accuracy(), c.ptAccuracy(), u.gradNorm(),
-                    AdamW.globalNorm(u.params()));
+            Optimizer.Update u = optimizer.apply(params, grads, in.opt(), in.lr());
+            var metrics = new StepIo.Metrics<>(hf.loss(), ptLoss, hf.accuracy(), ptAcc, u.gradNorm(), AdamW.globalNorm(u.params()));
             return new StepIo.Outputs<>(u.params(), u.state(), metrics).toTree();
         };
     }
