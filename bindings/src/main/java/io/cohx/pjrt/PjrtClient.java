@@ -119,6 +119,7 @@ public final class PjrtClient extends NativeResource {
                 MemorySegment a = plugin.api.args(arena, PJRT_Client_Create_Args.layout(), PJRT_Client_Create_Args_STRUCT_SIZE());
                 PJRT_Client_Create_Args.create_options(a, NamedValues.write(arena, options));
                 PJRT_Client_Create_Args.num_options(a, options.size());
+                PjrtPlugin.sizeThreadPool(options.get("cpu_device_count") instanceof Number n ? n.longValue() : 1);
                 if (store != null) {
                     KvCallbacks.install(a, store, callbacks);
                 }

@@ -125,23 +125,46 @@ public final class PjrtPlugin {
         return new PjrtPlugin(path, api);
     }
 
+    /** Whether the user set PJRT_NPROC; if not, {@link #sizeThreadPool} sets it for each client. */
+    private static final boolean USER_THREADS = System.getenv("PJRT_NPROC") != null;
+
     /**
-     * Environment the plugins read once, set before the first load unless the user set it:
-     * INFO logs off (XLA prints one per client otherwise; warnings and errors stay), and a thread
-     * pool large enough for collectives over many virtual CPU devices on a small machine.
+     * Environment the plugins read: INFO logs off (XLA prints one per client otherwise; warnings
+     * and errors stay), set before the first load unless the user set it.
      */
     private static void setDefaultEnvironment() {
-        int threads = Math.max(16, 2 * Runtime.getRuntime().availableProcessors());
+        if (System.getenv("TF_CPP_MIN_LOG_LEVEL") == null) {
+            setenv("TF_CPP_MIN_LOG_LEVEL", "1");
+        }
+    }
+
+    /**
+     * Sizes the thread pool of the next client (XLA's CPU client reads PJRT_NPROC when it is
+     * created): one thread per core, as XLA would choose by itself, for a single device. Virtual
+     * CPU devices that meet in collectives each hold a thread while they wait for the others, so
+     * a client of N > 1 devices gets at least 2N. A larger pool than the cores on one device only
+     * costs: on a 2-core machine a 16-thread pool made the 125m train step about 15% slower
+     * (docs/MEMORY.md). Left alone when the user set PJRT_NPROC. Called under the client lock.
+     */
+    static void sizeThreadPool(long devices) {
+        if (USER_THREADS) {
+            return;
+        }
+        int cores = Runtime.getRuntime().availableProcessors();
+        long threads = devices > 1 ? Math.max(cores, 2 * devices) : cores;
+        setenv("PJRT_NPROC", Long.toString(threads));
+    }
+
+    private static void setenv(String name, String value) {
         try {
             var setenv = Linker.nativeLinker().downcallHandle(Linker.nativeLinker().defaultLookup().find("setenv").orElseThrow(),
                     FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT, ADDRESS, ADDRESS, java.lang.foreign.ValueLayout.JAVA_INT));
             try (Arena arena = Arena.ofConfined()) {
-                int rc1 = (int) setenv.invokeExact(arena.allocateFrom("TF_CPP_MIN_LOG_LEVEL"), arena.allocateFrom("1"), 0);
-                int rc2 = (int) setenv.invokeExact(arena.allocateFrom("PJRT_NPROC"), arena.allocateFrom(Integer.toString(threads)), 0);
-                assert rc1 == 0 && rc2 == 0;
+                int rc = (int) setenv.invokeExact(arena.allocateFrom(name), arena.allocateFrom(value), 1);
+                assert rc == 0;
             }
         } catch (Throwable t) {
-            // Only cosmetic (log noise) or a smaller pool; loading goes on.
+            // Only cosmetic (log noise) or XLA's own pool size; loading goes on.
         }
     }
 
