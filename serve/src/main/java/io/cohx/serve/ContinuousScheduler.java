@@ -143,15 +143,9 @@ final class ContinuousScheduler extends Scheduler {
         synchronized (queue) {
             Iterator<Job> it = queue.iterator();
             int free = slots.length - busy();
-            while (free > 0 && it.hasNext()) {
-                if (!(it.next() instanceof Job.Generate g)) {
-                    continue;
-                }
-                if (g.cancelled.get()) {
-                    it.remove();
-                    g.done.cancel(false);
-                    continue;
-                }
+            Job.Generate next;
+            while (free > 0 && (next = nextLiveGenerate(it)) != null) {
+                Job.Generate g = next;
                 while (free > 0 && g.next < g.rows.size()) {
                     int index = g.next++;
                     Generator.Request req = g.rows.get(index);

@@ -98,6 +98,24 @@ abstract sealed class Scheduler implements AutoCloseable permits ContinuousSched
         }
     }
 
+    /**
+     * The next generate job in {@code it} that still has a client, or null: score jobs are
+     * skipped, cancelled jobs removed from the queue and their futures cancelled. Call while
+     * holding the queue's lock.
+     */
+    protected static Job.Generate nextLiveGenerate(Iterator<Job> it) {
+        while (it.hasNext()) {
+            if (it.next() instanceof Job.Generate g) {
+                if (!g.cancelled.get()) {
+                    return g;
+                }
+                it.remove();
+                g.done.cancel(false);
+            }
+        }
+        return null;
+    }
+
     /** Fails everything still queued (the server is shutting down). */
     protected void failQueued(Throwable e) {
         synchronized (queue) {

@@ -68,15 +68,9 @@ final class StaticScheduler extends Scheduler {
         List<Integer> slots = new ArrayList<>();
         synchronized (queue) {
             Iterator<Job> it = queue.iterator();
-            while (it.hasNext() && rows.size() < generator.batchSize()) {
-                if (!(it.next() instanceof Job.Generate g)) {
-                    continue;
-                }
-                if (g.cancelled.get()) {
-                    it.remove();
-                    g.done.cancel(false);
-                    continue;
-                }
+            Job.Generate next;
+            while (rows.size() < generator.batchSize() && (next = nextLiveGenerate(it)) != null) {
+                Job.Generate g = next;
                 while (g.next < g.rows.size() && rows.size() < generator.batchSize()) {
                     int slot = g.next++;
                     Generator.Request r = g.rows.get(slot);
