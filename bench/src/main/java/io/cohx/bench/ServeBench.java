@@ -168,15 +168,9 @@ public final class ServeBench {
                 // No tokenizer eos can end a row early: every row makes exactly newTokens tokens.
                 rows.add(new Generator.Request(prompt, newTokens, new Sampling(1.0, 0, 1, b)));
             }
-            gen.generate(rows); // compile
-            long best = Long.MAX_VALUE;
-            long tokens = 0;
-            for (int rep = 0; rep < 3; rep++) {
-                long t0 = System.nanoTime();
-                var out = gen.generate(rows);
-                best = Math.min(best, System.nanoTime() - t0);
-                tokens = out.stream().mapToLong(r -> r.tokens().length).sum();
-            }
+            TimedDecode timed = TimedDecode.run(gen, rows);
+            long best = timed.bestNanos();
+            long tokens = timed.tokens();
             System.out.printf(Locale.ROOT, "{\"bench\":\"decode\",\"platform\":\"%s\",\"model\":\"llama-debug\",\"batch\":%d,\"new_tokens_per_row\":%d,"
                     + "\"tokens\":%d,\"seconds\":%.4f,\"tokens_per_s\":%.1f,\"ms_per_step\":%.3f}%n", platform, batch, newTokens, tokens,
                     best / 1e9, tokens / (best / 1e9), best / 1e6 / (newTokens + 1));

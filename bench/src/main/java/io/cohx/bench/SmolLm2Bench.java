@@ -71,15 +71,9 @@ public final class SmolLm2Bench {
             for (int b = 0; b < batch; b++) {
                 rows.add(new Generator.Request(tok.encode(prompts[b % prompts.length]), newTokens, Sampling.GREEDY));
             }
-            gen.generate(rows); // compile
-            long best = Long.MAX_VALUE;
-            long tokens = 0;
-            for (int rep = 0; rep < 3; rep++) {
-                long t0 = System.nanoTime();
-                var out = gen.generate(rows);
-                best = Math.min(best, System.nanoTime() - t0);
-                tokens = out.stream().mapToLong(r -> r.tokens().length).sum();
-            }
+            TimedDecode timed = TimedDecode.run(gen, rows);
+            long best = timed.bestNanos();
+            long tokens = timed.tokens();
             System.out.printf(Locale.ROOT, "{\"bench\":\"smollm2_decode\",\"platform\":\"%s\",\"dtype\":\"%s\",\"batch\":%d,"
                             + "\"new_tokens_per_row\":%d,\"tokens\":%d,\"seconds\":%.3f,\"tokens_per_s\":%.1f,\"ms_per_step\":%.1f,"
                             + "\"peak_rss_mib\":%.0f}%n", platform, dtype.name().toLowerCase(Locale.ROOT), batch, newTokens, tokens,
